@@ -1,0 +1,24 @@
+//! The registry's vocabulary: divisions, households, persons, incomes, code lists,
+//! ID numbers and policy years.
+//!
+//! Architecture invariant: this crate does no I/O beyond parsing text it is handed
+//! (the code lists and policy table are compiled in with `include_str!`); it knows
+//! nothing of SQL, HTTP or files on disk.
+
+pub mod codes;
+pub mod date;
+pub mod division;
+pub mod id_number;
+pub mod mask;
+pub mod money;
+pub mod policy;
+pub mod schema;
+pub mod value;
+
+pub use codes::{CodeList, CodeLists};
+pub use division::{DivisionCode, DivisionLevel, DivisionTree};
+pub use id_number::{IdNumber, IdProblem};
+pub use money::Yuan;
+pub use policy::{PolicyLines, PolicyYear};
+pub use schema::{Column, Kind, Table};
+pub use value::Value;

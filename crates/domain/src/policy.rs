@@ -1,0 +1,111 @@
+//! Policy years: the poverty line and monitoring line for each year and province, read
+//! from `data/policy/lines.csv`. Values the reference marks unconfirmed are marked so.
+
+use crate::money::Yuan;
+
+/// The lines in force for one year (and one province, where the file says so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyYear {
+    pub year: i32,
+    /// Two-digit province code, or `None` for the national figure.
+    pub province: Option<String>,
+    pub poverty_line: Yuan,
+    pub monitoring_line: Option<Yuan>,
+    pub poverty_line_confirmed: bool,
+    pub monitoring_line_confirmed: bool,
+    pub note: String,
+}
+
+/// All policy years.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyLines {
+    pub years: Vec<PolicyYear>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file} 第 {line} 行，{column}：{reason}")]
+pub struct PolicyError {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+impl PolicyLines {
+    pub fn builtin() -> PolicyLines {
+        Self::parse("data/policy/lines.csv", include_str!("../../../data/policy/lines.csv"))
+            .expect("the shipped policy file is valid")
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<PolicyLines, PolicyError> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut years = Vec::new();
+        for (i, rec) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let err = |column: &str, reason: String| PolicyError {
+                file: file.to_owned(),
+                line,
+                column: column.to_owned(),
+                reason,
+            };
+            let rec = rec.map_err(|e| err("", e.to_string()))?;
+            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
+            let year: i32 = get(0).parse().map_err(|_| err("year", format!("“{}”不是年份", get(0))))?;
+            let province = Some(get(1).to_owned()).filter(|p| !p.is_empty());
+            let poverty_line = Yuan::parse(get(2)).map_err(|e| err("poverty_line", e.to_string()))?;
+            let monitoring_line = match get(3) {
+                "" => None,
+                t => Some(Yuan::parse(t).map_err(|e| err("monitoring_line", e.to_string()))?),
+            };
+            let yes = |i: usize| get(i) == "yes";
+            years.push(PolicyYear {
+                year,
+                province,
+                poverty_line,
+                monitoring_line,
+                poverty_line_confirmed: yes(4),
+                monitoring_line_confirmed: yes(5),
+                note: get(6).to_owned(),
+            });
+        }
+        Ok(PolicyLines { years })
+    }
+
+    /// The lines for `year` in `province`: a province's own row wins over the national
+    /// one; a year after the last row uses the last row.
+    pub fn for_year(&self, year: i32, province: &str) -> Option<&PolicyYear> {
+        let exact = |p: &PolicyYear| p.year == year && p.province.as_deref() == Some(province);
+        let national = |p: &PolicyYear| p.year == year && p.province.is_none();
+        self.years
+            .iter()
+            .find(|p| exact(p))
+            .or_else(|| self.years.iter().find(|p| national(p)))
+            .or_else(|| {
+                self.years
+                    .iter()
+                    .filter(|p| p.year <= year && (p.province.is_none() || p.province.as_deref() == Some(province)))
+                    .max_by_key(|p| p.year)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_lines_load() {
+        let p = PolicyLines::builtin();
+        assert_eq!(p.for_year(2015, "61").unwrap().poverty_line, Yuan::from_yuan(2855));
+        assert_eq!(p.for_year(2021, "61").unwrap().monitoring_line, Some(Yuan::from_yuan(6000)));
+        assert!(!p.for_year(2019, "61").unwrap().poverty_line_confirmed);
+        assert!(p.for_year(2040, "61").is_some());
+        assert!(p.for_year(2000, "61").is_none());
+    }
+
+    #[test]
+    fn bad_files_name_the_place() {
+        let e = PolicyLines::parse("x.csv", "year,province,poverty_line\n20x,,1\n").unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (2, "year"));
+    }
+}
