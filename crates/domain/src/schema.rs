@@ -309,11 +309,35 @@ pub static PAIRINGS: Table = Table {
     ],
 };
 
-/// Every registry table, parents before children (the order files are applied in).
+/// 区划: the county's division tree (written by `fupin init`, not by exchange files).
+pub static DIVISIONS: Table = Table {
+    name: "divisions",
+    title: "行政区划",
+    key: &["code"],
+    authoritative_by: None,
+    columns: &[
+        req("code", "区划代码", Key),
+        req("name", "名称", Text(100)),
+        req("level", "级别", Text(10)),
+        col("parent_code", "上级区划代码", Text(12)),
+    ],
+};
+
+/// Every exchange table, parents before children (the order files are applied in).
 pub static TABLES: [&Table; 6] = [&HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];
 
+/// Every table whose rows the change history covers.
+pub static REGISTRY_TABLES: [&Table; 7] =
+    [&DIVISIONS, &HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];
+
+/// An exchange table by name.
 pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().copied().find(|t| t.name == name)
+}
+
+/// A registry table (exchange tables and divisions) by name.
+pub fn registry_table(name: &str) -> Option<&'static Table> {
+    REGISTRY_TABLES.iter().copied().find(|t| t.name == name)
 }
 
 #[cfg(test)]

@@ -1,1 +1,206 @@
-//! placeholder
+//! The registry's storage: one schema for SQLite (default, a file in the data
+//! directory, WAL) and PostgreSQL, chosen by the URL; registry reads and writes; the
+//! append-only, hash-chained change history and its verification.
+//!
+//! Architecture invariant: this is the only crate that speaks SQL. Every write to a
+//! registry table goes through [`writer::Writer`], which records the change; nothing
+//! else issues INSERT, UPDATE or DELETE on registry tables.
+
+pub mod audit;
+pub mod ddl;
+pub mod error;
+pub mod rows;
+pub mod testing;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use error::StoreError;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+pub use writer::{Actor, Writer};
+
+/// Which database engine a store runs on. SQL that differs between them asks this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the registry lives: an embedded SQLite file in a data directory, or a
+/// PostgreSQL database by URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Dir(PathBuf),
+    Url(String),
+}
+
+impl Target {
+    /// `--db` (or `FUPIN_DB`) wins over `--data`.
+    pub fn from_args(data: &Path, db: Option<&str>) -> Target {
+        match db {
+            Some(url) if !url.is_empty() => Target::Url(url.to_owned()),
+            _ => Target::Dir(data.to_path_buf()),
+        }
+    }
+
+    /// The SQLite file inside a data directory.
+    pub fn sqlite_file(dir: &Path) -> PathBuf {
+        dir.join("fupin.sqlite")
+    }
+
+    fn url(&self) -> Result<(Engine, String), StoreError> {
+        match self {
+            Target::Dir(dir) => {
+                let file = Self::sqlite_file(dir);
+                Ok((Engine::Sqlite, format!("sqlite://{}?mode=rwc", file.display())))
+            }
+            Target::Url(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok((Engine::Postgres, url.clone()))
+            }
+            Target::Url(url) if url.starts_with("sqlite:") => Ok((Engine::Sqlite, url.clone())),
+            Target::Url(url) => Err(StoreError::BadUrl(url.clone())),
+        }
+    }
+}
+
+/// An open registry.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating the SQLite file and its directory if needed) and migrates.
+    pub async fn open(target: &Target) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (engine, url) = target.url()?;
+        if let Target::Dir(dir) = target {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(dir.display().to_string(), e))?;
+        }
+        let mut options = AnyPoolOptions::new().max_connections(if engine == Engine::Sqlite { 8 } else { 10 });
+        if engine == Engine::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await.map_err(|e| StoreError::Connect(redact(&url), e))?;
+        let store = Store { pool, engine };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &MIGRATE_SQLITE,
+            Engine::Postgres => &MIGRATE_POSTGRES,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction that records every change it makes.
+    pub async fn writer(&self, actor: Actor) -> Result<Writer, StoreError> {
+        Writer::begin(self, actor).await
+    }
+
+    /// A value from the `meta` table (county code, creation date, …).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Sets a `meta` value (not registry data: no change record).
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Counts rows of a registry table.
+    pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
+        let t = fupin_domain::schema::registry_table(table).ok_or_else(|| StoreError::UnknownTable(table.into()))?;
+        let (n,): (i64,) = sqlx::query_as(crate::rows::safe(format!("SELECT COUNT(*) FROM {}", t.name))).fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}
+
+/// Hides a password in a URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl FromStr for Engine {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" => Ok(Engine::Postgres),
+            _ => Err(StoreError::BadUrl(s.into())),
+        }
+    }
+}
+
+/// Reads column `i` of a row as a registry value of the given storage.
+pub(crate) fn get_value(
+    row: &AnyRow,
+    i: usize,
+    storage: fupin_domain::schema::Storage,
+) -> Result<fupin_domain::Value, sqlx::Error> {
+    use fupin_domain::Value;
+    use fupin_domain::schema::Storage;
+    use sqlx::Row;
+    Ok(match storage {
+        Storage::Text => row.try_get::<Option<String>, _>(i)?.map(Value::Text).unwrap_or(Value::Null),
+        Storage::Integer => row.try_get::<Option<i64>, _>(i)?.map(Value::Int).unwrap_or(Value::Null),
+        Storage::Real => row.try_get::<Option<f64>, _>(i)?.map(Value::Real).unwrap_or(Value::Null),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
+    }
+}

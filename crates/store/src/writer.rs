@@ -1,0 +1,479 @@
+//! Writes to the registry, each one recorded in the change history.
+//!
+//! A [`Writer`] is one transaction. It first takes the chain lock (an update of the
+//! `meta` row `chain`), so writers queue and the hash chain never forks; it then diffs
+//! what it is given against what is stored and writes only the differences, one change
+//! record per inserted row, per changed field and per deleted row.
+
+use std::collections::{HashMap, HashSet};
+
+use fupin_domain::Value;
+use fupin_domain::schema::{Storage, Table};
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Transaction};
+
+use crate::rows::{self, key_of, key_sql};
+
+use crate::{Engine, Store, StoreError};
+
+/// Who makes a change: a signed-in user, an import, or the system itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User(String),
+    Import,
+    System,
+}
+
+impl Actor {
+    pub fn as_text(&self) -> String {
+        match self {
+            Actor::User(u) => format!("user:{u}"),
+            Actor::Import => "import".into(),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// The hash every chain starts from.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One change record, as stored in `change_log`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub source: Option<String>,
+    pub entity: String,
+    pub entity_key: String,
+    /// `I` insert, `U` update of one field, `D` delete.
+    pub op: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl ChangeRecord {
+    /// SHA-256 over the previous hash and every field but the hash itself, serialised
+    /// as a JSON array so no two different records serialise alike.
+    pub fn compute_hash(&self) -> String {
+        let fields = serde_json::json!([
+            self.seq,
+            self.at,
+            self.actor,
+            self.source,
+            self.entity,
+            self.entity_key,
+            self.op,
+            self.field,
+            self.old_value,
+            self.new_value,
+            self.reason,
+        ]);
+        let mut h = Sha256::new();
+        h.update(self.prev_hash.as_bytes());
+        h.update(fields.to_string().as_bytes());
+        hex::encode(h.finalize())
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub records: u64,
+}
+
+/// A row to write, with the place it came from (`persons.csv:12`) if any.
+#[derive(Debug, Clone)]
+pub struct RowIn {
+    pub values: Vec<Value>,
+    pub source: Option<String>,
+}
+
+/// An open write transaction.
+pub struct Writer {
+    tx: Transaction<'static, Any>,
+    engine: Engine,
+    actor: String,
+    at: String,
+    seq: i64,
+    hash: String,
+    pending: Vec<ChangeRecord>,
+    stats: WriteStats,
+}
+
+/// Rows per multi-row statement: keeps bound parameters under SQLite's and
+/// PostgreSQL's limits for the widest table.
+const MAX_PARAMS: usize = 30_000;
+
+impl Writer {
+    pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<Writer, StoreError> {
+        let mut tx = store.pool().begin().await?;
+        // Take the chain lock before reading the head, so two writers never both
+        // extend the same head.
+        sqlx::query("UPDATE meta SET value = value WHERE key = 'chain'").execute(&mut *tx).await?;
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM change_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        let at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Ok(Writer {
+            tx,
+            engine: store.engine(),
+            actor: actor.as_text(),
+            at,
+            seq,
+            hash,
+            pending: Vec::new(),
+            stats: WriteStats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> WriteStats {
+        self.stats
+    }
+
+    /// The transaction, for reads that must see this writer's own changes.
+    pub fn tx(&mut self) -> &mut Transaction<'static, Any> {
+        &mut self.tx
+    }
+
+    fn record(
+        &mut self,
+        table: &Table,
+        key: &str,
+        op: &str,
+        field: Option<&str>,
+        old: Option<String>,
+        new: Option<String>,
+        source: Option<&str>,
+        reason: &str,
+    ) {
+        self.seq += 1;
+        let mut rec = ChangeRecord {
+            seq: self.seq,
+            at: self.at.clone(),
+            actor: self.actor.clone(),
+            source: source.map(str::to_owned),
+            entity: table.name.to_owned(),
+            entity_key: key.to_owned(),
+            op: op.to_owned(),
+            field: field.map(str::to_owned),
+            old_value: old,
+            new_value: new,
+            reason: Some(reason.to_owned()).filter(|r| !r.is_empty()),
+            prev_hash: std::mem::take(&mut self.hash),
+            hash: String::new(),
+        };
+        rec.hash = rec.compute_hash();
+        self.hash = rec.hash.clone();
+        self.pending.push(rec);
+        self.stats.records += 1;
+    }
+
+    async fn flush_records(&mut self) -> Result<(), StoreError> {
+        const COLS: usize = 13;
+        let pending = std::mem::take(&mut self.pending);
+        for chunk in pending.chunks(MAX_PARAMS / COLS) {
+            let mut sql = String::from(
+                "INSERT INTO change_log (seq, at, actor, source, entity, entity_key, op, field, old_value, \
+                 new_value, reason, prev_hash, hash) VALUES ",
+            );
+            push_placeholders(&mut sql, chunk.len(), COLS);
+            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            for r in chunk {
+                q = q
+                    .bind(r.seq)
+                    .bind(r.at.clone())
+                    .bind(r.actor.clone())
+                    .bind(r.source.clone())
+                    .bind(r.entity.clone())
+                    .bind(r.entity_key.clone())
+                    .bind(r.op.clone())
+                    .bind(r.field.clone())
+                    .bind(r.old_value.clone())
+                    .bind(r.new_value.clone())
+                    .bind(r.reason.clone())
+                    .bind(r.prev_hash.clone())
+                    .bind(r.hash.clone());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// The stored rows for these keys. Rows are selected by the first key column (which
+    /// the primary key's index serves on both engines) and then matched whole.
+    pub async fn fetch(&mut self, table: &Table, keys: &[String]) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let first = table.key[0];
+        let storage = table.column(first).map(|c| c.kind.storage()).unwrap_or(Storage::Text);
+        let mut firsts: Vec<Value> = keys.iter().map(|k| rows::key_values(table, k).remove(0)).collect();
+        firsts.sort_by(|a, b| a.canonical().cmp(&b.canonical()));
+        firsts.dedup();
+        let mut out = HashMap::with_capacity(keys.len());
+        for chunk in firsts.chunks(5_000) {
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {first} IN ({})",
+                rows::column_list(table),
+                table.name,
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            for v in chunk {
+                q = rows::bind(q, v, storage);
+            }
+            for row in q.fetch_all(&mut *self.tx).await? {
+                let values = rows::read_row(table, &row)?;
+                let key = key_of(table, &values);
+                if wanted.contains(key.as_str()) {
+                    out.insert(key, values);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which of these keys exist (in this transaction's view).
+    pub async fn existing_keys(&mut self, table: &Table, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+        Ok(self.fetch(table, keys).await?.into_keys().collect())
+    }
+
+    /// Inserts the rows that are new, updates the fields that differ, leaves equal rows
+    /// alone. When a row's group column (a person's 户编号) changes, the record says it
+    /// moved.
+    pub async fn upsert(&mut self, table: &Table, rows_in: Vec<RowIn>, reason: &str) -> Result<WriteStats, StoreError> {
+        let before = self.stats;
+        let keys: Vec<String> = rows_in.iter().map(|r| key_of(table, &r.values)).collect();
+        let existing = self.fetch(table, &keys).await?;
+        let mut inserts: Vec<&RowIn> = Vec::new();
+        for (row, key) in rows_in.iter().zip(&keys) {
+            match existing.get(key) {
+                None => {
+                    let json = rows::row_json(table, &row.values);
+                    self.record(table, key, "I", None, None, Some(json), row.source.as_deref(), reason);
+                    inserts.push(row);
+                    self.stats.inserted += 1;
+                }
+                Some(old) => self.update_row(table, key, old, &row.values, row.source.as_deref(), reason).await?,
+            }
+        }
+        self.insert_rows(table, &inserts).await?;
+        self.flush_records().await?;
+        Ok(diff(before, self.stats))
+    }
+
+    async fn update_row(
+        &mut self,
+        table: &Table,
+        key: &str,
+        old: &[Value],
+        new: &[Value],
+        source: Option<&str>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let mut changed = Vec::new();
+        for (i, c) in table.columns.iter().enumerate() {
+            let storage = c.kind.storage();
+            let o = rows::coerce(&old[i], storage).canonical();
+            let n = rows::coerce(&new[i], storage).canonical();
+            if o != n {
+                changed.push((i, o, n));
+            }
+        }
+        if changed.is_empty() {
+            self.stats.unchanged += 1;
+            return Ok(());
+        }
+        let mut sets = Vec::new();
+        for (n, (i, o, v)) in changed.iter().enumerate() {
+            let c = &table.columns[*i];
+            sets.push(format!("{} = ${}", c.name, n + 1));
+            let why = if Some(c.name) == table.authoritative_by {
+                format!("{reason}；迁移：从 {} 迁入 {}", o.as_deref().unwrap_or("-"), v.as_deref().unwrap_or("-"))
+            } else {
+                reason.to_owned()
+            };
+            self.record(table, key, "U", Some(c.name), o.clone(), v.clone(), source, &why);
+        }
+        let sql = format!("UPDATE {} SET {} WHERE {}", table.name, sets.join(", "), where_key(table, changed.len() + 1));
+        let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+        for (i, _, _) in &changed {
+            q = rows::bind(q, &new[*i], table.columns[*i].kind.storage());
+        }
+        q = bind_key(q, table, key);
+        q.execute(&mut *self.tx).await?;
+        self.stats.updated += 1;
+        Ok(())
+    }
+
+    async fn insert_rows(&mut self, table: &Table, rows_in: &[&RowIn]) -> Result<(), StoreError> {
+        let ncols = table.columns.len();
+        for chunk in rows_in.chunks(MAX_PARAMS / ncols) {
+            let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, rows::column_list(table));
+            push_placeholders(&mut sql, chunk.len(), ncols);
+            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            for r in chunk {
+                for (c, v) in table.columns.iter().zip(&r.values) {
+                    q = rows::bind(q, v, c.kind.storage());
+                }
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts one new row; refuses when the key exists.
+    pub async fn insert(&mut self, table: &Table, values: Vec<Value>, reason: &str) -> Result<(), StoreError> {
+        let key = key_of(table, &values);
+        if !self.fetch(table, std::slice::from_ref(&key)).await?.is_empty() {
+            return Err(StoreError::Refused(format!("{} {key} 已存在", table.title)));
+        }
+        self.upsert(table, vec![RowIn { values, source: None }], reason).await?;
+        Ok(())
+    }
+
+    /// Sets some fields of one existing row.
+    pub async fn set_fields(
+        &mut self,
+        table: &Table,
+        key: &str,
+        fields: &[(&str, Value)],
+        reason: &str,
+    ) -> Result<WriteStats, StoreError> {
+        let before = self.stats;
+        let stored = self.fetch(table, &[key.to_owned()]).await?;
+        let Some(old) = stored.get(key) else {
+            return Err(StoreError::Refused(format!("{} {key} 不存在", table.title)));
+        };
+        let mut new = old.clone();
+        for (name, v) in fields {
+            let i = table.index_of(name).ok_or_else(|| StoreError::Refused(format!("没有字段 {name}")))?;
+            new[i] = v.clone();
+        }
+        self.update_row(table, key, old, &new, None, reason).await?;
+        self.flush_records().await?;
+        Ok(diff(before, self.stats))
+    }
+
+    /// Deletes rows by key, recording each whole row.
+    pub async fn delete(&mut self, table: &Table, keys: &[String], source: Option<&str>, reason: &str) -> Result<u64, StoreError> {
+        let stored = self.fetch(table, keys).await?;
+        let mut n = 0;
+        let mut sorted: Vec<_> = stored.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for chunk in sorted.chunks(5_000) {
+            for (key, values) in chunk {
+                let json = rows::row_json(table, values);
+                self.record(table, key, "D", None, Some(json), None, source, reason);
+                n += 1;
+            }
+            for (key, _) in chunk {
+                let sql = format!("DELETE FROM {} WHERE {}", table.name, where_key(table, 1));
+                bind_key(sqlx::query(crate::rows::safe(sql.clone())), table, key).execute(&mut *self.tx).await?;
+            }
+        }
+        self.stats.deleted += n;
+        self.flush_records().await?;
+        Ok(n)
+    }
+
+    /// The keys of stored rows whose group column (a person's 户编号) is one of `groups`.
+    pub async fn keys_in_groups(&mut self, table: &Table, groups: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        let Some(group_col) = table.authoritative_by else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for chunk in groups.chunks(5_000) {
+            let sql = format!(
+                "SELECT {}, {group_col} FROM {} WHERE {group_col} IN ({})",
+                key_sql(table),
+                table.name,
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(crate::rows::safe(sql.clone()));
+            for g in chunk {
+                q = q.bind(g.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Commits the transaction; returns what it did and the new chain head.
+    pub async fn commit(mut self) -> Result<(WriteStats, i64, String), StoreError> {
+        self.flush_records().await?;
+        self.tx.commit().await?;
+        Ok((self.stats, self.seq, self.hash))
+    }
+
+    /// Abandons every change of this transaction.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+fn diff(a: WriteStats, b: WriteStats) -> WriteStats {
+    WriteStats {
+        inserted: b.inserted - a.inserted,
+        updated: b.updated - a.updated,
+        deleted: b.deleted - a.deleted,
+        unchanged: b.unchanged - a.unchanged,
+        records: b.records - a.records,
+    }
+}
+
+/// `a = $n AND b = $n+1` over the key columns, so the primary key's index serves.
+fn where_key(table: &Table, from: usize) -> String {
+    table.key.iter().enumerate().map(|(i, k)| format!("{k} = ${}", from + i)).collect::<Vec<_>>().join(" AND ")
+}
+
+fn bind_key<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    table: &Table,
+    key: &str,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    for (k, v) in table.key.iter().zip(rows::key_values(table, key)) {
+        let storage = table.column(k).map(|c| c.kind.storage()).unwrap_or(Storage::Text);
+        q = rows::bind(q, &v, storage);
+    }
+    q
+}
+
+/// `$from, $from+1, …` for `n` parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Appends `($1, …, $cols), (…)` for `rows` rows.
+fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
+    use std::fmt::Write;
+    let mut p = 1;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${p}");
+            p += 1;
+        }
+        sql.push(')');
+    }
+}
