@@ -66,7 +66,30 @@ macro_rules! builtin_lists {
         ];
     };
 }
-builtin_lists!("attribute", "cause", "danger_grade", "education", "ethnicity", "fuel", "health", "household_status", "id_type", "labour", "migrant_place", "monitor_type", "path_type", "political", "relation", "relocation_mode", "relocation_type", "risk", "school_status", "sex", "standard", "unit_level");
+builtin_lists!(
+    "attribute",
+    "cause",
+    "danger_grade",
+    "education",
+    "ethnicity",
+    "fuel",
+    "health",
+    "household_status",
+    "id_type",
+    "labour",
+    "migrant_place",
+    "monitor_type",
+    "path_type",
+    "political",
+    "relation",
+    "relocation_mode",
+    "relocation_type",
+    "risk",
+    "school_status",
+    "sex",
+    "standard",
+    "unit_level"
+);
 
 impl CodeLists {
     /// The lists shipped in `data/codes/`.

@@ -145,10 +145,7 @@ impl DivisionTree {
     pub fn builtin_xunyang() -> DivisionTree {
         macro_rules! f {
             ($n:literal) => {
-                (
-                    concat!("data/divisions/610981/", $n),
-                    include_str!(concat!("../../../data/divisions/610981/", $n)),
-                )
+                (concat!("data/divisions/610981/", $n), include_str!(concat!("../../../data/divisions/610981/", $n)))
             };
         }
         let files = DivisionFiles {

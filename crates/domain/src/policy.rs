@@ -76,16 +76,12 @@ impl PolicyLines {
     pub fn for_year(&self, year: i32, province: &str) -> Option<&PolicyYear> {
         let exact = |p: &PolicyYear| p.year == year && p.province.as_deref() == Some(province);
         let national = |p: &PolicyYear| p.year == year && p.province.is_none();
-        self.years
-            .iter()
-            .find(|p| exact(p))
-            .or_else(|| self.years.iter().find(|p| national(p)))
-            .or_else(|| {
-                self.years
-                    .iter()
-                    .filter(|p| p.year <= year && (p.province.is_none() || p.province.as_deref() == Some(province)))
-                    .max_by_key(|p| p.year)
-            })
+        self.years.iter().find(|p| exact(p)).or_else(|| self.years.iter().find(|p| national(p))).or_else(|| {
+            self.years
+                .iter()
+                .filter(|p| p.year <= year && (p.province.is_none() || p.province.as_deref() == Some(province)))
+                .max_by_key(|p| p.year)
+        })
     }
 }
 

@@ -327,8 +327,7 @@ pub static DIVISIONS: Table = Table {
 pub static TABLES: [&Table; 6] = [&HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];
 
 /// Every table whose rows the change history covers.
-pub static REGISTRY_TABLES: [&Table; 7] =
-    [&DIVISIONS, &HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];
+pub static REGISTRY_TABLES: [&Table; 7] = [&DIVISIONS, &HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];
 
 /// An exchange table by name.
 pub fn table(name: &str) -> Option<&'static Table> {

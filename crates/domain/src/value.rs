@@ -56,11 +56,7 @@ impl Value {
 
 /// Shortest round-trip form, with no trailing `.0` so that `2` and `2.0` agree.
 pub fn format_real(r: f64) -> String {
-    if r.fract() == 0.0 && r.abs() < 1e15 {
-        format!("{}", r as i64)
-    } else {
-        format!("{r}")
-    }
+    if r.fract() == 0.0 && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
 }
 
 impl fmt::Display for Value {

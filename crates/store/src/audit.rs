@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::TryStreamExt;
 use fupin_domain::schema::{REGISTRY_TABLES, Table};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use crate::rows::{self, key_of, key_sql};
@@ -78,7 +78,8 @@ pub async fn head(store: &Store) -> Result<Head, StoreError> {
 /// Recomputes the chain, checks an expected head (`HASH` or `SEQ:HASH`) if given, and
 /// replays every table's history against its rows. Stops at the first mismatch.
 pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, StoreError> {
-    let mut report = Report { records: 0, head: Head { seq: 0, hash: GENESIS.into() }, rows_checked: 0, mismatch: None };
+    let mut report =
+        Report { records: 0, head: Head { seq: 0, hash: GENESIS.into() }, rows_checked: 0, mismatch: None };
     let expect = expect.map(|e| match e.split_once(':') {
         Some((s, h)) => (s.parse::<i64>().ok(), h.trim().to_lowercase()),
         None => (None, e.trim().to_lowercase()),
@@ -100,39 +101,44 @@ pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, Store
                 return Ok(report);
             }
             if rec.prev_hash != prev {
-                report.mismatch =
-                    Some(Mismatch::Chain { seq: rec.seq, reason: "前一条的哈希值对不上（记录被删除、插入或改动）".into() });
+                report.mismatch = Some(Mismatch::Chain {
+                    seq: rec.seq,
+                    reason: "前一条的哈希值对不上（记录被删除、插入或改动）".into(),
+                });
                 return Ok(report);
             }
             if rec.compute_hash() != rec.hash {
-                report.mismatch = Some(Mismatch::Chain { seq: rec.seq, reason: "内容与其哈希值不符（记录被改动）".into() });
+                report.mismatch = Some(Mismatch::Chain {
+                    seq: rec.seq,
+                    reason: "内容与其哈希值不符（记录被改动）".into(),
+                });
                 return Ok(report);
             }
-            if let Some((seq, hash)) = &expect {
-                if *hash == rec.hash {
-                    if seq.is_some_and(|s| s != rec.seq) {
-                        report.mismatch = Some(Mismatch::Expected {
-                            expected: hash.clone(),
-                            reason: format!("出现在第 {} 条而不是第 {} 条", rec.seq, seq.unwrap_or_default()),
-                        });
-                        return Ok(report);
-                    }
-                    expected_seen = true;
+            if let Some((seq, hash)) = &expect
+                && *hash == rec.hash
+            {
+                if seq.is_some_and(|s| s != rec.seq) {
+                    report.mismatch = Some(Mismatch::Expected {
+                        expected: hash.clone(),
+                        reason: format!("出现在第 {} 条而不是第 {} 条", rec.seq, seq.unwrap_or_default()),
+                    });
+                    return Ok(report);
                 }
+                expected_seen = true;
             }
             prev = rec.hash.clone();
             last_seq = rec.seq;
             report.head = Head { seq: rec.seq, hash: rec.hash };
         }
     }
-    if let Some((_, hash)) = &expect {
-        if !expected_seen && !(hash == GENESIS && report.records == 0) {
-            report.mismatch = Some(Mismatch::Expected {
-                expected: hash.clone(),
-                reason: "重新计算的变更链中没有这个哈希值：变更记录被整体改写过".into(),
-            });
-            return Ok(report);
-        }
+    if let Some((_, hash)) = &expect
+        && !(expected_seen || hash == GENESIS && report.records == 0)
+    {
+        report.mismatch = Some(Mismatch::Expected {
+            expected: hash.clone(),
+            reason: "重新计算的变更链中没有这个哈希值：变更记录被整体改写过".into(),
+        });
+        return Ok(report);
     }
     for table in REGISTRY_TABLES {
         if let Some(m) = replay_table(store, table, &mut report.rows_checked).await? {
@@ -173,12 +179,7 @@ fn collate(engine: Engine) -> &'static str {
 /// Merge-joins a table (ordered by key) with its history (ordered by key, then seq).
 async fn replay_table(store: &Store, table: &Table, checked: &mut u64) -> Result<Option<Mismatch>, StoreError> {
     let c = collate(store.engine());
-    let rows_sql = format!(
-        "SELECT {} FROM {} ORDER BY ({}){c}",
-        rows::column_list(table),
-        table.name,
-        key_sql(table)
-    );
+    let rows_sql = format!("SELECT {} FROM {} ORDER BY ({}){c}", rows::column_list(table), table.name, key_sql(table));
     let log_sql = format!(
         "SELECT entity_key, op, field, old_value, new_value FROM change_log WHERE entity = $1 \
          ORDER BY entity_key{c}, seq"
@@ -234,7 +235,8 @@ fn apply(state: &mut Replayed, r: &sqlx::any::AnyRow) -> Result<(), StoreError> 
     let new: Option<String> = r.try_get(4)?;
     match op.as_str() {
         "I" => {
-            let map: BTreeMap<String, String> = new.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+            let map: BTreeMap<String, String> =
+                new.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
             *state = Some(map);
         }
         "U" => {

@@ -33,9 +33,8 @@ fn create_table(engine: Engine, t: &Table) -> String {
 /// The SQL of the first migration for an engine.
 pub fn initial_migration(engine: Engine) -> String {
     let int = sql_type(engine, Storage::Integer);
-    let mut out = String::from(
-        "-- Generated from fupin_domain::schema by crates/store/src/ddl.rs; do not edit by hand.\n\n",
-    );
+    let mut out =
+        String::from("-- Generated from fupin_domain::schema by crates/store/src/ddl.rs; do not edit by hand.\n\n");
     for t in REGISTRY_TABLES {
         out.push_str(&create_table(engine, t));
         out.push('\n');

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use fupin_domain::schema::{Storage, Table};
 use fupin_domain::Value;
+use fupin_domain::schema::{Storage, Table};
+use sqlx::Any;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::Any;
 
 /// The canonical key of a row: its key columns' canonical texts joined by `|`.
 pub fn key_of(table: &Table, values: &[Value]) -> String {
@@ -48,12 +48,7 @@ pub fn key_sql(table: &Table) -> String {
 
 /// The row's non-null cells as `{column: canonical text}`.
 pub fn canonical_map(table: &Table, values: &[Value]) -> BTreeMap<String, String> {
-    table
-        .columns
-        .iter()
-        .zip(values)
-        .filter_map(|(c, v)| v.canonical().map(|s| (c.name.to_owned(), s)))
-        .collect()
+    table.columns.iter().zip(values).filter_map(|(c, v)| v.canonical().map(|s| (c.name.to_owned(), s))).collect()
 }
 
 /// The canonical JSON of a whole row (insert and delete records).
@@ -100,6 +95,12 @@ pub fn column_list(table: &Table) -> String {
     table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
 }
 
+/// Marks SQL that this crate assembled from schema identifiers and `$n` placeholders
+/// only: no user text is ever formatted into it (values are always bound).
+pub fn safe(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,10 +114,4 @@ mod tests {
         assert_eq!(key_of(&INCOMES, &row), "H1|2019");
         assert_eq!(key_sql(&INCOMES), "hh_id || '|' || CAST(year AS TEXT)");
     }
-}
-
-/// Marks SQL that this crate assembled from schema identifiers and `$n` placeholders
-/// only: no user text is ever formatted into it (values are always bound).
-pub fn safe(sql: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(sql)
 }

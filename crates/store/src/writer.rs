@@ -90,6 +90,16 @@ pub struct WriteStats {
     pub records: u64,
 }
 
+/// What one change record says happened.
+enum Op {
+    /// A new row, as canonical JSON.
+    Insert(String),
+    /// One field changed.
+    Update { field: &'static str, old: Option<String>, new: Option<String> },
+    /// A removed row, as canonical JSON.
+    Delete(String),
+}
+
 /// A row to write, with the place it came from (`persons.csv:12`) if any.
 #[derive(Debug, Clone)]
 pub struct RowIn {
@@ -119,14 +129,12 @@ impl Writer {
         // Take the chain lock before reading the head, so two writers never both
         // extend the same head.
         sqlx::query("UPDATE meta SET value = value WHERE key = 'chain'").execute(&mut *tx).await?;
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM change_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM change_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
         let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
-        let at = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let at =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         Ok(Writer {
             tx,
             engine: store.engine(),
@@ -148,17 +156,12 @@ impl Writer {
         &mut self.tx
     }
 
-    fn record(
-        &mut self,
-        table: &Table,
-        key: &str,
-        op: &str,
-        field: Option<&str>,
-        old: Option<String>,
-        new: Option<String>,
-        source: Option<&str>,
-        reason: &str,
-    ) {
+    fn record(&mut self, table: &Table, key: &str, op: Op, source: Option<&str>, reason: &str) {
+        let (code, field, old_value, new_value) = match op {
+            Op::Insert(row) => ("I", None, None, Some(row)),
+            Op::Update { field, old, new } => ("U", Some(field.to_owned()), old, new),
+            Op::Delete(row) => ("D", None, Some(row), None),
+        };
         self.seq += 1;
         let mut rec = ChangeRecord {
             seq: self.seq,
@@ -167,10 +170,10 @@ impl Writer {
             source: source.map(str::to_owned),
             entity: table.name.to_owned(),
             entity_key: key.to_owned(),
-            op: op.to_owned(),
-            field: field.map(str::to_owned),
-            old_value: old,
-            new_value: new,
+            op: code.to_owned(),
+            field,
+            old_value,
+            new_value,
             reason: Some(reason.to_owned()).filter(|r| !r.is_empty()),
             prev_hash: std::mem::take(&mut self.hash),
             hash: String::new(),
@@ -219,7 +222,7 @@ impl Writer {
         let first = table.key[0];
         let storage = table.column(first).map(|c| c.kind.storage()).unwrap_or(Storage::Text);
         let mut firsts: Vec<Value> = keys.iter().map(|k| rows::key_values(table, k).remove(0)).collect();
-        firsts.sort_by(|a, b| a.canonical().cmp(&b.canonical()));
+        firsts.sort_by_key(Value::canonical);
         firsts.dedup();
         let mut out = HashMap::with_capacity(keys.len());
         for chunk in firsts.chunks(5_000) {
@@ -261,7 +264,7 @@ impl Writer {
             match existing.get(key) {
                 None => {
                     let json = rows::row_json(table, &row.values);
-                    self.record(table, key, "I", None, None, Some(json), row.source.as_deref(), reason);
+                    self.record(table, key, Op::Insert(json), row.source.as_deref(), reason);
                     inserts.push(row);
                     self.stats.inserted += 1;
                 }
@@ -304,9 +307,10 @@ impl Writer {
             } else {
                 reason.to_owned()
             };
-            self.record(table, key, "U", Some(c.name), o.clone(), v.clone(), source, &why);
+            self.record(table, key, Op::Update { field: c.name, old: o.clone(), new: v.clone() }, source, &why);
         }
-        let sql = format!("UPDATE {} SET {} WHERE {}", table.name, sets.join(", "), where_key(table, changed.len() + 1));
+        let sql =
+            format!("UPDATE {} SET {} WHERE {}", table.name, sets.join(", "), where_key(table, changed.len() + 1));
         let mut q = sqlx::query(crate::rows::safe(sql.clone()));
         for (i, _, _) in &changed {
             q = rows::bind(q, &new[*i], table.columns[*i].kind.storage());
@@ -367,7 +371,13 @@ impl Writer {
     }
 
     /// Deletes rows by key, recording each whole row.
-    pub async fn delete(&mut self, table: &Table, keys: &[String], source: Option<&str>, reason: &str) -> Result<u64, StoreError> {
+    pub async fn delete(
+        &mut self,
+        table: &Table,
+        keys: &[String],
+        source: Option<&str>,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
         let stored = self.fetch(table, keys).await?;
         let mut n = 0;
         let mut sorted: Vec<_> = stored.into_iter().collect();
@@ -375,7 +385,7 @@ impl Writer {
         for chunk in sorted.chunks(5_000) {
             for (key, values) in chunk {
                 let json = rows::row_json(table, values);
-                self.record(table, key, "D", None, Some(json), None, source, reason);
+                self.record(table, key, Op::Delete(json), source, reason);
                 n += 1;
             }
             for (key, _) in chunk {
@@ -389,7 +399,11 @@ impl Writer {
     }
 
     /// The keys of stored rows whose group column (a person's 户编号) is one of `groups`.
-    pub async fn keys_in_groups(&mut self, table: &Table, groups: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn keys_in_groups(
+        &mut self,
+        table: &Table,
+        groups: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let Some(group_col) = table.authoritative_by else { return Ok(Vec::new()) };
         let mut out = Vec::new();
         for chunk in groups.chunks(5_000) {

@@ -18,7 +18,15 @@ fn row(table: &Table, cells: &[(&str, Value)]) -> Vec<Value> {
 }
 
 fn household(id: &str) -> Vec<Value> {
-    row(&HOUSEHOLDS, &[("hh_id", id.into()), ("village_code", "610981105201".into()), ("status", "2".into()), ("farmland_mu", Value::Real(2.5))])
+    row(
+        &HOUSEHOLDS,
+        &[
+            ("hh_id", id.into()),
+            ("village_code", "610981105201".into()),
+            ("status", "2".into()),
+            ("farmland_mu", Value::Real(2.5)),
+        ],
+    )
 }
 
 fn person(id: &str, hh: &str, name: &str) -> Vec<Value> {
@@ -68,7 +76,10 @@ async fn writes_record_only_the_differences() {
 
     // The same rows again, in another order: nothing changes.
     let mut w = db.store.writer(Actor::Import).await.unwrap();
-    let s = w.upsert(&INCOMES, rows(vec![income("H1", 2020, 350_050), income("H1", 2019, 300_000)]), "再导入").await.unwrap();
+    let s = w
+        .upsert(&INCOMES, rows(vec![income("H1", 2020, 350_050), income("H1", 2019, 300_000)]), "再导入")
+        .await
+        .unwrap();
     assert_eq!((s.inserted, s.updated, s.unchanged, s.records), (0, 0, 2, 0));
     // A person moves to another household: one field record that says so.
     let s = w.upsert(&PERSONS, rows(vec![person("P2", "H1", "李四")]), "导入").await.unwrap();
@@ -105,10 +116,15 @@ async fn a_rolled_back_writer_leaves_nothing() {
 async fn verify_catches_an_income_changed_with_plain_sql() {
     let db = testing::fresh().await.unwrap();
     seed(&db.store).await;
-    sqlx::query("UPDATE incomes SET wages = 999900 WHERE hh_id = 'H1' AND year = 2020").execute(db.store.pool()).await.unwrap();
+    sqlx::query("UPDATE incomes SET wages = 999900 WHERE hh_id = 'H1' AND year = 2020")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
     let m = audit::verify(&db.store, None).await.unwrap().mismatch.unwrap();
     match &m {
-        Mismatch::Row { table, key, field, .. } => assert_eq!((table.as_str(), key.as_str(), field.as_str()), ("incomes", "H1|2020", "wages")),
+        Mismatch::Row { table, key, field, .. } => {
+            assert_eq!((table.as_str(), key.as_str(), field.as_str()), ("incomes", "H1|2020", "wages"))
+        }
         other => panic!("wrong mismatch {other:?}"),
     }
     assert!(m.to_string().contains("incomes"));
@@ -132,7 +148,10 @@ async fn verify_expect_catches_a_recomputed_chain() {
 
     // Someone falsifies an income in the table AND in its insert record, then
     // recomputes every hash after it: the chain and the replay agree again...
-    sqlx::query("UPDATE incomes SET wages = 100 WHERE hh_id = 'H1' AND year = 2019").execute(db.store.pool()).await.unwrap();
+    sqlx::query("UPDATE incomes SET wages = 100 WHERE hh_id = 'H1' AND year = 2019")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
     let all = sqlx::query("SELECT seq, at, actor, source, entity, entity_key, op, field, old_value, new_value, reason, prev_hash, hash FROM change_log ORDER BY seq")
         .fetch_all(db.store.pool())
         .await
@@ -140,17 +159,32 @@ async fn verify_expect_catches_a_recomputed_chain() {
     let mut prev = fupin_store::writer::GENESIS.to_owned();
     for r in all {
         let mut rec = ChangeRecord {
-            seq: r.get(0), at: r.get(1), actor: r.get(2), source: r.get(3), entity: r.get(4), entity_key: r.get(5),
-            op: r.get(6), field: r.get(7), old_value: r.get(8), new_value: r.get(9), reason: r.get(10),
-            prev_hash: prev.clone(), hash: String::new(),
+            seq: r.get(0),
+            at: r.get(1),
+            actor: r.get(2),
+            source: r.get(3),
+            entity: r.get(4),
+            entity_key: r.get(5),
+            op: r.get(6),
+            field: r.get(7),
+            old_value: r.get(8),
+            new_value: r.get(9),
+            reason: r.get(10),
+            prev_hash: prev.clone(),
+            hash: String::new(),
         };
         if rec.entity_key == "H1|2019" {
             rec.new_value = Some(r#"{"hh_id":"H1","wages":"100","year":"2019"}"#.into());
         }
         rec.hash = rec.compute_hash();
         sqlx::query("UPDATE change_log SET new_value = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-            .bind(rec.new_value.clone()).bind(rec.prev_hash.clone()).bind(rec.hash.clone()).bind(rec.seq)
-            .execute(db.store.pool()).await.unwrap();
+            .bind(rec.new_value.clone())
+            .bind(rec.prev_hash.clone())
+            .bind(rec.hash.clone())
+            .bind(rec.seq)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
         prev = rec.hash;
     }
     assert_eq!(audit::verify(&db.store, None).await.unwrap().mismatch, None, "a full rewrite is consistent in itself");
