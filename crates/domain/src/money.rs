@@ -93,7 +93,11 @@ impl fmt::Display for Yuan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
-        if a.is_multiple_of(100) { write!(f, "{sign}{}", a / 100) } else { write!(f, "{sign}{}.{:02}", a / 100, a % 100) }
+        if a.is_multiple_of(100) {
+            write!(f, "{sign}{}", a / 100)
+        } else {
+            write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+        }
     }
 }
 

@@ -11,6 +11,8 @@ pub mod ddl;
 pub mod error;
 pub mod rows;
 pub mod testing;
+pub mod users;
+pub mod views;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -147,10 +149,37 @@ impl Store {
         Ok(())
     }
 
+    /// The 12-digit codes of the villages (村/社区) in the division tree.
+    pub async fn village_codes(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM divisions WHERE level = 'village' ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Streams every row of a registry table in key order to `f` (export uses it;
+    /// memory stays flat at any size). Stops at the first error `f` returns.
+    pub async fn for_each_row<E: From<StoreError>>(
+        &self,
+        table: &fupin_domain::schema::Table,
+        mut f: impl FnMut(Vec<fupin_domain::Value>) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        use futures_util::TryStreamExt;
+        let sql = format!("SELECT {} FROM {} ORDER BY {}", rows::column_list(table), table.name, table.key.join(", "));
+        let mut stream = sqlx::query(rows::safe(sql)).fetch(&self.pool);
+        let mut n = 0;
+        while let Some(row) = stream.try_next().await.map_err(StoreError::from)? {
+            f(rows::read_row(table, &row).map_err(StoreError::from)?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Counts rows of a registry table.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
         let t = fupin_domain::schema::registry_table(table).ok_or_else(|| StoreError::UnknownTable(table.into()))?;
-        let (n,): (i64,) = sqlx::query_as(crate::rows::safe(format!("SELECT COUNT(*) FROM {}", t.name))).fetch_one(&self.pool).await?;
+        let (n,): (i64,) =
+            sqlx::query_as(crate::rows::safe(format!("SELECT COUNT(*) FROM {}", t.name))).fetch_one(&self.pool).await?;
         Ok(n)
     }
 }

@@ -192,7 +192,7 @@ impl Writer {
                 "INSERT INTO change_log (seq, at, actor, source, entity, entity_key, op, field, old_value, \
                  new_value, reason, prev_hash, hash) VALUES ",
             );
-            push_placeholders(&mut sql, chunk.len(), COLS);
+            push_placeholders(self.engine, &mut sql, chunk.len(), COLS);
             let mut q = sqlx::query(crate::rows::safe(sql.clone()));
             for r in chunk {
                 q = q
@@ -230,7 +230,7 @@ impl Writer {
                 "SELECT {} FROM {} WHERE {first} IN ({})",
                 rows::column_list(table),
                 table.name,
-                placeholders(1, chunk.len())
+                placeholders(self.engine, 1, chunk.len())
             );
             let mut q = sqlx::query(crate::rows::safe(sql.clone()));
             for v in chunk {
@@ -301,7 +301,7 @@ impl Writer {
         let mut sets = Vec::new();
         for (n, (i, o, v)) in changed.iter().enumerate() {
             let c = &table.columns[*i];
-            sets.push(format!("{} = ${}", c.name, n + 1));
+            sets.push(format!("{} = {}", c.name, param(self.engine, n + 1)));
             let why = if Some(c.name) == table.authoritative_by {
                 format!("{reason}；迁移：从 {} 迁入 {}", o.as_deref().unwrap_or("-"), v.as_deref().unwrap_or("-"))
             } else {
@@ -309,8 +309,12 @@ impl Writer {
             };
             self.record(table, key, Op::Update { field: c.name, old: o.clone(), new: v.clone() }, source, &why);
         }
-        let sql =
-            format!("UPDATE {} SET {} WHERE {}", table.name, sets.join(", "), where_key(table, changed.len() + 1));
+        let sql = format!(
+            "UPDATE {} SET {} WHERE {}",
+            table.name,
+            sets.join(", "),
+            where_key(self.engine, table, changed.len() + 1)
+        );
         let mut q = sqlx::query(crate::rows::safe(sql.clone()));
         for (i, _, _) in &changed {
             q = rows::bind(q, &new[*i], table.columns[*i].kind.storage());
@@ -325,7 +329,7 @@ impl Writer {
         let ncols = table.columns.len();
         for chunk in rows_in.chunks(MAX_PARAMS / ncols) {
             let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, rows::column_list(table));
-            push_placeholders(&mut sql, chunk.len(), ncols);
+            push_placeholders(self.engine, &mut sql, chunk.len(), ncols);
             let mut q = sqlx::query(crate::rows::safe(sql.clone()));
             for r in chunk {
                 for (c, v) in table.columns.iter().zip(&r.values) {
@@ -389,7 +393,7 @@ impl Writer {
                 n += 1;
             }
             for (key, _) in chunk {
-                let sql = format!("DELETE FROM {} WHERE {}", table.name, where_key(table, 1));
+                let sql = format!("DELETE FROM {} WHERE {}", table.name, where_key(self.engine, table, 1));
                 bind_key(sqlx::query(crate::rows::safe(sql.clone())), table, key).execute(&mut *self.tx).await?;
             }
         }
@@ -411,7 +415,7 @@ impl Writer {
                 "SELECT {}, {group_col} FROM {} WHERE {group_col} IN ({})",
                 key_sql(table),
                 table.name,
-                placeholders(1, chunk.len())
+                placeholders(self.engine, 1, chunk.len())
             );
             let mut q = sqlx::query_as::<_, (String, String)>(crate::rows::safe(sql.clone()));
             for g in chunk {
@@ -451,8 +455,14 @@ fn diff(a: WriteStats, b: WriteStats) -> WriteStats {
 }
 
 /// `a = $n AND b = $n+1` over the key columns, so the primary key's index serves.
-fn where_key(table: &Table, from: usize) -> String {
-    table.key.iter().enumerate().map(|(i, k)| format!("{k} = ${}", from + i)).collect::<Vec<_>>().join(" AND ")
+fn where_key(engine: Engine, table: &Table, from: usize) -> String {
+    table
+        .key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} = {}", param(engine, from + i)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 fn bind_key<'q>(
@@ -467,14 +477,27 @@ fn bind_key<'q>(
     q
 }
 
+/// The `i`-th bind parameter. SQLite gets an anonymous `?`: sqlx asks SQLite for each
+/// parameter's name, and SQLite finds a name (`$NNN` or `?NNN`) by walking a list, which
+/// made a multi-row insert of 30 000 parameters quadratic (seconds per statement). Every
+/// statement here uses its parameters in ascending order, so `?` binds the same.
+fn param(engine: Engine, i: usize) -> String {
+    match engine {
+        Engine::Sqlite => {
+            let _ = i;
+            "?".to_owned()
+        }
+        Engine::Postgres => format!("${i}"),
+    }
+}
+
 /// `$from, $from+1, …` for `n` parameters.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+fn placeholders(engine: Engine, from: usize, n: usize) -> String {
+    (from..from + n).map(|i| param(engine, i)).collect::<Vec<_>>().join(", ")
 }
 
 /// Appends `($1, …, $cols), (…)` for `rows` rows.
-fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
-    use std::fmt::Write;
+fn push_placeholders(engine: Engine, sql: &mut String, rows: usize, cols: usize) {
     let mut p = 1;
     for r in 0..rows {
         if r > 0 {
@@ -485,7 +508,7 @@ fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
             if c > 0 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${p}");
+            sql.push_str(&param(engine, p));
             p += 1;
         }
         sql.push(')');

@@ -1,1 +1,88 @@
-//! placeholder
+//! The web application: server-rendered Chinese pages for the county registry, made to
+//! be read on a cadre's phone as well as an office screen.
+//!
+//! Entry points: [`Application::build`] binds the listener and assembles the routes
+//! (listed in one place, [`router`]); [`accounts`] creates the accounts that `fupin
+//! init` and `fupin demo` print.
+//!
+//! Architecture invariant: this crate contains no SQL. Every read goes through
+//! `fupin_store::views`, every account and session through `fupin_store::users`.
+//!
+//! Architecture invariant: every page checks the signed-in user's area before it
+//! shows anything, and a record outside that area answers exactly like a record that
+//! does not exist (404), so household numbers cannot be probed. ID and phone numbers
+//! leave the server only masked ([`display`]).
+
+pub mod accounts;
+mod display;
+mod error;
+mod pages;
+mod password;
+mod router;
+mod security;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use fupin_domain::CodeLists;
+use fupin_store::Store;
+
+pub use error::WebError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// The date ages and periods are computed at (fixed in tests and demos).
+    pub today: time::Date,
+    /// Mark the session cookie `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub codes: Arc<CodeLists>,
+}
+
+/// A server with its listener bound, ready to [`run`](Application::run).
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds its own listener (port 0 works) so tests start the real app.
+    pub async fn build(store: Store, config: Config) -> Result<Application, WebError> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| WebError::Bind { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| WebError::Bind { addr: config.listen, source })?;
+        let state = AppState { store, config: Arc::new(config), codes: Arc::new(CodeLists::builtin()) };
+        Ok(Application { listener, router: router::router(state), addr })
+    }
+
+    /// The address the server listens on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until ctrl-c, or until this future is dropped.
+    pub async fn run(self) -> Result<(), WebError> {
+        tracing::info!(addr = %self.addr, "网页服务已启动");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async {
+                // If the signal handler cannot be installed, serve until dropped.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
+            .await
+            .map_err(WebError::Serve)
+    }
+}

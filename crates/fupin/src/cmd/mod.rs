@@ -1,0 +1,47 @@
+//! One module per subcommand.
+
+pub mod audit;
+pub mod export;
+pub mod generate;
+pub mod import;
+pub mod init;
+pub mod serve;
+
+use anyhow::Context;
+use fupin_store::{Store, Target};
+
+use crate::RegistryArgs;
+
+impl RegistryArgs {
+    pub fn target(&self) -> Target {
+        Target::from_args(&self.data, self.db.as_deref())
+    }
+
+    /// Opens (and migrates) the registry these arguments name.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let target = self.target();
+        Store::open(&target).await.with_context(|| match &target {
+            Target::Dir(d) => format!("打开数据目录 {}", d.display()),
+            Target::Url(_) => "连接 PostgreSQL".to_string(),
+        })
+    }
+
+    /// `--today`, or the real date.
+    pub fn today(&self) -> anyhow::Result<time::Date> {
+        parse_today(self.today.as_deref())
+    }
+}
+
+pub fn parse_today(text: Option<&str>) -> anyhow::Result<time::Date> {
+    match text {
+        Some(t) => {
+            fupin_domain::date::parse(t).with_context(|| format!("--today “{t}”不是有效日期（应为 YYYY-MM-DD）"))
+        }
+        None => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+/// Fails when the registry has not been initialised with a county.
+pub async fn require_county(store: &Store) -> anyhow::Result<String> {
+    store.meta("county").await?.context("登记库尚未初始化：请先运行 fupin init --county 610981（或 fupin demo）")
+}

@@ -1,0 +1,294 @@
+//! Accounts and sign-in sessions of the web application (tables `users` and
+//! `sessions`, migration `0002_web.sql`).
+//!
+//! These are not registry data, so they are written with plain SQL here rather than
+//! through the [`crate::Writer`]: a failed login is not a change to a household.
+//! Times are RFC 3339 UTC text with whole seconds ([`timestamp`]), so that text order
+//! is time order on both engines.
+
+use fupin_domain::DivisionCode;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::{Store, StoreError};
+
+/// What a user does, and so what pages and data they see (DESIGN.md, Users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// 县乡村振兴局/扶贫办管理员: the whole county.
+    CountyAdmin,
+    /// 乡镇干部: one township.
+    TownshipOfficer,
+    /// 村干部/第一书记: one village.
+    VillageCadre,
+    /// 帮扶责任人: a helper cadre (scoped by area for now).
+    HelperCadre,
+    /// 部门数据员: a sector department's data officer.
+    DepartmentOfficer,
+    /// 督查: an inspector.
+    Inspector,
+}
+
+impl Role {
+    /// Every role, in the order pages list them.
+    pub const ALL: [Role; 6] = [
+        Role::CountyAdmin,
+        Role::TownshipOfficer,
+        Role::VillageCadre,
+        Role::HelperCadre,
+        Role::DepartmentOfficer,
+        Role::Inspector,
+    ];
+
+    /// The text stored in `users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CountyAdmin => "county_admin",
+            Role::TownshipOfficer => "township_officer",
+            Role::VillageCadre => "village_cadre",
+            Role::HelperCadre => "helper_cadre",
+            Role::DepartmentOfficer => "department_officer",
+            Role::Inspector => "inspector",
+        }
+    }
+
+    /// The role stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Chinese name for pages and printed account lists.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::CountyAdmin => "县级管理员",
+            Role::TownshipOfficer => "乡镇干部",
+            Role::VillageCadre => "村干部",
+            Role::HelperCadre => "帮扶责任人",
+            Role::DepartmentOfficer => "部门数据员",
+            Role::Inspector => "督查人员",
+        }
+    }
+}
+
+/// One account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub username: String,
+    /// Argon2id PHC string; never shown.
+    pub password_hash: String,
+    pub role: Role,
+    /// The division the account may see: everything within it and nothing else.
+    pub area: DivisionCode,
+    pub display_name: String,
+    pub disabled: bool,
+    /// Wrong passwords since the last successful sign-in or lock.
+    pub failed_logins: i64,
+    /// Sign-in refused until this time (RFC 3339), if locked.
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+/// An account to create.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub area: &'a DivisionCode,
+    pub display_name: &'a str,
+}
+
+/// A time as stored: RFC 3339 UTC with whole seconds (`2026-11-05T08:30:00Z`).
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Reads a [`timestamp`] back; `None` for text in another form.
+pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+const USER_COLUMNS: &str =
+    "username, password_hash, role, area_code, display_name, disabled, failed_logins, locked_until, created_at";
+
+fn read_user(row: &AnyRow, from: usize) -> Result<User, StoreError> {
+    let username: String = row.try_get(from)?;
+    let role: String = row.try_get(from + 2)?;
+    let area: String = row.try_get(from + 3)?;
+    let role =
+        Role::parse(&role).ok_or_else(|| StoreError::Refused(format!("用户 {username} 的角色“{role}”无法识别")))?;
+    let area = DivisionCode::parse(&area)
+        .map_err(|_| StoreError::Refused(format!("用户 {username} 的区划代码“{area}”无效")))?;
+    Ok(User {
+        password_hash: row.try_get(from + 1)?,
+        role,
+        area,
+        display_name: row.try_get(from + 4)?,
+        disabled: row.try_get::<i64, _>(from + 5)? != 0,
+        failed_logins: row.try_get(from + 6)?,
+        locked_until: row.try_get(from + 7)?,
+        created_at: row.try_get(from + 8)?,
+        username,
+    })
+}
+
+/// Creates an account; refuses when the username is taken.
+pub async fn insert(store: &Store, user: &NewUser<'_>) -> Result<(), StoreError> {
+    if find(store, user.username).await?.is_some() {
+        return Err(StoreError::Refused(format!("用户名 {} 已存在", user.username)));
+    }
+    sqlx::query(
+        "INSERT INTO users (username, password_hash, role, area_code, display_name, disabled, failed_logins, \
+         locked_until, created_at) VALUES ($1, $2, $3, $4, $5, 0, 0, NULL, $6)",
+    )
+    .bind(user.username.to_owned())
+    .bind(user.password_hash.to_owned())
+    .bind(user.role.as_str())
+    .bind(user.area.as_str().to_owned())
+    .bind(user.display_name.to_owned())
+    .bind(timestamp(OffsetDateTime::now_utc()))
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// The account named `username`.
+pub async fn find(store: &Store, username: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+    let row = sqlx::query(crate::rows::safe(sql)).bind(username.to_owned()).fetch_optional(store.pool()).await?;
+    row.map(|r| read_user(&r, 0)).transpose()
+}
+
+/// How many accounts exist.
+pub async fn count(store: &Store) -> Result<i64, StoreError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await?;
+    Ok(n)
+}
+
+/// Counts a wrong password. When this makes `max_failures`, the account is locked
+/// until `lock_until` and the count starts again. Returns the count after this failure
+/// (0 when it just locked) and whether it locked.
+pub async fn record_failure(
+    store: &Store,
+    username: &str,
+    max_failures: i64,
+    lock_until: OffsetDateTime,
+) -> Result<(i64, bool), StoreError> {
+    // One statement, so two wrong passwords at once are both counted. Every
+    // right-hand side reads the row as it was before the update.
+    let row: Option<(i64, Option<String>)> = sqlx::query_as(
+        "UPDATE users SET \
+           failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
+           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+         WHERE username = $1 RETURNING failed_logins, locked_until",
+    )
+    .bind(username.to_owned())
+    .bind(max_failures)
+    .bind(timestamp(lock_until))
+    .fetch_optional(store.pool())
+    .await?;
+    // The count only returns to 0 here when this failure locked the account.
+    Ok(match row {
+        Some((n, until)) => (n, n == 0 && until.is_some()),
+        None => (0, false),
+    })
+}
+
+/// A successful sign-in clears the failure count and any lock.
+pub async fn record_success(store: &Store, username: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1")
+        .bind(username.to_owned())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Replaces an account's password hash, clears its lock and ends its sessions.
+pub async fn set_password(store: &Store, username: &str, password_hash: &str) -> Result<(), StoreError> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1")
+        .bind(username.to_owned())
+        .bind(password_hash.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username.to_owned()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a new session under the hash of its cookie value.
+pub async fn create_session(
+    store: &Store,
+    id_hash: &str,
+    username: &str,
+    expires_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO sessions (id, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash.to_owned())
+        .bind(username.to_owned())
+        .bind(timestamp(OffsetDateTime::now_utc()))
+        .bind(timestamp(expires_at))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// The account of a session and when the session expires (the caller checks expiry).
+pub async fn session_user(store: &Store, id_hash: &str) -> Result<Option<(User, String)>, StoreError> {
+    let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+    let sql =
+        format!("SELECT {cols}, s.expires_at FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = $1");
+    let row = sqlx::query(crate::rows::safe(sql)).bind(id_hash.to_owned()).fetch_optional(store.pool()).await?;
+    match row {
+        Some(r) => {
+            let user = read_user(&r, 0)?;
+            let expires: String = r.try_get(9)?;
+            Ok(Some((user, expires)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Ends one session.
+pub async fn delete_session(store: &Store, id_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash.to_owned()).execute(store.pool()).await?;
+    Ok(())
+}
+
+/// Removes sessions that expired before `now`; returns how many.
+pub async fn delete_expired_sessions(store: &Store, now: OffsetDateTime) -> Result<u64, StoreError> {
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(timestamp(now)).execute(store.pool()).await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text_and_read_back() {
+        let t = time::macros::datetime!(2026-11-05 08:30:00.75 UTC);
+        assert_eq!(timestamp(t), "2026-11-05T08:30:00Z");
+        assert_eq!(parse_timestamp(&timestamp(t)), Some(time::macros::datetime!(2026-11-05 08:30:00 UTC)));
+        assert!(timestamp(t) < timestamp(t + time::Duration::seconds(1)));
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

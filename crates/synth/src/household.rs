@@ -1,0 +1,853 @@
+//! One household at a time: members, registration history, conditions, relocation,
+//! monitoring and income years, all kept consistent with each other.
+
+use crate::ids::{self, IdAllocator};
+use crate::model::{Household, Monitor, Person, Relocation};
+use crate::names;
+use crate::rnd::{self, Rng8};
+use crate::villages::{self, Village};
+use time::{Date, Duration};
+
+/// The poverty line and the monitoring line per year, in fen.
+pub struct Lines {
+    pub first: i32,
+    pub poverty: Vec<i64>,
+    /// The published monitoring line, or 1.5 × the poverty line before there was one.
+    pub monitoring: Vec<i64>,
+}
+
+impl Lines {
+    fn at(v: &[i64], first: i32, year: i32) -> i64 {
+        let i = (year - first).clamp(0, v.len() as i32 - 1) as usize;
+        v[i]
+    }
+    pub fn poverty(&self, year: i32) -> i64 {
+        Self::at(&self.poverty, self.first, year)
+    }
+    pub fn monitoring(&self, year: i32) -> i64 {
+        Self::at(&self.monitoring, self.first, year)
+    }
+}
+
+/// What a fault needs the next household to be; generation stays realistic otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    None,
+    /// Ever 建档立卡.
+    Registered,
+    /// A 特困供养 household whose one member is 40–65, chronically ill, without labour.
+    Tekun,
+    /// A 低保 household with exactly one 低保 member.
+    DibaoSingle,
+}
+
+/// The year Xunyang's last registered households exited (the county exited in 2020).
+pub const LAST_EXIT_YEAR: i32 = 2020;
+/// First year of 防返贫监测 (2021 onwards).
+pub const MONITORING_FROM: i32 = 2021;
+
+pub struct Gen {
+    pub rng: Rng8,
+    pub ids: IdAllocator,
+    pub lines: Lines,
+    pub today: Date,
+    pub first_year: i32,
+    pub last_year: i32,
+    /// Youngest possible age on the reference date (a child must be born by today).
+    pub min_age: i32,
+    pub monitoring_on: bool,
+}
+
+/// A family member before attributes: who, of which sex and age, with which surname.
+struct Skel {
+    relation: &'static str,
+    male: bool,
+    age: i32,
+    surname: &'static str,
+    /// Married into the household (may have a number from a neighbouring county).
+    married_in: bool,
+}
+
+impl Gen {
+    fn chance(&mut self, p: f64) -> bool {
+        rnd::chance(&mut self.rng, p)
+    }
+    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        rnd::int(&mut self.rng, lo, hi)
+    }
+    fn age(&mut self, lo: i32, hi: i32) -> i32 {
+        self.int(lo as i64, hi as i64) as i32
+    }
+
+    /// Generates one household of village `vi`. Its 户编号 and pairings are set by the
+    /// caller once the household is accepted.
+    pub fn household(&mut self, villages: &[Village], vi: usize, hint: Hint) -> Household {
+        let v = &villages[vi];
+        let registered = hint != Hint::None || self.chance(v.reg_prob);
+        let persons = self.members(registered, hint);
+        let group = self.int(1, v.groups as i64) as u8;
+        let mut hh = Household {
+            id: String::new(),
+            group,
+            phone: String::new(),
+            bank_name: "",
+            bank_account: String::new(),
+            registered,
+            status: "1",
+            standard: "",
+            attribute: "",
+            identified_year: None,
+            planned_exit_year: None,
+            exit_year: None,
+            monitor: None,
+            main_cause: "",
+            other_causes: ["", ""],
+            military_family: false,
+            one_child: false,
+            two_daughters: false,
+            farmland: 0,
+            irrigated: 0,
+            forest: 0,
+            returned_forest: 0,
+            orchard: 0,
+            pasture: 0,
+            water_surface: 0,
+            farm_power: true,
+            home_power: true,
+            radio_tv: true,
+            water_difficult: false,
+            water_safe: true,
+            road: 0,
+            path_type: "3",
+            house_area: 0,
+            dangerous: false,
+            danger_grade: "",
+            toilet: true,
+            fuel: "1",
+            coop: false,
+            relocation: None,
+            breeding_project: false,
+            other_business_project: false,
+            late_exit: false,
+            persons,
+            incomes: Vec::new(),
+            pairings: Vec::new(),
+        };
+        hh.phone = hh.persons.iter().find(|p| !p.phone.is_empty()).map(|p| p.phone.clone()).unwrap_or_default();
+        hh.bank_name = rnd::pick(&mut self.rng, names::BANKS);
+        hh.bank_account = names::bank_account(&mut self.rng);
+        if registered {
+            self.registration(&mut hh, v, hint);
+        }
+        self.conditions(&mut hh);
+        self.relocation(&mut hh, villages, vi);
+        hh.monitor = self.monitoring(&hh);
+        hh.incomes = crate::income::incomes(self, &hh);
+        hh
+    }
+
+    // ---------------------------------------------------------------- members
+
+    fn members(&mut self, registered: bool, hint: Hint) -> Vec<Person> {
+        let skels = self.skeletons(registered, hint);
+        let base_eth = rnd::weighted(&mut self.rng, &[("01", 985), ("03", 5), ("15", 4), ("06", 3), ("11", 3)]);
+        let mut persons: Vec<Person> = Vec::with_capacity(skels.len());
+        for (i, s) in skels.iter().enumerate() {
+            let mut p = self.person(s, registered, base_eth);
+            p.no = (i + 1) as u8;
+            persons.push(p);
+        }
+        if hint == Hint::Tekun {
+            // The one member: chronically ill and without labour, the case the
+            // tekun_with_able_member fault turns into an able one.
+            let p = &mut persons[0];
+            p.chronic = true;
+            p.serious = false;
+            p.disabled = false;
+            p.disability_cert.clear();
+            p.disease = rnd::pick(&mut self.rng, names::CHRONIC);
+            p.labour = "03";
+            p.migrant_place = "";
+            p.migrant_months = 0;
+            p.employer = "";
+        }
+        persons
+    }
+
+    fn skeletons(&mut self, registered: bool, hint: Hint) -> Vec<Skel> {
+        let min = self.min_age;
+        let mut out: Vec<Skel> = Vec::with_capacity(6);
+        let head_surname = names::surname(&mut self.rng);
+        if hint == Hint::Tekun {
+            let age = self.age(40, 65);
+            let male = self.chance(0.7);
+            out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+            return out;
+        }
+        let weights: &[(char, u32)] = if registered {
+            &[('A', 15), ('B', 17), ('C', 33), ('D', 8), ('E', 15), ('F', 3), ('G', 9)]
+        } else {
+            &[('A', 9), ('B', 15), ('C', 39), ('D', 10), ('E', 16), ('F', 3), ('G', 8)]
+        };
+        let mut kind = rnd::weighted(&mut self.rng, weights);
+        // Types with married children need an old enough head; fall back to a nuclear family.
+        loop {
+            out.clear();
+            match kind {
+                'A' => {
+                    let age = if self.chance(0.7) { self.age(65, 92) } else { self.age(40, 64) };
+                    let male = self.chance(0.6);
+                    out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+                }
+                'B' => {
+                    let age = self.age(40, 85);
+                    let male = self.chance(0.93);
+                    out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+                    self.spouse(&mut out);
+                }
+                'C' | 'D' => {
+                    let age = if kind == 'D' { self.age(25, 56) } else { self.age(25, 60) };
+                    let male = self.chance(0.92);
+                    out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+                    if self.chance(0.95) {
+                        self.spouse(&mut out);
+                    }
+                    let n = rnd::weighted(&mut self.rng, &[(1, 30), (2, 50), (3, 20)]);
+                    self.children(&mut out, n, 38);
+                    if kind == 'D' {
+                        let head_age = out[0].age;
+                        let father = self.chance(0.55);
+                        let mother = !father || self.chance(0.8);
+                        if father {
+                            let a = head_age + self.age(22, 34);
+                            if a <= 96 {
+                                out.push(Skel {
+                                    relation: "11",
+                                    male: true,
+                                    age: a,
+                                    surname: head_surname,
+                                    married_in: false,
+                                });
+                            }
+                        }
+                        if mother {
+                            let a = head_age + self.age(20, 32);
+                            if a <= 96 {
+                                let s = names::surname(&mut self.rng);
+                                out.push(Skel { relation: "12", male: false, age: a, surname: s, married_in: true });
+                            }
+                        }
+                    }
+                }
+                'E' | 'F' => {
+                    let age = self.age(50, 76);
+                    let male = self.chance(if kind == 'F' { 0.97 } else { 0.9 });
+                    out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+                    if kind == 'F' || self.chance(0.85) {
+                        self.spouse(&mut out);
+                    }
+                    let mother_age = mother_age(&out);
+                    let child_age = mother_age - self.age(22, 32);
+                    if child_age < 22 {
+                        kind = 'C';
+                        continue;
+                    }
+                    let family = father_surname(&out);
+                    let (child_rel, child_male, inlaw_rel) =
+                        if kind == 'E' { ("03", true, "05") } else { ("04", false, "06") };
+                    out.push(Skel {
+                        relation: child_rel,
+                        male: child_male,
+                        age: child_age,
+                        surname: family,
+                        married_in: false,
+                    });
+                    let mut parent_age = child_age;
+                    let mut grand_surname = family;
+                    if kind == 'F' || self.chance(0.85) {
+                        let a = (child_age + if child_male { self.age(-5, 2) } else { self.age(-2, 5) }).max(22);
+                        let s = names::surname(&mut self.rng);
+                        out.push(Skel { relation: inlaw_rel, male: !child_male, age: a, surname: s, married_in: true });
+                        if child_male {
+                            parent_age = a;
+                        } else if self.chance(0.5) {
+                            grand_surname = s;
+                        }
+                    }
+                    let n = rnd::weighted(&mut self.rng, &[(1, 55), (2, 40), (3, 5)]);
+                    for _ in 0..n {
+                        let a = parent_age - self.age(20, 34);
+                        if a < min {
+                            continue;
+                        }
+                        let m = self.chance(0.52);
+                        let rel = match (kind, m) {
+                            ('E', true) => "07",
+                            ('E', false) => "08",
+                            (_, true) => "09",
+                            (_, false) => "10",
+                        };
+                        out.push(Skel { relation: rel, male: m, age: a, surname: grand_surname, married_in: false });
+                    }
+                    if kind == 'E' && self.chance(0.15) {
+                        let a = mother_age - self.age(25, 40);
+                        if a >= 16 && a < child_age {
+                            let m = self.chance(0.5);
+                            out.push(Skel {
+                                relation: if m { "03" } else { "04" },
+                                male: m,
+                                age: a,
+                                surname: family,
+                                married_in: false,
+                            });
+                        }
+                    }
+                }
+                _ => {
+                    // 'G': one parent with children.
+                    let age = self.age(28, 60);
+                    let male = self.chance(0.45);
+                    out.push(Skel { relation: "01", male, age, surname: head_surname, married_in: false });
+                    let n = rnd::weighted(&mut self.rng, &[(1, 55), (2, 45)]);
+                    self.children(&mut out, n, 30);
+                }
+            }
+            break;
+        }
+        out
+    }
+
+    fn spouse(&mut self, out: &mut Vec<Skel>) {
+        let head = &out[0];
+        let (hm, ha) = (head.male, head.age);
+        let d = if hm { self.age(-8, 2) } else { self.age(-2, 8) };
+        let age = (ha + d).clamp(22, 95);
+        let s = names::surname(&mut self.rng);
+        out.push(Skel { relation: "02", male: !hm, age, surname: s, married_in: true });
+    }
+
+    /// Up to `n` children of the head, aged at most `max_age`, born when their mother
+    /// was 20–38.
+    fn children(&mut self, out: &mut Vec<Skel>, n: usize, max_age: i32) {
+        let mother = mother_age(out);
+        let surname = father_surname(out);
+        for _ in 0..n {
+            let a = mother - self.age(20, 38);
+            if a < self.min_age || a > max_age {
+                continue;
+            }
+            let m = self.chance(0.52);
+            out.push(Skel { relation: if m { "03" } else { "04" }, male: m, age: a, surname, married_in: false });
+        }
+    }
+
+    fn birth_date(&mut self, age: i32) -> Date {
+        let year = self.last_year - age;
+        let lo = rnd::ymd(year, 1, 1);
+        let hi = rnd::ymd(year, 12, 31).min(self.today);
+        rnd::date(&mut self.rng, lo, hi)
+    }
+
+    fn person(&mut self, s: &Skel, registered: bool, base_eth: &'static str) -> Person {
+        let birth = self.birth_date(s.age);
+        let address = if birth.year() >= 2000 {
+            ids::XUNYANG_NEW
+        } else if s.married_in && self.chance(0.2) {
+            self.int(2, ids::ADDRESSES.len() as i64 - 1) as usize
+        } else if self.chance(0.7) {
+            ids::XUNYANG_OLD
+        } else {
+            ids::XUNYANG_NEW
+        };
+        let (id, birth) = self.ids.allocate(address, birth, s.male);
+        let age = s.age;
+        let name = names::full_name(&mut self.rng, s.surname, s.male, birth.year());
+        let ethnicity = if self.chance(0.95) { base_eth } else { "01" };
+        let political = if age >= 25 && self.chance(if s.male { 0.06 } else { 0.02 }) {
+            "01"
+        } else if (14..=28).contains(&age) && self.chance(0.25) {
+            "03"
+        } else {
+            "13"
+        };
+        // Health: registered households carry more illness and disability.
+        let r = if registered { 2.0 } else { 1.0 };
+        let age_f = if age < 18 {
+            0.4
+        } else if age >= 60 {
+            1.6
+        } else {
+            1.0
+        };
+        let disabled = self.chance(0.035 * r * age_f);
+        let serious = self.chance(
+            0.012
+                * r
+                * if age >= 50 {
+                    2.0
+                } else if age < 18 {
+                    0.3
+                } else {
+                    1.0
+                },
+        );
+        let chronic_p = match age {
+            ..=29 => 0.01,
+            30..=49 => 0.04,
+            50..=64 => 0.12,
+            _ => 0.25,
+        } * if registered { 2.0 } else { 1.0 };
+        let chronic = self.chance(chronic_p);
+        let disease = if serious {
+            rnd::pick(&mut self.rng, names::SERIOUS)
+        } else if chronic {
+            rnd::pick(&mut self.rng, names::CHRONIC)
+        } else {
+            ""
+        };
+        let disability_cert =
+            if disabled { format!("{id}{}{}", self.int(1, 7), self.int(1, 4)) } else { String::new() };
+        let (education, school) = self.schooling(age, birth.year());
+        let student = matches!(school.parse::<u8>(), Ok(3..=16));
+        // Labour: children and the elderly have none; working-age people depend on health.
+        let mut skills = String::new();
+        let mut able = false;
+        let labour = if !(16..=65).contains(&age) {
+            "04"
+        } else if serious || disabled {
+            if self.chance(0.75) { "03" } else { "04" }
+        } else if chronic && self.chance(0.35) {
+            "03"
+        } else {
+            able = true;
+            if !student && self.chance(0.3) {
+                skills.push_str(rnd::pick(&mut self.rng, names::SKILLS));
+                if self.chance(0.6) { "02" } else { "01" }
+            } else {
+                "01"
+            }
+        };
+        let trained = if skills.is_empty() { self.chance(0.08) } else { self.chance(0.8) };
+        let (mut migrant_place, mut migrant_months, mut employer) = ("", 0, "");
+        if able && !student && (18..=60).contains(&age) && self.chance(if registered { 0.35 } else { 0.45 }) {
+            migrant_place = rnd::weighted(&mut self.rng, &[("1", 15), ("2", 20), ("3", 25), ("4", 40)]);
+            migrant_months = rnd::weighted(
+                &mut self.rng,
+                &[(3, 4), (4, 4), (5, 5), (6, 8), (7, 6), (8, 10), (9, 10), (10, 15), (11, 15), (12, 23)],
+            );
+            if self.chance(0.5) {
+                employer = names::employer(&mut self.rng, migrant_place);
+            }
+        }
+        let medical = registered || self.chance(0.99);
+        let critical = medical;
+        let pension_ins = age >= 16 && !student && self.chance(0.93);
+        let phone = if (s.relation == "01" && self.chance(0.85)) || ((18..=70).contains(&age) && self.chance(0.45)) {
+            names::phone(&mut self.rng)
+        } else {
+            String::new()
+        };
+        Person {
+            no: 0,
+            name,
+            male: s.male,
+            birth,
+            age,
+            id,
+            address,
+            relation: s.relation,
+            ethnicity,
+            political,
+            education,
+            school,
+            chronic,
+            serious,
+            disabled,
+            disease,
+            disability_cert,
+            labour,
+            skills,
+            trained,
+            migrant_place,
+            migrant_months,
+            employer,
+            medical,
+            critical,
+            pension_ins,
+            dibao: false,
+            tekun: false,
+            phone,
+        }
+    }
+
+    /// 文化程度 and 在校生状况 for an age on 31 December: compulsory ages (6–15) are
+    /// always in school, nobody under 15 is in senior high, nobody over 19 in primary.
+    fn schooling(&mut self, age: i32, birth_year: i32) -> (&'static str, &'static str) {
+        let school: &'static str = match age {
+            ..=2 => "",
+            3..=5 => rnd::weighted(&mut self.rng, &[("02", 85), ("01", 15)]),
+            6..=11 => "03",
+            12 => "04",
+            13 => rnd::weighted(&mut self.rng, &[("05", 9), ("04", 1)]),
+            14 => rnd::weighted(&mut self.rng, &[("06", 85), ("05", 15)]),
+            15 => rnd::weighted(&mut self.rng, &[("07", 55), ("06", 45)]),
+            16 => rnd::weighted(&mut self.rng, &[("08", 50), ("07", 15), ("10", 8), ("11", 7), ("01", 20)]),
+            17 => rnd::weighted(&mut self.rng, &[("09", 45), ("08", 10), ("11", 8), ("12", 12), ("01", 25)]),
+            18 => rnd::weighted(&mut self.rng, &[("13", 15), ("16", 15), ("09", 10), ("12", 5), ("01", 55)]),
+            19 => rnd::weighted(&mut self.rng, &[("13", 8), ("14", 7), ("16", 20), ("01", 65)]),
+            20 => rnd::weighted(&mut self.rng, &[("14", 6), ("15", 6), ("16", 22), ("01", 66)]),
+            21 | 22 => rnd::weighted(&mut self.rng, &[("16", 20), ("01", 80)]),
+            23 => rnd::weighted(&mut self.rng, &[("16", 10), ("01", 90)]),
+            _ => "01",
+        };
+        let education = match school {
+            "" | "02" => "06",
+            "01" if age < 6 => "06",
+            "03" => "02",
+            "04" | "05" | "06" => "03",
+            "07" | "08" | "09" | "10" | "11" | "12" => "04",
+            "13" | "14" | "15" | "16" => "05",
+            _ => {
+                // Not in school: what the cohort reached.
+                let e = match birth_year {
+                    ..=1949 => rnd::weighted(&mut self.rng, &[("01", 45), ("02", 45), ("03", 9), ("04", 1)]),
+                    1950..=1964 => {
+                        rnd::weighted(&mut self.rng, &[("01", 18), ("02", 45), ("03", 30), ("04", 6), ("05", 1)])
+                    }
+                    1965..=1979 => {
+                        rnd::weighted(&mut self.rng, &[("01", 5), ("02", 30), ("03", 50), ("04", 12), ("05", 3)])
+                    }
+                    1980..=1994 => {
+                        rnd::weighted(&mut self.rng, &[("01", 1), ("02", 10), ("03", 55), ("04", 22), ("05", 12)])
+                    }
+                    _ => rnd::weighted(&mut self.rng, &[("02", 3), ("03", 42), ("04", 30), ("05", 25)]),
+                };
+                match (e, age) {
+                    ("05", ..=20) => "04",
+                    ("04", ..=17) => "03",
+                    _ => e,
+                }
+            }
+        };
+        (education, school)
+    }
+
+    // ---------------------------------------------------------------- registration
+
+    fn registration(&mut self, hh: &mut Household, v: &Village, hint: Hint) {
+        let size = hh.persons.len();
+        hh.standard = if self.chance(0.9) { "1" } else { "2" };
+        let first = self.first_year;
+        let last_ident = match v.poor_exit {
+            Some(ve) => (first + 2).min(ve - 1),
+            None => first + 2,
+        }
+        .min(self.last_year)
+        .max(first);
+        let ident = loop {
+            let y = first + rnd::weighted(&mut self.rng, &[(0, 80), (1, 10), (2, 10)]);
+            if y <= last_ident {
+                break y;
+            }
+        };
+        hh.identified_year = Some(ident);
+        // Exit years as the county reported them: most in 2016–2019, never the
+        // identification year itself, everyone by 2020.
+        const EXIT_WEIGHTS: [(i32, u32); 6] = [(2015, 8), (2016, 17), (2017, 20), (2018, 25), (2019, 24), (2020, 6)];
+        let later = |y: i32| y > ident && y <= LAST_EXIT_YEAR.max(ident + 1);
+        let mut all: Vec<(i32, u32)> = EXIT_WEIGHTS.iter().copied().filter(|(y, _)| later(*y)).collect();
+        if all.is_empty() {
+            all.push((ident + 1, 1));
+        }
+        let exit = match v.poor_exit {
+            Some(ve) => {
+                let in_time: Vec<(i32, u32)> = all.iter().copied().filter(|(y, _)| *y <= ve).collect();
+                let late: Vec<(i32, u32)> = all.iter().copied().filter(|(y, _)| *y > ve).collect();
+                let budget_ok = (v.late_used + size) as f64 <= v.late_budget;
+                if !late.is_empty() && (in_time.is_empty() || (budget_ok && self.chance(0.5))) {
+                    hh.late_exit = true;
+                    rnd::weighted(&mut self.rng, &late)
+                } else {
+                    rnd::weighted(&mut self.rng, &in_time)
+                }
+            }
+            None => rnd::weighted(&mut self.rng, &all),
+        };
+        hh.planned_exit_year = Some(if self.chance(0.8) {
+            exit
+        } else {
+            (exit + self.age(-1, 1)).clamp(ident + 1, LAST_EXIT_YEAR.max(ident + 1))
+        });
+        if exit <= self.last_year {
+            hh.exit_year = Some(exit);
+            hh.status = "3";
+        } else {
+            hh.status = "2";
+        }
+
+        // 贫困户属性 and the members' 低保/特困 flags.
+        let able = hh.able_workers();
+        let vulnerable = hh.persons.iter().any(|p| !p.healthy() || p.age >= 70) || able == 0;
+        hh.attribute = match hint {
+            Hint::Tekun => "3",
+            Hint::DibaoSingle => "2",
+            _ if able == 0 && size <= 2 && self.chance(0.45) => "3",
+            _ if self.chance(if vulnerable { 0.3 } else { 0.12 }) => "2",
+            _ => "1",
+        };
+        match hh.attribute {
+            "3" => hh.persons.iter_mut().for_each(|p| p.tekun = true),
+            "2" => {
+                if hint == Hint::DibaoSingle || self.chance(0.4) {
+                    // 分类施保: only the member who needs it most.
+                    let i = hh
+                        .persons
+                        .iter()
+                        .position(|p| !p.healthy())
+                        .or_else(|| hh.persons.iter().position(|p| p.age >= 70))
+                        .unwrap_or(0);
+                    hh.persons[i].dibao = true;
+                } else {
+                    hh.persons.iter_mut().for_each(|p| p.dibao = true);
+                }
+            }
+            _ => {}
+        }
+        self.causes(hh);
+    }
+
+    /// 致贫原因 backed by the members: 因病 needs a sick member, 因残 a disabled one,
+    /// 因学 a student, 缺劳力 at most one able worker.
+    fn causes(&mut self, hh: &mut Household) {
+        let sick = hh.persons.iter().any(|p| p.sick());
+        let disabled = hh.persons.iter().any(|p| p.disabled);
+        let student = hh.persons.iter().any(|p| p.student());
+        let few = hh.able_workers() <= 1;
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let mut cand: Vec<(&'static str, u32)> = vec![
+            ("01", w(sick, 60)),
+            ("02", w(disabled, 14)),
+            ("03", w(student, 14)),
+            ("04", 3),
+            ("05", 3),
+            ("06", 1),
+            ("07", 15),
+            ("08", w(few, 14)),
+            ("09", 15),
+            ("10", 3),
+            ("11", 4),
+            ("99", 1),
+        ];
+        let main = rnd::weighted(&mut self.rng, &cand);
+        hh.main_cause = main;
+        let n = rnd::weighted(&mut self.rng, &[(0usize, 50), (1, 35), (2, 15)]);
+        for slot in 0..n {
+            for c in cand.iter_mut() {
+                if c.0 == main || (slot == 1 && c.0 == hh.other_causes[0]) {
+                    c.1 = 0;
+                }
+            }
+            if cand.iter().all(|c| c.1 == 0) {
+                break;
+            }
+            hh.other_causes[slot] = rnd::weighted(&mut self.rng, &cand);
+        }
+    }
+
+    // ---------------------------------------------------------------- conditions
+
+    fn conditions(&mut self, hh: &mut Household) {
+        let n = hh.persons.len() as i64;
+        let reg = hh.registered;
+        let per = if reg { self.int(4, 20) } else { self.int(6, 30) };
+        hh.farmland = (n * per).max(3);
+        hh.irrigated = if self.chance(0.4) { hh.farmland * self.int(0, 30) / 100 } else { 0 };
+        hh.forest = if self.chance(0.8) { self.int(5, 400) } else { 0 };
+        hh.returned_forest = if self.chance(0.4) { self.int(5, 50) } else { 0 };
+        hh.orchard = if self.chance(0.3) { self.int(2, 30) } else { 0 };
+        hh.pasture = if self.chance(0.03) { self.int(5, 50) } else { 0 };
+        hh.water_surface = if self.chance(0.02) { self.int(1, 20) } else { 0 };
+        hh.farm_power = self.chance(0.95);
+        hh.radio_tv = self.chance(0.97);
+        hh.road = if self.chance(0.85) { self.int(0, 30) } else { self.int(30, 150) };
+        hh.path_type = rnd::weighted(&mut self.rng, &[("3", 80), ("2", 14), ("1", 4), ("4", 2)]);
+        let per_m2 = if reg { self.int(180, 450) } else { self.int(250, 600) };
+        hh.house_area = (n * per_m2).max(300);
+        hh.toilet = self.chance(0.85);
+        hh.fuel = rnd::weighted(&mut self.rng, &[("1", 55), ("3", 15), ("4", 28), ("9", 2)]);
+        hh.coop = self.chance(if reg { 0.4 } else { 0.15 });
+        hh.military_family = self.chance(0.015);
+        let sons = hh.persons.iter().filter(|p| p.relation == "03").count();
+        let daughters = hh.persons.iter().filter(|p| p.relation == "04").count();
+        hh.one_child = sons + daughters == 1 && self.chance(0.4);
+        hh.two_daughters = sons == 0 && daughters == 2 && self.chance(0.4);
+        // Projects need someone to run them.
+        let workers = hh.able_workers() > 0;
+        hh.breeding_project = workers && self.chance(0.3);
+        hh.other_business_project = workers && self.chance(0.1);
+    }
+
+    fn relocation(&mut self, hh: &mut Household, villages: &[Village], vi: usize) {
+        if hh.able_workers() == 0 {
+            // Each relocated household's main labourer must master a skill, so only
+            // households with a labourer are moved here.
+            return;
+        }
+        let last = LAST_EXIT_YEAR.min(self.last_year);
+        let (start, end, kind) = if hh.registered {
+            let ident = hh.identified_year.unwrap_or(self.first_year);
+            let end = hh.exit_year.unwrap_or(last).min(last);
+            (ident.max(2016), end, "1")
+        } else {
+            (2016, last, "2")
+        };
+        if start > end || !self.chance(if hh.registered { 0.13 } else { 0.012 }) {
+            return;
+        }
+        let year = self.age(start, end);
+        let mode: &'static str = if hh.registered {
+            rnd::weighted(
+                &mut self.rng,
+                &[("11", 40), ("12", 10), ("13", 5), ("14", 20), ("21", 10), ("22", 8), ("23", 7)],
+            )
+        } else {
+            rnd::weighted(&mut self.rng, &[("11", 50), ("12", 15), ("13", 5), ("14", 30)])
+        };
+        let v = &villages[vi];
+        let (site, site_code) = if mode.starts_with('1') {
+            let in_town: Vec<&Village> =
+                villages.iter().filter(|x| x.community && x.town_code == v.town_code).collect();
+            let any: Vec<&Village> = villages.iter().filter(|x| x.community).collect();
+            let pool = if !in_town.is_empty() { in_town } else { any };
+            if pool.is_empty() {
+                (format!("{}集中安置点", v.town_name), v.code.clone())
+            } else {
+                let s = rnd::pick(&mut self.rng, &pool);
+                (format!("{}安置点", villages::short_name(&s.name)), s.code.clone())
+            }
+        } else {
+            let pool: Vec<&Village> = villages.iter().filter(|x| !x.community && x.town_code == v.town_code).collect();
+            let s = if pool.is_empty() { v } else { rnd::pick(&mut self.rng, &pool) };
+            (format!("{}（分散安置）", villages::short_name(&s.name)), s.code.clone())
+        };
+        let n = hh.persons.len() as i64;
+        let area = n * self.int(180, 250);
+        hh.relocation = Some(Relocation { kind, mode, site, site_code, year, area, demolished: self.chance(0.85) });
+        hh.house_area = area;
+        hh.dangerous = false;
+        hh.danger_grade = "";
+        hh.path_type = "3";
+        hh.road = self.int(0, 10);
+        hh.toilet = true;
+        for p in hh.persons.iter_mut().filter(|p| p.able() && p.working_age()) {
+            if p.skills.is_empty() {
+                p.skills.push_str(rnd::pick(&mut self.rng, names::SKILLS));
+            }
+            p.trained = true;
+        }
+    }
+
+    // ---------------------------------------------------------------- monitoring
+
+    fn monitoring(&mut self, hh: &Household) -> Option<Monitor> {
+        if !self.monitoring_on {
+            return None;
+        }
+        let kind = if hh.exited() && hh.status == "3" {
+            if !self.chance(0.085) {
+                return None;
+            }
+            if self.chance(0.1) { "3" } else { "1" }
+        } else if !hh.registered {
+            if !self.chance(0.024) {
+                return None;
+            }
+            if self.chance(0.17) { "3" } else { "2" }
+        } else {
+            return None;
+        };
+        let first = if kind == "3" { MONITORING_FROM + 1 } else { MONITORING_FROM };
+        let last = self.last_year.min(self.today.year());
+        if first > last {
+            return None;
+        }
+        let years: Vec<(i32, u32)> = (first..=last)
+            .map(|y| (y, [35u32, 25, 15, 12, 8, 5].get((y - first) as usize).copied().unwrap_or(4)))
+            .collect();
+        let y = rnd::weighted(&mut self.rng, &years);
+        let lo = rnd::ymd(y, 1, 1).max(rnd::ymd(MONITORING_FROM, 3, 1));
+        let hi = rnd::ymd(y, 12, 31).min(self.today);
+        if hi < lo {
+            return None;
+        }
+        let since = rnd::date(&mut self.rng, lo, hi);
+
+        let sick = hh.persons.iter().any(|p| p.sick());
+        let disabled = hh.persons.iter().any(|p| p.disabled);
+        let student = hh.persons.iter().any(|p| p.student());
+        let migrant = hh.persons.iter().any(|p| p.migrant() && p.able());
+        let few = hh.able_workers() <= 1;
+        let business = hh.breeding_project || hh.other_business_project;
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let mut cand: Vec<(&'static str, u32)> = vec![
+            ("01", w(sick, 40)),
+            ("03", w(disabled, 12)),
+            ("04", w(few, 10)),
+            ("07", w(migrant, 15)),
+            ("09", w(student, 8)),
+            ("0201", 3),
+            ("0202", 4),
+            ("0205", 3),
+            ("05", 6),
+            ("06", w(business, 5)),
+            ("99", 2),
+        ];
+        let mut risks: Vec<(&'static str, Date)> = Vec::with_capacity(3);
+        if kind == "3" {
+            // A sudden hardship: illness, an accident or a disaster.
+            let r = rnd::weighted(&mut self.rng, &[("01", w(sick, 50)), ("05", 30), ("0202", 20)]);
+            risks.push((r, since));
+        }
+        let n = rnd::weighted(&mut self.rng, &[(1usize, 60), (2, 30), (3, 10)]);
+        while risks.len() < n {
+            for c in cand.iter_mut() {
+                if risks.iter().any(|r| r.0 == c.0) {
+                    c.1 = 0;
+                }
+            }
+            if cand.iter().all(|c| c.1 == 0) {
+                break;
+            }
+            let r = rnd::weighted(&mut self.rng, &cand);
+            let on = if risks.is_empty() { since } else { (since + Duration::days(self.int(0, 200))).min(self.today) };
+            risks.push((r, on));
+        }
+        risks.sort_by_key(|r| r.1);
+        // Cleared only with labour capacity, after at least half a year of stable income
+        // and in a later calendar year than the start.
+        let cleared = if hh.has_labour() && self.chance(0.45) {
+            let earliest = (since + Duration::days(183)).max(rnd::ymd(since.year() + 1, 1, 1));
+            let latest = self.today.min(earliest + Duration::days(500));
+            if earliest <= latest { Some(rnd::date(&mut self.rng, earliest, latest)) } else { None }
+        } else {
+            None
+        };
+        Some(Monitor { kind, since, risks, cleared })
+    }
+}
+
+fn mother_age(out: &[Skel]) -> i32 {
+    out.iter()
+        .filter(|s| s.relation == "01" || s.relation == "02")
+        .find(|s| !s.male)
+        .map(|s| s.age)
+        .unwrap_or(out[0].age - 2)
+}
+
+fn father_surname(out: &[Skel]) -> &'static str {
+    out.iter()
+        .filter(|s| s.relation == "01" || s.relation == "02")
+        .find(|s| s.male)
+        .map(|s| s.surname)
+        .unwrap_or(out[0].surname)
+}

@@ -1,0 +1,148 @@
+//! 概况: an area's figures. A county lists its townships, a township its villages,
+//! each with households, persons, 在册贫困户, 已脱贫户 and 监测对象; a village lists
+//! its households, 50 to a page.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fupin_domain::{DivisionCode, DivisionLevel};
+use fupin_store::views::{self, Counts};
+use serde::Deserialize;
+
+use super::{Crumb, Nav, crumbs, html};
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// Households on one page of a village's list.
+const PER_PAGE: i64 = 50;
+
+/// A township or village line of the overview.
+pub(crate) struct AreaLine {
+    pub href: String,
+    pub name: String,
+    pub counts: Counts,
+}
+
+#[derive(Template)]
+#[template(path = "area.html")]
+struct AreaPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    title: String,
+    child_label: &'static str,
+    lines: Vec<AreaLine>,
+    total: Counts,
+}
+
+/// One household line of a village's list.
+struct HouseholdRow {
+    hh_id: String,
+    head: String,
+    group: String,
+    status: String,
+    persons: i64,
+}
+
+#[derive(Template)]
+#[template(path = "village.html")]
+struct VillagePage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    title: String,
+    total: Counts,
+    households: Vec<HouseholdRow>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `?page=` as typed: anything but a positive number means the first page.
+#[derive(Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<String>,
+}
+
+/// `/`: the user's own area; a village cadre is sent straight to the village.
+pub(crate) async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    if user.area().level() == DivisionLevel::Village {
+        return Ok(Redirect::to(&format!("/area/{}", user.area())).into_response());
+    }
+    let area = user.area().clone();
+    show_area(&state, &user, &area, 1).await
+}
+
+/// `/area/{code}`: a township or village inside the user's area; anything else is 404.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let code = DivisionCode::parse(&code).map_err(|_| WebError::NotFound)?;
+    if !user.may_see(&code) {
+        return Err(WebError::NotFound);
+    }
+    let page = q.page.and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    show_area(&state, &user, &code, page).await
+}
+
+async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, page: i64) -> Result<Response, WebError> {
+    let division = views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
+    let nav = Some(Nav::of(state, user).await?);
+    let crumbs = crumbs(state, user, code).await?;
+    let total = views::counts_in(&state.store, code).await?;
+    let child_label = match code.level() {
+        DivisionLevel::County => "乡镇",
+        DivisionLevel::Township => "村（社区）",
+        DivisionLevel::Village => {
+            return village(state, code, division.name, nav, crumbs, total, page).await;
+        }
+        // Province and city accounts do not exist; such a code has no page.
+        _ => return Err(WebError::NotFound),
+    };
+    let lines = views::counts_by_child(&state.store, code)
+        .await?
+        .into_iter()
+        .map(|a| AreaLine { href: format!("/area/{}", a.division.code), name: a.division.name, counts: a.counts })
+        .collect();
+    let page = AreaPage { nav, crumbs, title: division.name, child_label, lines, total };
+    Ok(html(&page)?.into_response())
+}
+
+async fn village(
+    state: &AppState,
+    code: &DivisionCode,
+    title: String,
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    total: Counts,
+    page: i64,
+) -> Result<Response, WebError> {
+    let pages = ((total.households + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = page.min(pages);
+    let (lines, _) = views::households_in_village(&state.store, code, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let households = lines
+        .into_iter()
+        .map(|l| HouseholdRow {
+            status: state.codes.label("household_status", &l.status).to_owned(),
+            head: l.head_name.unwrap_or_default(),
+            group: l.group_no.map(|g| g.to_string()).unwrap_or_default(),
+            persons: l.persons,
+            hh_id: l.hh_id,
+        })
+        .collect();
+    let link = |p: i64| format!("/area/{code}?page={p}");
+    let page = VillagePage {
+        nav,
+        crumbs,
+        title,
+        total,
+        households,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    Ok(html(&page)?.into_response())
+}

@@ -1,0 +1,264 @@
+//! 户详情: one household's fields, members, incomes, helpers and change history,
+//! every value labelled and every personal number masked.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use fupin_domain::schema::{HOUSEHOLDS, INCOMES, Kind, PAIRINGS, PERSONS, Table};
+use fupin_domain::{DivisionCode, Value};
+use fupin_store::views;
+use fupin_store::writer::ChangeRecord;
+
+use super::{Crumb, Grid, Nav, crumbs, html};
+use crate::display::{self, cell, field, raw};
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// The newest change records shown.
+const HISTORY_LIMIT: i64 = 200;
+
+/// Members' columns, in the order the 扶贫手册 lists them.
+const MEMBER_COLUMNS: &[&str] = &[
+    "name",
+    "sex",
+    "relation",
+    "birth_date",
+    "id_number",
+    "ethnicity",
+    "education",
+    "school_status",
+    "health",
+    "labour",
+    "migrant_place",
+    "migrant_months",
+    "dibao",
+    "tekun",
+    "phone",
+];
+
+/// A titled list of `表头：值` pairs.
+struct Section {
+    title: &'static str,
+    items: Vec<(String, String)>,
+}
+
+/// A helper cadre paired with the household.
+struct Helper {
+    name: String,
+    unit: String,
+    unit_level: String,
+    from: String,
+    to: String,
+}
+
+/// One change record as read.
+struct HistoryLine {
+    at: String,
+    who: String,
+    what: String,
+    field: String,
+    change: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    hh_id: String,
+    head: String,
+    status: String,
+    sections: Vec<Section>,
+    members: Grid,
+    incomes: Grid,
+    helpers: Vec<Helper>,
+    history: Vec<HistoryLine>,
+    history_limited: bool,
+}
+
+/// `/household/{hh_id}`: 404 unless the household is in the user's area.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(hh_id): Path<String>,
+) -> Result<Response, WebError> {
+    if hh_id.is_empty() || hh_id.chars().count() > 40 {
+        return Err(WebError::NotFound);
+    }
+    let row = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
+    if !user.may_see(&village) {
+        return Err(WebError::NotFound);
+    }
+    let codes = &state.codes;
+    let persons = views::persons_of(&state.store, &hh_id).await?;
+    let incomes = views::incomes_of(&state.store, &hh_id).await?;
+    let pairings = views::pairings_of(&state.store, &hh_id).await?;
+    let records = views::history_of(&state.store, &hh_id, HISTORY_LIMIT).await?;
+
+    let head = persons
+        .iter()
+        .find(|p| raw(&PERSONS, p, "relation") == "01")
+        .map(|p| raw(&PERSONS, p, "name"))
+        .unwrap_or_default();
+    let names: HashMap<String, String> =
+        persons.iter().map(|p| (raw(&PERSONS, p, "person_id"), raw(&PERSONS, p, "name"))).collect();
+    let helpers = pairings
+        .into_iter()
+        .map(|p| Helper {
+            name: p.helper_name.unwrap_or(p.helper_id),
+            unit: p.unit.unwrap_or_default(),
+            unit_level: p.unit_level.map(|l| codes.label("unit_level", &l).to_owned()).unwrap_or_default(),
+            from: p.from_date,
+            to: p.to_date.unwrap_or_else(|| "至今".to_owned()),
+        })
+        .collect();
+    let page = HouseholdPage {
+        nav: Some(Nav::of(&state, &user).await?),
+        crumbs: crumbs(&state, &user, &village).await?,
+        status: field(&HOUSEHOLDS, &row, "status", codes),
+        sections: sections(&row, codes),
+        members: members(&persons, &state),
+        incomes: incomes_grid(&incomes, codes),
+        helpers,
+        history_limited: records.len() as i64 >= HISTORY_LIMIT,
+        history: records.iter().map(|r| history_line(r, &names, codes)).collect(),
+        head,
+        hh_id,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// The household's own fields in three sections, empty values left out.
+fn sections(row: &[Value], codes: &fupin_domain::CodeLists) -> Vec<Section> {
+    let split = |name: &str| HOUSEHOLDS.index_of(name).unwrap_or(HOUSEHOLDS.columns.len());
+    let (conditions, relocation) = (split("farmland_mu"), split("relocation_type"));
+    let ranges = [
+        ("基本情况", 0, conditions),
+        ("生产生活条件", conditions, relocation),
+        ("易地扶贫搬迁", relocation, HOUSEHOLDS.columns.len()),
+    ];
+    ranges
+        .into_iter()
+        .map(|(title, from, to)| {
+            let items = (from..to)
+                .filter_map(|i| {
+                    let col = &HOUSEHOLDS.columns[i];
+                    if matches!(col.name, "hh_id" | "village_code" | "status") {
+                        return None;
+                    }
+                    let shown = cell(col, row.get(i)?, codes);
+                    (!shown.is_empty()).then(|| (col.header.to_owned(), shown))
+                })
+                .collect();
+            Section { title, items }
+        })
+        .filter(|s| !s.items.is_empty())
+        .collect()
+}
+
+/// Members' table: the columns of [`MEMBER_COLUMNS`] that any member fills (name
+/// and relation always).
+fn members(persons: &[Vec<Value>], state: &AppState) -> Grid {
+    let columns: Vec<&str> = MEMBER_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| matches!(*c, "name" | "relation") || persons.iter().any(|p| !raw(&PERSONS, p, c).is_empty()))
+        .collect();
+    let headers = columns
+        .iter()
+        .map(|c| match *c {
+            "birth_date" => "出生日期（年龄）".to_owned(),
+            _ => PERSONS.column(c).map(|c| c.header.to_owned()).unwrap_or_default(),
+        })
+        .collect();
+    let rows = persons
+        .iter()
+        .map(|p| {
+            columns
+                .iter()
+                .map(|c| match *c {
+                    "birth_date" => {
+                        let b = raw(&PERSONS, p, c);
+                        if b.is_empty() { b } else { display::birth_with_age(&b, state.config.today) }
+                    }
+                    _ => field(&PERSONS, p, c, &state.codes),
+                })
+                .collect()
+        })
+        .collect();
+    Grid { headers, rows }
+}
+
+/// 年度, 家庭人口数, every money column any year fills, and 人均纯收入 (元).
+fn incomes_grid(incomes: &[Vec<Value>], codes: &fupin_domain::CodeLists) -> Grid {
+    let shown: Vec<&fupin_domain::Column> = INCOMES
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| match c.name {
+            "hh_id" => false,
+            "year" | "members" | "net_per_capita" => true,
+            _ => incomes.iter().any(|r| r.get(*i).is_some_and(|v| !v.is_null())),
+        })
+        .map(|(_, c)| c)
+        .collect();
+    let headers = shown
+        .iter()
+        .map(|c| if c.kind == Kind::Money { format!("{}（元）", c.header) } else { c.header.to_owned() })
+        .collect();
+    let rows = incomes.iter().map(|r| shown.iter().map(|c| field(&INCOMES, r, c.name, codes)).collect()).collect();
+    Grid { headers, rows }
+}
+
+/// What a record is about, in words: 户信息, 成员 张三, 2019 年收入, 结对帮扶.
+fn subject(r: &ChangeRecord, names: &HashMap<String, String>) -> (Option<&'static Table>, String) {
+    match r.entity.as_str() {
+        "households" => (Some(&HOUSEHOLDS), "户信息".to_owned()),
+        "persons" => (Some(&PERSONS), format!("成员 {}", names.get(&r.entity_key).unwrap_or(&r.entity_key))),
+        "incomes" => {
+            let year = r.entity_key.rsplit('|').next().unwrap_or_default();
+            (Some(&INCOMES), format!("{year} 年收入"))
+        }
+        "pairings" => (Some(&PAIRINGS), "结对帮扶".to_owned()),
+        other => (None, other.to_owned()),
+    }
+}
+
+fn history_line(r: &ChangeRecord, names: &HashMap<String, String>, codes: &fupin_domain::CodeLists) -> HistoryLine {
+    let (table, what) = subject(r, names);
+    let summary = |json: &Option<String>| match (table, json) {
+        (Some(t), Some(j)) => display::row_summary(t, j, codes, 12),
+        _ => String::new(),
+    };
+    let (field, change) = match r.op.as_str() {
+        "I" => ("新增".to_owned(), summary(&r.new_value)),
+        "D" => ("删除".to_owned(), summary(&r.old_value)),
+        _ => {
+            let col = table.zip(r.field.as_deref()).and_then(|(t, f)| t.column(f));
+            let show = |v: &Option<String>| match (col, v) {
+                (_, None) => "（空）".to_owned(),
+                (Some(c), Some(v)) => cell(c, &Value::Text(v.clone()), codes),
+                // A field the schema no longer has: mask it as if it were personal.
+                (None, Some(v)) => display::scrub_ids(v),
+            };
+            let header = col.map(|c| c.header.to_owned()).or_else(|| r.field.clone()).unwrap_or_default();
+            (header, format!("{} → {}", show(&r.old_value), show(&r.new_value)))
+        }
+    };
+    let mut reason = r.reason.clone().unwrap_or_default();
+    if let Some(src) = &r.source {
+        reason = if reason.is_empty() { src.clone() } else { format!("{reason}（{src}）") };
+    }
+    HistoryLine {
+        at: display::beijing(&r.at),
+        who: display::actor(&r.actor),
+        what,
+        field,
+        change,
+        reason: display::scrub_ids(&reason),
+    }
+}

@@ -1,0 +1,67 @@
+//! The pages, one module per area of the application, and what they share: the
+//! navigation bar, breadcrumbs, and rendering.
+
+pub(crate) mod area;
+pub(crate) mod household;
+pub(crate) mod login;
+pub(crate) mod search;
+
+use askama::Template;
+use axum::response::Html;
+use fupin_domain::DivisionCode;
+use fupin_store::views;
+
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// Who is signed in, for the bar at the top of every page.
+pub(crate) struct Nav {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub area_name: String,
+}
+
+impl Nav {
+    pub async fn of(state: &AppState, user: &CurrentUser) -> Result<Nav, WebError> {
+        let area_name = views::division(&state.store, user.area())
+            .await?
+            .map(|d| d.name)
+            .unwrap_or_else(|| user.area().to_string());
+        Ok(Nav { display_name: user.0.display_name.clone(), role_label: user.0.role.label(), area_name })
+    }
+}
+
+/// One step of the path from the user's own area down to the page.
+pub(crate) struct Crumb {
+    pub href: String,
+    pub name: String,
+}
+
+/// The areas from the user's own area (linked as `/`) down to `code`, inclusive.
+pub(crate) async fn crumbs(state: &AppState, user: &CurrentUser, code: &DivisionCode) -> Result<Vec<Crumb>, WebError> {
+    let own = user.area().as_str().len();
+    let mut out = Vec::new();
+    for len in [6, 9, 12] {
+        if len < own || len > code.as_str().len() {
+            continue;
+        }
+        let Ok(c) = DivisionCode::parse(&code.as_str()[..len]) else {
+            continue;
+        };
+        let name = views::division(&state.store, &c).await?.map(|d| d.name).unwrap_or_else(|| c.to_string());
+        let href = if len == own { "/".to_owned() } else { format!("/area/{c}") };
+        out.push(Crumb { href, name });
+    }
+    Ok(out)
+}
+
+/// Renders a page.
+pub(crate) fn html<T: Template>(page: &T) -> Result<Html<String>, WebError> {
+    Ok(Html(page.render()?))
+}
+
+/// A table of text cells, for the pages whose columns come from the schema.
+pub(crate) struct Grid {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}

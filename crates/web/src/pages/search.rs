@@ -1,0 +1,109 @@
+//! 查询: find people and households in the user's area by name, 户编号, or a whole
+//! ID number (matched exactly, shown masked).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use fupin_store::views::{self, SearchQuery};
+use serde::Deserialize;
+
+use super::{Nav, html};
+use crate::display::masked;
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+use fupin_domain::schema::Personal;
+
+/// At most this many hits are listed.
+const LIMIT: i64 = 100;
+
+/// Longer input is cut: nobody's name or number is this long.
+const MAX_CHARS: usize = 50;
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    q: Option<String>,
+}
+
+struct Hit {
+    name: String,
+    relation: String,
+    id_number: String,
+    hh_id: String,
+    village: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    nav: Option<Nav>,
+    q: String,
+    searched: bool,
+    hits: Vec<Hit>,
+    limited: bool,
+}
+
+/// An 18- or 15-character ID number (digits, perhaps ending in X) is looked up
+/// exactly; anything else is a 户编号 or part of a name.
+pub(crate) fn classify(q: &str) -> Option<SearchQuery> {
+    let q: String = q.trim().chars().take(MAX_CHARS).collect();
+    if q.is_empty() {
+        return None;
+    }
+    let n = q.len();
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if q.is_ascii() && (n == 18 || n == 15) && digits(&q[..n - 1]) && (digits(&q[n - 1..]) || q.ends_with(['x', 'X'])) {
+        return Some(SearchQuery::IdNumber(q.to_ascii_uppercase()));
+    }
+    Some(SearchQuery::Text(q))
+}
+
+/// `/search?q=`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, WebError> {
+    let q = params.q.unwrap_or_default();
+    let query = classify(&q);
+    let found = match &query {
+        Some(query) => views::search(&state.store, user.area(), query, LIMIT).await?,
+        None => Vec::new(),
+    };
+    let codes = &state.codes;
+    let hits: Vec<Hit> = found
+        .into_iter()
+        .map(|h| Hit {
+            name: h.person_name.unwrap_or_default(),
+            relation: h.relation.map(|r| codes.label("relation", &r).to_owned()).unwrap_or_default(),
+            id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)).unwrap_or_default(),
+            village: h.village_name.unwrap_or(h.village_code),
+            status: codes.label("household_status", &h.status).to_owned(),
+            hh_id: h.hh_id,
+        })
+        .collect();
+    let page = SearchPage {
+        nav: Some(Nav::of(&state, &user).await?),
+        // The box shows back what was typed, except a whole ID number, which would
+        // otherwise sit unmasked on the page.
+        q: if matches!(query, Some(SearchQuery::IdNumber(_))) { String::new() } else { q.trim().to_owned() },
+        searched: query.is_some(),
+        limited: hits.len() as i64 >= LIMIT,
+        hits,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_id_numbers_are_looked_up_exactly() {
+        assert_eq!(classify(" 61098119900101123x "), Some(SearchQuery::IdNumber("61098119900101123X".into())));
+        assert_eq!(classify("610981900101123"), Some(SearchQuery::IdNumber("610981900101123".into())));
+        assert_eq!(classify("张三"), Some(SearchQuery::Text("张三".into())));
+        assert_eq!(classify("6109811990"), Some(SearchQuery::Text("6109811990".into())));
+        assert_eq!(classify("   "), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! Sign-in sessions: a random token in an HttpOnly cookie, its SHA-256 in the
+//! `sessions` table, and the [`CurrentUser`] extractor every page starts with.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::COOKIE;
+use axum::http::request::Parts;
+use cookie::{Cookie, SameSite};
+use fupin_domain::DivisionCode;
+use fupin_store::users::{self, User};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::{AppState, WebError};
+
+/// How long a sign-in lasts: one working day.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The cookie's name. Behind HTTPS the `__Host-` prefix makes the browser refuse the
+/// cookie unless it is Secure, for this host only and for every path.
+pub(crate) fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-fupin" } else { "fupin_session" }
+}
+
+/// A new session token (32 random bytes, hex) and the hash that is stored.
+pub(crate) fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// What the `sessions` table keeps instead of the token itself.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub(crate) fn session_cookie(token: &str, secure: bool) -> String {
+    Cookie::build((cookie_name(secure), token.to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::hours(SESSION_HOURS))
+        .build()
+        .to_string()
+}
+
+/// The `Set-Cookie` value that makes the browser forget the session.
+pub(crate) fn cleared_cookie(secure: bool) -> String {
+    Cookie::build((cookie_name(secure), ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+/// The session token the browser sent, if any.
+pub(crate) fn token_from(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v.to_owned()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Starts a session for `username`; returns the cookie to set.
+pub(crate) async fn start(state: &AppState, username: &str) -> Result<String, WebError> {
+    let now = OffsetDateTime::now_utc();
+    // Housekeeping on sign-in keeps the table small without a timer.
+    users::delete_expired_sessions(&state.store, now).await?;
+    let (token, hash) = new_token();
+    users::create_session(&state.store, &hash, username, now + Duration::hours(SESSION_HOURS)).await?;
+    Ok(session_cookie(&token, state.config.secure_cookies))
+}
+
+/// Ends the session the browser sent, if any.
+pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+    if let Some(token) = token_from(headers, state.config.secure_cookies) {
+        users::delete_session(&state.store, &token_hash(&token)).await?;
+    }
+    Ok(())
+}
+
+/// The signed-in user. A page that takes it can only be reached with a live session
+/// of an enabled account; anyone else is sent to sign in.
+#[derive(Debug, Clone)]
+pub(crate) struct CurrentUser(pub User);
+
+impl CurrentUser {
+    /// The division the user may see.
+    pub fn area(&self) -> &DivisionCode {
+        &self.0.area
+    }
+
+    /// Whether a division (or a household's village) lies inside the user's area.
+    pub fn may_see(&self, code: &DivisionCode) -> bool {
+        code.within(&self.0.area)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from(&parts.headers, state.config.secure_cookies).ok_or(WebError::SignIn)?;
+        let (user, expires) = users::session_user(&state.store, &token_hash(&token)).await?.ok_or(WebError::SignIn)?;
+        let live = users::parse_timestamp(&expires).is_some_and(|t| t > OffsetDateTime::now_utc());
+        if !live || user.disabled {
+            return Err(WebError::SignIn);
+        }
+        Ok(CurrentUser(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(ha, token_hash(&a));
+        assert_ne!(ha, a);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_when_asked() {
+        let c = session_cookie("abc", true);
+        for part in ["__Host-fupin=abc", "HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+            assert!(c.contains(part), "{c}");
+        }
+        assert!(!session_cookie("abc", false).contains("Secure"));
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, "a=1; fupin_session=tok; b=2".parse().unwrap());
+        assert_eq!(token_from(&h, false).as_deref(), Some("tok"));
+        assert_eq!(token_from(&h, true), None);
+    }
+}

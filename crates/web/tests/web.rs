@@ -1,0 +1,12 @@
+//! The web application end to end: the real server on 127.0.0.1:0 over a fresh
+//! registry (SQLite by default; PostgreSQL when `FUPIN_TEST_DB=postgres://…`), driven
+//! by an HTTP client with cookies and by headless Chromium.
+
+#[path = "web/auth.rs"]
+mod auth;
+#[path = "web/browser.rs"]
+mod browser;
+#[path = "web/pages.rs"]
+mod pages;
+#[path = "web/support.rs"]
+mod support;

@@ -1,0 +1,166 @@
+//! A real browser: headless Chromium through chromedriver (Debian's `chromium` and
+//! `chromium-driver`), signing in through the form and reading a household on a
+//! phone-sized and a desktop-sized window. Screenshots go to `FUPIN_SCREENSHOTS`
+//! (default: `$CARGO_TARGET_DIR/../screenshots`, else a temporary directory).
+//!
+//! Missing Chromium or chromedriver fails the test: CI installs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver, stopped (by its own process id) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.local_addr().expect("its address").port()
+}
+
+async fn start_driver() -> Driver {
+    for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+        assert!(
+            Path::new(path).exists(),
+            "{path} is missing: the browser test needs Debian's `{package}` \
+             (apt-get update && apt-get install -y chromium chromium-driver)"
+        );
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    driver
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let profile = driver._profile.path().display().to_string();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", format!("--user-data-dir={profile}"), "--lang=zh-CN",
+            ],
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("a JSON object"),
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a Chromium session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = match (std::env::var_os("FUPIN_SCREENSHOTS"), std::env::var_os("CARGO_TARGET_DIR")) {
+        (Some(d), _) => PathBuf::from(d),
+        (None, Some(t)) => PathBuf::from(t).join("..").join("screenshots"),
+        (None, None) => std::env::temp_dir().join("fupin-screenshots"),
+    };
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Resizes so the page's viewport (not the window) has the given size, then saves a
+/// screenshot of it.
+async fn shoot(c: &Client, width: u32, height: u32, file: &Path) {
+    c.set_window_size(width, height).await.expect("resize");
+    let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.expect("viewport");
+    let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
+    if (iw, ih) != (width, height) && iw > 0 && ih > 0 {
+        c.set_window_size(width + (width - iw.min(width)), height + (height - ih.min(height))).await.expect("resize");
+    }
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(file, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+}
+
+async fn run(app: &TestApp, c: &Client) {
+    let base = &app.base;
+    c.goto(&format!("{base}/household/H1")).await.expect("open");
+    assert_eq!(c.current_url().await.unwrap().path(), "/login", "not signed in yet");
+
+    c.find(Locator::Css("#username")).await.unwrap().send_keys("village").await.unwrap();
+    let password = app.passwords.get("village").expect("the village cadre's password");
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table")).await.expect("a page after signing in");
+    assert_eq!(c.current_url().await.unwrap().path(), format!("/area/{V1}"), "the cadre's village");
+
+    c.find(Locator::LinkText("H1")).await.expect("a link to H1").click().await.unwrap();
+    c.wait().for_element(Locator::Css("#members")).await.expect("the household page");
+    let members = c.find(Locator::Css("#members")).await.unwrap().text().await.unwrap();
+    for want in ["张三", "李四", "张小明", ID_ZHANG_MASKED] {
+        assert!(members.contains(want), "members table lacks {want}: {members}");
+    }
+    let source = c.source().await.unwrap();
+    assert_no_secrets(&source, "the household page in the browser");
+
+    let dir = screenshot_dir();
+    shoot(c, 390, 844, &dir.join("household-phone.png")).await;
+    // On a phone the page itself never scrolls sideways; wide tables scroll in their box.
+    let overflow =
+        c.execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![]).await.expect("measure");
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "the household page is wider than a 390 px phone by {overflow}");
+    shoot(c, 1280, 800, &dir.join("household-desktop.png")).await;
+
+    c.goto(&format!("{base}/area/{V1}")).await.unwrap();
+    shoot(c, 390, 844, &dir.join("village-phone.png")).await;
+    let admin = app.passwords.get(ADMIN).expect("admin password");
+    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#username")).await.expect("signed out");
+    c.find(Locator::Css("#username")).await.unwrap().send_keys(ADMIN).await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(admin).await.unwrap();
+    c.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("tfoot")).await.expect("the county overview");
+    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("城关镇") && text.contains("白柳镇"), "{text}");
+    shoot(c, 390, 844, &dir.join("county-phone.png")).await;
+    shoot(c, 1280, 800, &dir.join("county-desktop.png")).await;
+    eprintln!("screenshots in {}", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_signs_in_and_reads_a_household_in_chromium() {
+    let app = spawn_app().await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    // Run the steps in a task so that a failing step still closes the browser.
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { run(&app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
