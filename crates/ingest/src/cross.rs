@@ -68,7 +68,8 @@ impl CrossChecks {
             causes,
             sick: ["长期慢性病", "患有大病"].iter().filter_map(|l| code("health", l)).collect(),
             disabled: ["残疾"].iter().filter_map(|l| code("health", l)).collect(),
-            not_student: ["非在校生"].iter().filter_map(|l| code("school_status", l)).collect(),
+            // 在校生 means primary school or above, as the generator's answer key has it.
+            not_student: ["非在校生", "学前教育"].iter().filter_map(|l| code("school_status", l)).collect(),
             households: HashMap::new(),
             members: HashMap::new(),
         }

@@ -212,6 +212,14 @@ async fn apply_file(
     let mut stats = WriteStats::default();
     let mut batch: Vec<(u64, RowIn)> = Vec::with_capacity(BATCH);
     let mut rows = 0u64;
+    // Header problems (an unknown column, a missing required one) refuse the file: they
+    // count before any row is written, so that no row lacking a required value (NULL in
+    // a NOT NULL column) reaches the database and fails the import instead of refusing it.
+    let header_problems = reader.header_problems().to_vec();
+    let skip = header_problems.len();
+    for p in header_problems {
+        run.push(p);
+    }
 
     while let Some(row) = reader.next_row() {
         rows += 1;
@@ -247,7 +255,7 @@ async fn apply_file(
         p.rows(rows % 1_000);
     }
     flush(run, writer, table, &locator, batch, &reason, &mut stats).await?;
-    for p in reader.file_problems().cloned().collect::<Vec<_>>() {
+    for p in reader.file_problems().skip(skip).cloned().collect::<Vec<_>>() {
         run.push(p);
     }
 

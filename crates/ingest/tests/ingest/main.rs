@@ -3,6 +3,7 @@
 
 mod common;
 mod cross_checks;
+mod import;
 mod no_panic;
 mod read_files;
 mod round_trip;
