@@ -55,36 +55,42 @@ async fn run_server(store: Store, listen: SocketAddr, today: time::Date) -> anyh
 pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let today = super::parse_today(a.today.as_deref())?;
     let registry = RegistryArgs { data: a.data.clone(), db: None, today: a.today.clone() };
-    let fresh = !fupin_store::Target::sqlite_file(&a.data).exists();
     let store = registry.open().await?;
-    if fresh || store.meta("county").await?.is_none() {
+    // Each step checks its own result, so a demo interrupted half-way finishes the
+    // missing steps on the next start instead of serving an empty county.
+    if store.meta("demo").await?.is_none() {
+        if store.meta("county").await?.is_some() && store.count("households").await? > 0 {
+            anyhow::bail!(
+                "{} 中已有一个非演示的登记库：演示不会在其中建立演示账号。请用 fupin serve，或为演示另选 --data 目录",
+                a.data.display()
+            );
+        }
         println!("建立演示登记库：旬阳市（610981），{} 户……", a.households);
         let tree = super::init::load_tree("610981", None)?;
-        super::init::write_divisions(&store, &tree, "610981").await?;
-        let dir = a.data.join("generated");
-        let cfg = fupin_synth::Config {
-            county: "610981".into(),
-            households: a.households,
-            seed: a.seed,
-            faults: 0,
-            today,
-            first_year: 2014,
-            last_year: today.year(),
-        };
-        let summary = fupin_synth::generate(&cfg, &tree, &dir, None)?;
-        super::import::import_files(&store, &summary.files, None, true).await?;
-        let accounts = fupin_web::accounts::create_demo_accounts(&store).await?;
-        store.set_meta("demo_accounts", &serde_accounts(&accounts)).await?;
-    }
-    println!("演示账号（仅供本机演示）：");
-    if let Some(text) = store.meta("demo_accounts").await? {
-        for line in text.lines() {
-            println!("  {line}");
+        if store.meta("county").await?.is_none() {
+            super::init::write_divisions(&store, &tree, "610981").await?;
         }
+        if store.count("households").await? == 0 {
+            let dir = a.data.join("generated");
+            let cfg = fupin_synth::Config {
+                county: "610981".into(),
+                households: a.households,
+                seed: a.seed,
+                faults: 0,
+                today,
+                first_year: 2014,
+                last_year: today.year(),
+            };
+            let summary = fupin_synth::generate(&cfg, &tree, &dir, None)?;
+            super::import::import_files(&store, &summary.files, None, true).await?;
+        }
+        store.set_meta("demo", "ready").await?;
+    }
+    // New passwords at every start: no demo password is ever stored in clear.
+    let accounts = fupin_web::accounts::create_demo_accounts(&store).await?;
+    println!("演示账号（仅供本机演示，每次启动重新生成密码）：");
+    for account in &accounts {
+        println!("  {account}");
     }
     run_server(store, a.listen, today).await
-}
-
-fn serde_accounts(accounts: &[fupin_web::accounts::DemoAccount]) -> String {
-    accounts.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("\n")
 }

@@ -164,3 +164,89 @@ async fn a_cadre_signs_in_and_reads_a_household_in_chromium() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// The tour the README shows: a county official drills down through a generated county
+/// (real division tree, generator, import driver) to a household, then searches.
+async fn tour(app: &TestApp, c: &Client) {
+    let base = &app.base;
+    c.goto(&format!("{base}/login")).await.expect("open");
+    let dir = screenshot_dir();
+    shoot(c, 390, 844, &dir.join("tour-0-login-phone.png")).await;
+    c.find(Locator::Css("#username")).await.unwrap().send_keys("county").await.unwrap();
+    let password = app.passwords.get("county").expect("the county account");
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("tfoot")).await.expect("the county overview");
+    shoot(c, 1280, 800, &dir.join("tour-1-county-desktop.png")).await;
+
+    // County → the first township → its first village → its first household.
+    for (step, file) in [("township", "tour-2-township-desktop.png"), ("village", "tour-3-village-desktop.png")] {
+        // The first row that has households (a small county leaves some villages empty).
+        let href = c
+            .execute(
+                "for (const tr of document.querySelectorAll('main tbody tr')) { \
+                   const a = tr.querySelector('a[href^=\"/area/\"]'); \
+                   const n = parseInt(tr.querySelectorAll('td')[1].textContent, 10); \
+                   if (a && n > 0) return a.getAttribute('href'); } return null;",
+                vec![],
+            )
+            .await
+            .expect("find a link");
+        let href = href.as_str().unwrap_or_else(|| panic!("a {step} with households")).to_owned();
+        c.goto(&format!("{base}{href}")).await.unwrap();
+        c.wait().for_element(Locator::Css("main table")).await.expect("a list");
+        shoot(c, 1280, 800, &dir.join(file)).await;
+    }
+    let link = c.find(Locator::Css("main tbody a[href^='/household/']")).await.expect("a household link");
+    link.click().await.unwrap();
+    c.wait().for_element(Locator::Css("#members")).await.expect("the household page");
+    let source = c.source().await.unwrap();
+    let id = regex_free_id(&source);
+    assert!(id.is_none(), "an unmasked ID number on the household page: {id:?}");
+    shoot(c, 390, 844, &dir.join("tour-4-household-phone.png")).await;
+    shoot(c, 1280, 800, &dir.join("tour-4-household-desktop.png")).await;
+
+    // Search by the head's family name.
+    let name = c.find(Locator::Css("#members tbody td")).await.unwrap().text().await.unwrap();
+    let family: String = name.chars().take(1).collect();
+    c.find(Locator::Css("input[name='q']")).await.unwrap().send_keys(&family).await.unwrap();
+    c.find(Locator::Css("form[action='/search'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("main")).await.expect("search results");
+    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains(&name), "searching {family} finds {name}: {text}");
+    shoot(c, 1280, 800, &dir.join("tour-5-search-desktop.png")).await;
+}
+
+/// Finds a free-standing 18-character ID number (17 digits and a digit or `X`, not part
+/// of a longer number such as a 19-digit 人编号) in a page.
+fn regex_free_id(page: &str) -> Option<String> {
+    let mut run = String::new();
+    for c in page.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || (c == 'X' && run.len() == 17) {
+            run.push(c);
+            continue;
+        }
+        if run.len() == 18 {
+            return Some(run);
+        }
+        run.clear();
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_official_tours_a_generated_county_in_chromium() {
+    let app = spawn_generated(300).await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { tour(&app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -182,6 +182,35 @@ pub async fn seed(store: &Store) {
 pub async fn spawn_app() -> TestApp {
     let db = testing::fresh().await.expect("a fresh test database");
     seed(&db.store).await;
+    start(db).await
+}
+
+/// Starts the application on a generated county: 旬阳's real division tree, `households`
+/// households from the generator, imported through the real import driver.
+pub async fn spawn_generated(households: usize) -> TestApp {
+    let db = testing::fresh().await.expect("a fresh test database");
+    let tree = fupin_domain::DivisionTree::builtin_xunyang();
+    let rows = tree
+        .divisions
+        .values()
+        .map(|d| {
+            let parent = d.parent.as_ref().map(|p| p.as_str());
+            division(d.code.as_str(), &d.name, d.level().as_str(), parent)
+        })
+        .collect();
+    let mut w = db.store.writer(fupin_store::Actor::System).await.expect("writer");
+    w.upsert(&DIVISIONS, rows, "初始化区划").await.expect("divisions");
+    w.commit().await.expect("commit");
+    db.store.set_meta("county", "610981").await.expect("meta");
+    let dir = tempfile::tempdir().expect("a directory for generated files");
+    let cfg = fupin_synth::Config::xunyang(households, 11, time::macros::date!(2026 - 06 - 01));
+    let summary = fupin_synth::generate(&cfg, &tree, dir.path(), None).expect("generate");
+    let outcome = fupin_ingest::import(&db.store, &summary.files, None).await.expect("import runs");
+    assert!(outcome.applied, "generated files import cleanly: {:?}", outcome.problems.first());
+    start(db).await
+}
+
+async fn start(db: TestDb) -> TestApp {
     let mut passwords = HashMap::new();
     let admin = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.expect("admin");
     passwords.insert(ADMIN.to_owned(), admin);
