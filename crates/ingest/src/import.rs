@@ -15,6 +15,7 @@ use fupin_domain::{CodeLists, Value};
 use fupin_store::writer::{RowIn, WriteStats};
 use fupin_store::{Actor, Store, StoreError};
 
+use crate::validate::fingerprint;
 use crate::{Context, CrossChecks, FileReader, Problem, Severity};
 
 /// Rows sent to the writer at once.
@@ -95,7 +96,7 @@ struct Run<'a> {
     /// Keys listed in this import's files, by table: references to them are valid
     /// even while the file that lists them is refused (so one error is not reported
     /// again for every row that refers to it).
-    listed: HashMap<&'static str, HashSet<String>>,
+    listed: HashMap<&'static str, HashSet<u128>>,
     progress: Option<&'a dyn Progress>,
 }
 
@@ -207,7 +208,8 @@ async fn apply_file(
     let key_idx = table.key_indices();
     let group_idx = table.authoritative_by.and_then(|g| table.index_of(g));
     let track_keys = matches!(table.name, "households" | "helpers");
-    let mut seen: HashSet<String> = HashSet::new();
+    // Fingerprints, not the keys themselves: a million persons fit in a few dozen MB.
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut groups: HashSet<String> = HashSet::new();
     let mut stats = WriteStats::default();
     let mut batch: Vec<(u64, RowIn)> = Vec::with_capacity(BATCH);
@@ -240,11 +242,11 @@ async fn apply_file(
         }
         let key = key_idx.iter().map(|&i| values[i].canonical().unwrap_or_default()).collect::<Vec<_>>().join("|");
         if track_keys {
-            run.listed.entry(table.name).or_default().insert(key.clone());
+            run.listed.entry(table.name).or_default().insert(fingerprint(&[&key]));
         }
         if let Some(g) = group_idx {
             groups.insert(values[g].canonical().unwrap_or_default());
-            seen.insert(key);
+            seen.insert(fingerprint(&[&key]));
         }
         batch.push((line, RowIn { values, source: Some(format!("{name}:{line}")) }));
         if batch.len() >= BATCH {
@@ -267,7 +269,7 @@ async fn apply_file(
             .await?
             .into_iter()
             .map(|(key, _)| key)
-            .filter(|k| !seen.contains(k))
+            .filter(|k| !seen.contains(&fingerprint(&[k])))
             .collect();
         absent.sort();
         if !absent.is_empty() {
@@ -306,7 +308,7 @@ async fn flush(
         wanted.sort();
         wanted.dedup();
         let listed = run.listed.get(target);
-        wanted.retain(|k| !listed.is_some_and(|l| l.contains(k)));
+        wanted.retain(|k| !listed.is_some_and(|l| l.contains(&fingerprint(&[k]))));
         if wanted.is_empty() {
             continue;
         }

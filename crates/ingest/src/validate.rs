@@ -469,7 +469,7 @@ impl RowValidator {
 /// A 128-bit fingerprint of key parts: per-key state of a few bytes instead of the
 /// key's text, with a chance of two different keys colliding far below one in 10¹⁸ for
 /// a nation's rows.
-fn fingerprint<S: AsRef<str>>(parts: &[S]) -> u128 {
+pub(crate) fn fingerprint<S: AsRef<str>>(parts: &[S]) -> u128 {
     use std::hash::{Hash, Hasher};
     let half = |salt: u64| {
         let mut h = std::hash::DefaultHasher::new();

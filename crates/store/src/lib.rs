@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod ddl;
+mod divisions;
 pub mod error;
 pub mod rows;
 pub mod testing;

@@ -120,7 +120,9 @@ pub struct Writer {
 }
 
 /// Rows per multi-row statement: keeps bound parameters under SQLite's and
-/// PostgreSQL's limits for the widest table.
+/// PostgreSQL's limits for the widest table. Such statements are not kept in the
+/// prepared-statement cache (`persistent(false)`): each row count is another statement,
+/// and a cached 30 000-parameter program costs megabytes.
 const MAX_PARAMS: usize = 30_000;
 
 impl Writer {
@@ -193,7 +195,7 @@ impl Writer {
                  new_value, reason, prev_hash, hash) VALUES ",
             );
             push_placeholders(self.engine, &mut sql, chunk.len(), COLS);
-            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(false);
             for r in chunk {
                 q = q
                     .bind(r.seq)
@@ -232,7 +234,7 @@ impl Writer {
                 table.name,
                 placeholders(self.engine, 1, chunk.len())
             );
-            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(false);
             for v in chunk {
                 q = rows::bind(q, v, storage);
             }
@@ -330,7 +332,7 @@ impl Writer {
         for chunk in rows_in.chunks(MAX_PARAMS / ncols) {
             let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, rows::column_list(table));
             push_placeholders(self.engine, &mut sql, chunk.len(), ncols);
-            let mut q = sqlx::query(crate::rows::safe(sql.clone()));
+            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(false);
             for r in chunk {
                 for (c, v) in table.columns.iter().zip(&r.values) {
                     q = rows::bind(q, v, c.kind.storage());
@@ -417,7 +419,7 @@ impl Writer {
                 table.name,
                 placeholders(self.engine, 1, chunk.len())
             );
-            let mut q = sqlx::query_as::<_, (String, String)>(crate::rows::safe(sql.clone()));
+            let mut q = sqlx::query_as::<_, (String, String)>(crate::rows::safe(sql.clone())).persistent(false);
             for g in chunk {
                 q = q.bind(g.clone());
             }

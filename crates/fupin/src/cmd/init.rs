@@ -5,11 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use fupin_domain::Value;
 use fupin_domain::division::{DivisionFiles, DivisionTree};
-use fupin_domain::schema::DIVISIONS;
-use fupin_store::writer::RowIn;
-use fupin_store::{Actor, Store};
+use fupin_store::Store;
 
 use crate::RegistryArgs;
 
@@ -83,24 +80,6 @@ pub fn load_tree(county: &str, dir: Option<&std::path::Path>) -> anyhow::Result<
 
 /// Writes the tree into the registry (recorded in the change history) and notes the county.
 pub async fn write_divisions(store: &Store, tree: &DivisionTree, county: &str) -> anyhow::Result<()> {
-    let rows: Vec<RowIn> = tree
-        .divisions
-        .values()
-        .filter(|d| d.code.as_str().starts_with(county))
-        .map(|d| RowIn {
-            values: vec![
-                Value::Text(d.code.to_string()),
-                Value::Text(d.name.clone()),
-                Value::Text(d.level().as_str().into()),
-                d.parent.as_ref().map(|p| Value::Text(p.to_string())).unwrap_or(Value::Null),
-            ],
-            source: None,
-        })
-        .collect();
-    let mut w = store.writer(Actor::System).await?;
-    w.upsert(&DIVISIONS, rows, "初始化区划").await?;
-    w.commit().await?;
-    store.set_meta("county", county).await?;
-    store.set_meta("province", &county[..2]).await?;
+    store.write_divisions(tree, county).await?;
     Ok(())
 }

@@ -4,13 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use fupin_domain::schema::{DIVISIONS, REGISTRY_TABLES, TABLES};
-use fupin_domain::{DivisionTree, Value};
+use fupin_domain::DivisionTree;
+use fupin_domain::schema::{REGISTRY_TABLES, TABLES};
 use fupin_ingest::{Exporter, ImportOutcome, Problem, Severity, import, write_problems_xlsx};
+use fupin_store::Store;
 use fupin_store::audit::{self, Head};
 use fupin_store::testing::{self, TestDb};
-use fupin_store::writer::RowIn;
-use fupin_store::{Actor, Store};
 use tempfile::TempDir;
 
 use crate::common::{listing, write};
@@ -136,25 +135,7 @@ fn shuffle<T>(v: &mut [T], mut state: u64) {
 /// A fresh registry holding 旬阳's division tree, as `fupin init` leaves it.
 async fn registry() -> TestDb {
     let db = testing::fresh().await.unwrap();
-    let tree = DivisionTree::builtin_xunyang();
-    let rows: Vec<RowIn> = tree
-        .divisions
-        .values()
-        .filter(|d| d.code.as_str().starts_with("610981"))
-        .map(|d| RowIn {
-            values: vec![
-                Value::Text(d.code.to_string()),
-                Value::Text(d.name.clone()),
-                Value::Text(d.level().as_str().into()),
-                d.parent.as_ref().map(|p| Value::Text(p.to_string())).unwrap_or(Value::Null),
-            ],
-            source: None,
-        })
-        .collect();
-    let mut w = db.store.writer(Actor::System).await.unwrap();
-    w.upsert(&DIVISIONS, rows, "初始化区划").await.unwrap();
-    w.commit().await.unwrap();
-    db.store.set_meta("county", "610981").await.unwrap();
+    db.store.write_divisions(&DivisionTree::builtin_xunyang(), "610981").await.unwrap();
     db
 }
 

@@ -190,18 +190,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_generated(households: usize) -> TestApp {
     let db = testing::fresh().await.expect("a fresh test database");
     let tree = fupin_domain::DivisionTree::builtin_xunyang();
-    let rows = tree
-        .divisions
-        .values()
-        .map(|d| {
-            let parent = d.parent.as_ref().map(|p| p.as_str());
-            division(d.code.as_str(), &d.name, d.level().as_str(), parent)
-        })
-        .collect();
-    let mut w = db.store.writer(fupin_store::Actor::System).await.expect("writer");
-    w.upsert(&DIVISIONS, rows, "初始化区划").await.expect("divisions");
-    w.commit().await.expect("commit");
-    db.store.set_meta("county", "610981").await.expect("meta");
+    db.store.write_divisions(&tree, "610981").await.expect("divisions");
     let dir = tempfile::tempdir().expect("a directory for generated files");
     let cfg = fupin_synth::Config::xunyang(households, 11, time::macros::date!(2026 - 06 - 01));
     let summary = fupin_synth::generate(&cfg, &tree, dir.path(), None).expect("generate");
