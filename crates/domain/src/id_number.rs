@@ -168,7 +168,13 @@ impl DisabilityCard {
         if !t.is_ascii() {
             return Err(IdProblem::DisabilityLength(n));
         }
-        let id = IdNumber::parse(&t[..18])?;
+        // The first 18 characters are the ID number as written: spaces inside them would
+        // let a 15-digit number through (`610928830212302 \t\t23`) and keep the spaces.
+        let head = &t[..18];
+        if let Some((i, c)) = head.char_indices().find(|(_, c)| c.is_whitespace()) {
+            return Err(IdProblem::Character(i + 1, c));
+        }
+        let id = IdNumber::parse(head)?;
         let rest = &t[18..];
         if let Some((i, c)) = rest.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
             return Err(IdProblem::Character(19 + i, c));
@@ -302,6 +308,16 @@ mod tests {
         assert!(DisabilityCard::parse(VECTOR).is_err());
         let n = normalize("09", &format!("{VECTOR}14"));
         assert!(n.problem.is_none());
+    }
+
+    /// Found by `fuzz/` (target `id_number`): a 15-digit number padded with spaces to
+    /// 18 characters was accepted as a card and stored with the spaces inside.
+    #[test]
+    fn disability_cards_need_the_18_character_number() {
+        assert_eq!(DisabilityCard::parse("610928830212302 \t\t23"), Err(IdProblem::Character(16, ' ')));
+        let n = normalize("09", "610928850312021   14");
+        assert_eq!(n.problem, Some(IdProblem::Character(16, ' ')));
+        assert!(n.id.is_none());
     }
 
     #[test]

@@ -263,14 +263,15 @@ async fn apply_file(
 
     // Authoritative for the households it lists: their members the file leaves out go.
     if run.errors == 0 && group_idx.is_some() {
-        let groups: Vec<String> = groups.into_iter().collect();
-        let mut absent: Vec<String> = writer
-            .keys_in_groups(table, &groups)
-            .await?
-            .into_iter()
-            .map(|(key, _)| key)
-            .filter(|k| !seen.contains(&fingerprint(&[k])))
-            .collect();
+        let mut groups: Vec<String> = groups.into_iter().collect();
+        groups.sort();
+        // A chunk of households at a time, so the stored member keys of a whole
+        // county are never held at once.
+        let mut absent: Vec<String> = Vec::new();
+        for chunk in groups.chunks(5_000) {
+            let stored = writer.keys_in_groups(table, chunk).await?;
+            absent.extend(stored.into_iter().map(|(key, _)| key).filter(|k| !seen.contains(&fingerprint(&[k]))));
+        }
         absent.sort();
         if !absent.is_empty() {
             let n = writer.delete(table, &absent, Some(&name), &format!("absent from {name}")).await?;

@@ -53,7 +53,23 @@ pub fn canonical_map(table: &Table, values: &[Value]) -> BTreeMap<String, String
 
 /// The canonical JSON of a whole row (insert and delete records).
 pub fn row_json(table: &Table, values: &[Value]) -> String {
-    serde_json::to_string(&canonical_map(table, values)).expect("a map of strings serialises")
+    use serde::ser::{SerializeMap, Serializer};
+    // Written straight from the cells, in schema order; replay reads it into a map.
+    let mut out = Vec::with_capacity(512);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    let result = (|| {
+        let mut map = ser.serialize_map(None)?;
+        for (c, v) in table.columns.iter().zip(values) {
+            match v {
+                Value::Null => {}
+                Value::Text(s) => map.serialize_entry(c.name, s)?,
+                other => map.serialize_entry(c.name, &other.canonical().unwrap_or_default())?,
+            }
+        }
+        map.end()
+    })();
+    result.expect("strings serialise");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// Coerces a value to the column's storage (an integer given for a text column becomes
@@ -82,6 +98,14 @@ pub fn bind<'q>(q: Query<'q, Any, AnyArguments>, value: &Value, storage: Storage
         (Value::Null, Storage::Text) => q.bind(None::<String>),
         (Value::Null, Storage::Integer) => q.bind(None::<i64>),
         (Value::Null, Storage::Real) => q.bind(None::<f64>),
+    }
+}
+
+/// [`bind`], taking the value: a text of the right storage moves into the query.
+pub fn bind_owned<'q>(q: Query<'q, Any, AnyArguments>, value: Value, storage: Storage) -> Query<'q, Any, AnyArguments> {
+    match (value, storage) {
+        (Value::Text(s), Storage::Text) => q.bind(s),
+        (value, storage) => bind(q, &value, storage),
     }
 }
 

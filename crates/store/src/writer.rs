@@ -60,23 +60,34 @@ impl ChangeRecord {
     /// SHA-256 over the previous hash and every field but the hash itself, serialised
     /// as a JSON array so no two different records serialise alike.
     pub fn compute_hash(&self) -> String {
-        let fields = serde_json::json!([
+        /// Feeds serialised JSON straight into the digest, without building a string.
+        struct Feed(Sha256);
+        impl std::io::Write for Feed {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let fields = (
             self.seq,
-            self.at,
-            self.actor,
-            self.source,
-            self.entity,
-            self.entity_key,
-            self.op,
-            self.field,
-            self.old_value,
-            self.new_value,
-            self.reason,
-        ]);
-        let mut h = Sha256::new();
-        h.update(self.prev_hash.as_bytes());
-        h.update(fields.to_string().as_bytes());
-        hex::encode(h.finalize())
+            &self.at,
+            &self.actor,
+            &self.source,
+            &self.entity,
+            &self.entity_key,
+            &self.op,
+            &self.field,
+            &self.old_value,
+            &self.new_value,
+            &self.reason,
+        );
+        let mut feed = Feed(Sha256::new());
+        feed.0.update(self.prev_hash.as_bytes());
+        serde_json::to_writer(&mut feed, &fields).expect("strings and numbers serialise");
+        hex::encode(feed.0.finalize())
     }
 }
 
@@ -120,9 +131,9 @@ pub struct Writer {
 }
 
 /// Rows per multi-row statement: keeps bound parameters under SQLite's and
-/// PostgreSQL's limits for the widest table. Such statements are not kept in the
-/// prepared-statement cache (`persistent(false)`): each row count is another statement,
-/// and a cached 30 000-parameter program costs megabytes.
+/// PostgreSQL's limits for the widest table. Only full-size statements stay in the
+/// prepared-statement cache, one per table: they repeat, so parsing them once pays;
+/// every other row count would be one more cached program of megabytes.
 const MAX_PARAMS: usize = 30_000;
 
 impl Writer {
@@ -188,29 +199,31 @@ impl Writer {
 
     async fn flush_records(&mut self) -> Result<(), StoreError> {
         const COLS: usize = 13;
-        let pending = std::mem::take(&mut self.pending);
-        for chunk in pending.chunks(MAX_PARAMS / COLS) {
+        let mut pending = std::mem::take(&mut self.pending).into_iter().peekable();
+        while pending.peek().is_some() {
+            let chunk: Vec<ChangeRecord> = pending.by_ref().take(MAX_PARAMS / COLS).collect();
             let mut sql = String::from(
                 "INSERT INTO change_log (seq, at, actor, source, entity, entity_key, op, field, old_value, \
                  new_value, reason, prev_hash, hash) VALUES ",
             );
             push_placeholders(self.engine, &mut sql, chunk.len(), COLS);
-            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(false);
+            let full = chunk.len() == MAX_PARAMS / COLS;
+            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(full);
             for r in chunk {
                 q = q
                     .bind(r.seq)
-                    .bind(r.at.clone())
-                    .bind(r.actor.clone())
-                    .bind(r.source.clone())
-                    .bind(r.entity.clone())
-                    .bind(r.entity_key.clone())
-                    .bind(r.op.clone())
-                    .bind(r.field.clone())
-                    .bind(r.old_value.clone())
-                    .bind(r.new_value.clone())
-                    .bind(r.reason.clone())
-                    .bind(r.prev_hash.clone())
-                    .bind(r.hash.clone());
+                    .bind(r.at)
+                    .bind(r.actor)
+                    .bind(r.source)
+                    .bind(r.entity)
+                    .bind(r.entity_key)
+                    .bind(r.op)
+                    .bind(r.field)
+                    .bind(r.old_value)
+                    .bind(r.new_value)
+                    .bind(r.reason)
+                    .bind(r.prev_hash)
+                    .bind(r.hash);
             }
             q.execute(&mut *self.tx).await?;
         }
@@ -261,8 +274,8 @@ impl Writer {
         let before = self.stats;
         let keys: Vec<String> = rows_in.iter().map(|r| key_of(table, &r.values)).collect();
         let existing = self.fetch(table, &keys).await?;
-        let mut inserts: Vec<&RowIn> = Vec::new();
-        for (row, key) in rows_in.iter().zip(&keys) {
+        let mut inserts: Vec<RowIn> = Vec::new();
+        for (row, key) in rows_in.into_iter().zip(&keys) {
             match existing.get(key) {
                 None => {
                     let json = rows::row_json(table, &row.values);
@@ -273,7 +286,7 @@ impl Writer {
                 Some(old) => self.update_row(table, key, old, &row.values, row.source.as_deref(), reason).await?,
             }
         }
-        self.insert_rows(table, &inserts).await?;
+        self.insert_rows(table, inserts).await?;
         self.flush_records().await?;
         Ok(diff(before, self.stats))
     }
@@ -327,15 +340,18 @@ impl Writer {
         Ok(())
     }
 
-    async fn insert_rows(&mut self, table: &Table, rows_in: &[&RowIn]) -> Result<(), StoreError> {
+    async fn insert_rows(&mut self, table: &Table, rows_in: Vec<RowIn>) -> Result<(), StoreError> {
         let ncols = table.columns.len();
-        for chunk in rows_in.chunks(MAX_PARAMS / ncols) {
+        let mut rows_in = rows_in.into_iter().peekable();
+        while rows_in.peek().is_some() {
+            let chunk: Vec<RowIn> = rows_in.by_ref().take(MAX_PARAMS / ncols).collect();
             let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, rows::column_list(table));
             push_placeholders(self.engine, &mut sql, chunk.len(), ncols);
-            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(false);
+            let full = chunk.len() == MAX_PARAMS / ncols;
+            let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(full);
             for r in chunk {
-                for (c, v) in table.columns.iter().zip(&r.values) {
-                    q = rows::bind(q, v, c.kind.storage());
+                for (c, v) in table.columns.iter().zip(r.values) {
+                    q = rows::bind_owned(q, v, c.kind.storage());
                 }
             }
             q.execute(&mut *self.tx).await?;
