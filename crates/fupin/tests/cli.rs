@@ -192,6 +192,35 @@ async fn init_reads_a_divisions_directory() {
 }
 
 #[test]
+fn commands_other_than_init_never_create_a_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("无此目录");
+    let files = dir.path().join("files");
+    generate(&files, "10", "1", "0");
+    for args in [
+        vec![
+            "import".into(),
+            "--data".into(),
+            missing.display().to_string(),
+            files.join("households.csv").display().to_string(),
+        ],
+        vec![
+            "export".into(),
+            "--data".into(),
+            missing.display().to_string(),
+            "--out".into(),
+            dir.path().join("out").display().to_string(),
+        ],
+        vec!["audit".into(), "verify".into(), "--data".into(), missing.display().to_string()],
+    ] {
+        let run = fupin(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("没有登记库"), "{}", run.stderr);
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+}
+
+#[test]
 fn generate_is_deterministic_and_keeps_the_key_apart() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));

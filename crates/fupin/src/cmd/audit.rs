@@ -27,12 +27,12 @@ pub enum AuditCommand {
 pub async fn run(c: AuditCommand) -> anyhow::Result<ExitCode> {
     match c {
         AuditCommand::Head { registry } => {
-            let store = registry.open().await?;
+            let store = registry.open_existing().await?;
             println!("{}", audit::head(&store).await?);
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify { registry, expect } => {
-            let store = registry.open().await?;
+            let store = registry.open_existing().await?;
             let report = audit::verify(&store, expect.as_deref()).await?;
             match report.mismatch {
                 None => {

@@ -29,7 +29,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(a: ExportArgs) -> anyhow::Result<ExitCode> {
-    let store = a.registry.open().await?;
+    let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("建立目录 {}", a.out.display()))?;
     let ext = match a.format {

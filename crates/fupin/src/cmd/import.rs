@@ -26,7 +26,7 @@ pub struct ImportArgs {
 }
 
 pub async fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
-    let store = a.registry.open().await?;
+    let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
     let outcome = import_files(&store, &a.files, a.errors.as_deref(), false).await?;
     print_problems(&outcome, a.show);

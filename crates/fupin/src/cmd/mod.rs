@@ -26,6 +26,17 @@ impl RegistryArgs {
         })
     }
 
+    /// Opens a registry that must already exist: a command other than `init` and
+    /// `demo` never creates an empty one as a side effect.
+    pub async fn open_existing(&self) -> anyhow::Result<Store> {
+        if let Target::Dir(dir) = self.target()
+            && !Target::sqlite_file(&dir).exists()
+        {
+            anyhow::bail!("{} 中没有登记库：请先运行 fupin init --data {0}（或 fupin demo）", dir.display());
+        }
+        self.open().await
+    }
+
     /// `--today`, or the real date.
     pub fn today(&self) -> anyhow::Result<time::Date> {
         parse_today(self.today.as_deref())

@@ -39,7 +39,7 @@ pub struct DemoArgs {
 }
 
 pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let store = a.registry.open().await?;
+    let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
     run_server(store, a.listen, a.registry.today()?).await
 }
