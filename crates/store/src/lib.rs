@@ -92,7 +92,8 @@ impl Store {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
+                         PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
+                         PRAGMA journal_size_limit = 67108864",
                     )
                     .await?;
                     Ok(())
