@@ -87,8 +87,8 @@ fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("FUPIN_LOG").unwrap_or_else(|_| EnvFilter::new("warn,fupin=info,fupin_web=info"));
+    let filter = EnvFilter::try_from_env("FUPIN_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,sqlx=error,fupin=info,fupin_web=info"));
     let json = std::env::var("FUPIN_LOG_FORMAT").is_ok_and(|f| f == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {

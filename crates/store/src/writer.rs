@@ -131,9 +131,12 @@ pub struct Writer {
 }
 
 /// Rows per multi-row statement: keeps bound parameters under SQLite's and
-/// PostgreSQL's limits for the widest table. Only full-size statements stay in the
-/// prepared-statement cache, one per table: they repeat, so parsing them once pays;
-/// every other row count would be one more cached program of megabytes.
+/// PostgreSQL's limits for the widest table. On SQLite only full-size statements stay
+/// in the prepared-statement cache, one per table: they repeat, so parsing them once
+/// pays; every other row count would be one more cached program of megabytes. On
+/// PostgreSQL none does: a statement prepared while a column held only NULLs fixed that
+/// parameter's type, and a later batch's values were refused ("incorrect binary data
+/// format").
 const MAX_PARAMS: usize = 30_000;
 
 impl Writer {
@@ -207,7 +210,7 @@ impl Writer {
                  new_value, reason, prev_hash, hash) VALUES ",
             );
             push_placeholders(self.engine, &mut sql, chunk.len(), COLS);
-            let full = chunk.len() == MAX_PARAMS / COLS;
+            let full = self.engine == Engine::Sqlite && chunk.len() == MAX_PARAMS / COLS;
             let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(full);
             for r in chunk {
                 q = q
@@ -347,7 +350,7 @@ impl Writer {
             let chunk: Vec<RowIn> = rows_in.by_ref().take(MAX_PARAMS / ncols).collect();
             let mut sql = format!("INSERT INTO {} ({}) VALUES ", table.name, rows::column_list(table));
             push_placeholders(self.engine, &mut sql, chunk.len(), ncols);
-            let full = chunk.len() == MAX_PARAMS / ncols;
+            let full = self.engine == Engine::Sqlite && chunk.len() == MAX_PARAMS / ncols;
             let mut q = sqlx::query(crate::rows::safe(sql.clone())).persistent(full);
             for r in chunk {
                 for (c, v) in table.columns.iter().zip(r.values) {

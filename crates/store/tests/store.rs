@@ -100,6 +100,30 @@ async fn writes_record_only_the_differences() {
     assert_eq!(db.store.count("persons").await.unwrap(), 1);
 }
 
+/// Batches fill whole multi-row statements: the first batch has only NULLs in some
+/// columns, later ones have values (once refused by PostgreSQL when the first batch's
+/// prepared statement fixed those parameters' types).
+#[tokio::test]
+async fn large_batches_with_nulls_first_then_values() {
+    let db = testing::fresh().await.unwrap();
+    let mut w = db.store.writer(Actor::Import).await.unwrap();
+    let first: Vec<Vec<Value>> = (0..1200).map(|i| household(&format!("A{i:05}"))).collect();
+    w.upsert(&HOUSEHOLDS, rows(first), "导入").await.unwrap();
+    let second: Vec<Vec<Value>> = (0..1200)
+        .map(|i| {
+            let mut h = household(&format!("B{i:05}"));
+            h[HOUSEHOLDS.index_of("relocation_area").unwrap()] = Value::Real(20.5);
+            h[HOUSEHOLDS.index_of("relocation_year").unwrap()] = Value::Int(2018);
+            h[HOUSEHOLDS.index_of("phone").unwrap()] = "13800000000".into();
+            h
+        })
+        .collect();
+    w.upsert(&HOUSEHOLDS, rows(second), "导入").await.unwrap();
+    w.commit().await.unwrap();
+    assert_eq!(db.store.count("households").await.unwrap(), 2400);
+    assert_eq!(audit::verify(&db.store, None).await.unwrap().mismatch, None);
+}
+
 #[tokio::test]
 async fn a_rolled_back_writer_leaves_nothing() {
     let db = testing::fresh().await.unwrap();
