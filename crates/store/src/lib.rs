@@ -10,6 +10,7 @@ pub mod audit;
 pub mod ddl;
 mod divisions;
 pub mod error;
+pub mod operations;
 pub mod rows;
 pub mod testing;
 pub mod users;

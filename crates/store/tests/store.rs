@@ -216,3 +216,6 @@ async fn verify_expect_catches_a_recomputed_chain() {
     let m = audit::verify(&db.store, Some(&noted.to_string())).await.unwrap().mismatch.unwrap();
     assert!(matches!(m, Mismatch::Expected { .. }), "{m:?}");
 }
+
+#[path = "store/operations.rs"]
+mod operations;
