@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
+    /// 账号管理：新建、停用、启用、重置密码、更改角色
+    User {
+        #[command(subcommand)]
+        command: cmd::user::UserCommand,
+    },
     /// 启动网页服务
     Serve(cmd::serve::ServeArgs),
     /// 演示：建立旬阳市登记库、生成约 30 000 户、启动网页服务并打印演示账号
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
             Command::Import(a) => cmd::import::run(a).await,
             Command::Export(a) => cmd::export::run(a).await,
             Command::Audit { command } => cmd::audit::run(command).await,
+            Command::User { command } => cmd::user::run(command).await,
             Command::Serve(a) => cmd::serve::serve(a).await,
             Command::Demo(a) => cmd::serve::demo(a).await,
         }

@@ -331,3 +331,84 @@ async fn import_export_and_audit_round_trip() {
     assert!(out.stdout.contains("incomes") && out.stdout.contains(&hh), "{}", out.stdout);
     assert_eq!(r.head(), head, "the history itself is intact");
 }
+
+/// The audit log rows of one account, oldest first, as `event` texts.
+async fn auth_events(store: &Store, username: &str) -> Vec<String> {
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT event, actor FROM auth_log WHERE username = $1 ORDER BY id")
+            .bind(username)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for (event, actor) in &rows {
+        assert_eq!(actor.as_deref(), Some("命令行"), "{event} is attributed to the command line");
+    }
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+#[tokio::test]
+async fn user_add_disable_reset_and_role_manage_accounts() {
+    let help = fupin(&["user", "--help"]).ok();
+    for sub in ["add", "disable", "enable", "reset", "role"] {
+        assert!(help.stdout.contains(sub), "{}", help.stdout);
+    }
+    let r = Registry::fresh().await;
+    r.init().ok();
+    let village = "610981100004";
+
+    // Add with a generated password: printed once.
+    let out = r.run(&["user", "add", "zhangsan"], &["--role", "village_cadre", "--area", village]).ok();
+    assert!(out.stdout.contains("已创建账号 zhangsan") && out.stdout.contains("只显示这一次"), "{}", out.stdout);
+    let out = r.run(&["user", "add", "lisi"], &["--role", "乡镇干部", "--area", "610981100", "--password", PASSWORD]);
+    let out = out.ok();
+    assert!(!out.stdout.contains(PASSWORD), "a given password is not printed: {}", out.stdout);
+
+    // Refusals say why in Chinese, and create nothing.
+    let refused = |args: &[&str], rest: &[&str], why: &str| {
+        let out = r.run(args, rest);
+        assert_eq!(out.code, 1, "{out:#?}");
+        assert!(out.stderr.contains(why), "want “{why}”: {}", out.stderr);
+    };
+    refused(&["user", "add", "wangwu"], &["--role", "root", "--area", village], "未知角色");
+    refused(&["user", "add", "wangwu"], &["--role", "village_cadre", "--area", "610981999999"], "不在本登记库");
+    refused(&["user", "add", "wangwu"], &["--role", "village_cadre", "--area", "610981100"], "应绑定村级区划");
+    refused(&["user", "add", "zhangsan"], &["--role", "village_cadre", "--area", village], "已存在");
+    refused(
+        &["user", "add", "wangwu"],
+        &["--role", "inspector", "--area", "610981", "--password", "12345678"],
+        "密码太弱",
+    );
+    refused(
+        &["user", "add", "wangwu"],
+        &["--role", "inspector", "--area", "610981", "--password", "short"],
+        "密码太短",
+    );
+    refused(&["user", "disable", "nobody"], &[], "没有用户名为“nobody”的账号");
+    refused(&["user", "role", "lisi"], &["--role", "village_cadre"], "应绑定村级区划");
+
+    r.run(&["user", "disable", "zhangsan"], &[]).ok();
+    let out = r.run(&["user", "reset", "zhangsan"], &[]).ok();
+    assert!(out.stdout.contains("只显示这一次"), "{}", out.stdout);
+    r.run(&["user", "role", "zhangsan"], &["--role", "helper_cadre"]).ok();
+    r.run(&["user", "role", "lisi"], &["--role", "village_cadre", "--area", village]).ok();
+
+    let store = r.store().await;
+    let (role, area, disabled): (String, String, i64) =
+        sqlx::query_as("SELECT role, area_code, disabled FROM users WHERE username = 'zhangsan'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), area.as_str(), disabled), ("helper_cadre", village, 1));
+    let (role, area): (String, String) = sqlx::query_as("SELECT role, area_code FROM users WHERE username = 'lisi'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!((role.as_str(), area.as_str()), ("village_cadre", village));
+    assert_eq!(
+        auth_events(&store, "zhangsan").await,
+        ["user_created", "user_disabled", "password_reset", "role_changed"]
+    );
+    assert_eq!(auth_events(&store, "lisi").await, ["user_created", "role_changed"]);
+    assert!(auth_events(&store, "wangwu").await.is_empty(), "refusals create nothing");
+    store.close().await;
+}

@@ -1,12 +1,13 @@
-//! Accounts and sign-in sessions of the web application (tables `users` and
-//! `sessions`, migration `0002_web.sql`).
+//! Accounts, sign-in sessions and the sign-in audit log of the web application
+//! (tables `users` and `sessions`, migration `0002_web.sql`; `auth_log` and
+//! `users.last_login_at`, migration `0003_auth_log.sql`).
 //!
 //! These are not registry data, so they are written with plain SQL here rather than
 //! through the [`crate::Writer`]: a failed login is not a change to a household.
 //! Times are RFC 3339 UTC text with whole seconds ([`timestamp`]), so that text order
 //! is time order on both engines.
 
-use fupin_domain::DivisionCode;
+use fupin_domain::{DivisionCode, DivisionLevel};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -69,6 +70,17 @@ impl Role {
             Role::Inspector => "督查人员",
         }
     }
+
+    /// The level of the division an account of this role is bound to: a county
+    /// office, department or inspector sees the county; a township officer a
+    /// township; a village cadre or helper cadre a village.
+    pub fn area_level(self) -> DivisionLevel {
+        match self {
+            Role::CountyAdmin | Role::DepartmentOfficer | Role::Inspector => DivisionLevel::County,
+            Role::TownshipOfficer => DivisionLevel::Township,
+            Role::VillageCadre | Role::HelperCadre => DivisionLevel::Village,
+        }
+    }
 }
 
 /// One account as stored.
@@ -87,6 +99,8 @@ pub struct User {
     /// Sign-in refused until this time (RFC 3339), if locked.
     pub locked_until: Option<String>,
     pub created_at: String,
+    /// The last successful sign-in (RFC 3339), if any.
+    pub last_login_at: Option<String>,
 }
 
 /// An account to create.
@@ -118,8 +132,10 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
-const USER_COLUMNS: &str =
-    "username, password_hash, role, area_code, display_name, disabled, failed_logins, locked_until, created_at";
+const USER_COLUMNS: &str = "username, password_hash, role, area_code, display_name, disabled, failed_logins, \
+                            locked_until, created_at, last_login_at";
+/// How many columns [`USER_COLUMNS`] lists.
+const USER_COLUMN_COUNT: usize = 10;
 
 fn read_user(row: &AnyRow, from: usize) -> Result<User, StoreError> {
     let username: String = row.try_get(from)?;
@@ -138,6 +154,7 @@ fn read_user(row: &AnyRow, from: usize) -> Result<User, StoreError> {
         failed_logins: row.try_get(from + 6)?,
         locked_until: row.try_get(from + 7)?,
         created_at: row.try_get(from + 8)?,
+        last_login_at: row.try_get(from + 9)?,
         username,
     })
 }
@@ -204,10 +221,12 @@ pub async fn record_failure(
     })
 }
 
-/// A successful sign-in clears the failure count and any lock.
+/// A successful sign-in clears the failure count and any lock, and is the account's
+/// last sign-in.
 pub async fn record_success(store: &Store, username: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1")
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $2 WHERE username = $1")
         .bind(username.to_owned())
+        .bind(timestamp(OffsetDateTime::now_utc()))
         .execute(store.pool())
         .await?;
     Ok(())
@@ -252,7 +271,7 @@ pub async fn session_user(store: &Store, id_hash: &str) -> Result<Option<(User, 
     match row {
         Some(r) => {
             let user = read_user(&r, 0)?;
-            let expires: String = r.try_get(9)?;
+            let expires: String = r.try_get(USER_COLUMN_COUNT)?;
             Ok(Some((user, expires)))
         }
         None => Ok(None),
@@ -270,6 +289,196 @@ pub async fn delete_expired_sessions(store: &Store, now: OffsetDateTime) -> Resu
     let done =
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(timestamp(now)).execute(store.pool()).await?;
     Ok(done.rows_affected())
+}
+
+/// Every account, by username.
+pub async fn list(store: &Store) -> Result<Vec<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+    let rows = sqlx::query(crate::rows::safe(sql)).fetch_all(store.pool()).await?;
+    rows.iter().map(|r| read_user(r, 0)).collect()
+}
+
+/// Disables or enables an account. Disabling ends its sessions at once. Returns
+/// whether the account exists.
+pub async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Result<bool, StoreError> {
+    let mut tx = store.pool().begin().await?;
+    let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
+        .bind(username.to_owned())
+        .bind(i64::from(disabled))
+        .execute(&mut *tx)
+        .await?;
+    if disabled {
+        sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username.to_owned()).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Gives an account another role and area. Every page reads the account afresh, so
+/// the change applies from the next request. Returns whether the account exists.
+pub async fn set_role(store: &Store, username: &str, role: Role, area: &DivisionCode) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE users SET role = $2, area_code = $3 WHERE username = $1")
+        .bind(username.to_owned())
+        .bind(role.as_str())
+        .bind(area.as_str().to_owned())
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// What an [`auth_log`](AuthLogLine) row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthEvent {
+    /// 登录成功.
+    LoginOk,
+    /// 登录失败: a wrong password, an unknown name or a disabled account.
+    LoginFailed,
+    /// A sign-in refused because the account is locked.
+    LoginLocked,
+    /// The failure that locked the account.
+    Locked,
+    /// 退出.
+    Logout,
+    /// An account created (web, `fupin user add` or `fupin init`).
+    UserCreated,
+    /// An account disabled; its sessions end.
+    UserDisabled,
+    /// A disabled account enabled again.
+    UserEnabled,
+    /// A password reset by an admin.
+    PasswordReset,
+    /// A role or area changed; the detail says from what to what.
+    RoleChanged,
+}
+
+impl AuthEvent {
+    /// Every event, in the order the log page explains them.
+    pub const ALL: [AuthEvent; 10] = [
+        AuthEvent::LoginOk,
+        AuthEvent::LoginFailed,
+        AuthEvent::LoginLocked,
+        AuthEvent::Locked,
+        AuthEvent::Logout,
+        AuthEvent::UserCreated,
+        AuthEvent::UserDisabled,
+        AuthEvent::UserEnabled,
+        AuthEvent::PasswordReset,
+        AuthEvent::RoleChanged,
+    ];
+
+    /// The text stored in `auth_log.event`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthEvent::LoginOk => "login_ok",
+            AuthEvent::LoginFailed => "login_failed",
+            AuthEvent::LoginLocked => "login_locked",
+            AuthEvent::Locked => "locked",
+            AuthEvent::Logout => "logout",
+            AuthEvent::UserCreated => "user_created",
+            AuthEvent::UserDisabled => "user_disabled",
+            AuthEvent::UserEnabled => "user_enabled",
+            AuthEvent::PasswordReset => "password_reset",
+            AuthEvent::RoleChanged => "role_changed",
+        }
+    }
+
+    /// The event stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<AuthEvent> {
+        AuthEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// Chinese name for the log page.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthEvent::LoginOk => "登录成功",
+            AuthEvent::LoginFailed => "登录失败",
+            AuthEvent::LoginLocked => "锁定期间尝试登录",
+            AuthEvent::Locked => "账号被锁定",
+            AuthEvent::Logout => "退出",
+            AuthEvent::UserCreated => "创建账号",
+            AuthEvent::UserDisabled => "停用账号",
+            AuthEvent::UserEnabled => "启用账号",
+            AuthEvent::PasswordReset => "重置密码",
+            AuthEvent::RoleChanged => "更改角色或区域",
+        }
+    }
+}
+
+/// One row to append to the sign-in audit log.
+#[derive(Debug, Clone)]
+pub struct AuthRecord<'a> {
+    /// The account concerned (as typed, for a sign-in with an unknown name).
+    pub username: &'a str,
+    pub event: AuthEvent,
+    /// A few words for the log page: why a sign-in failed, what a change was.
+    pub detail: &'a str,
+    /// Who made an account change; `None` for the user's own sign-in and sign-out.
+    pub actor: Option<&'a str>,
+    pub remote_addr: Option<&'a str>,
+}
+
+/// One row of the sign-in audit log as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthLogLine {
+    /// Increasing with each row: the log's order.
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    pub username: String,
+    /// The stored event text; [`AuthEvent::parse`] reads it.
+    pub event: String,
+    pub detail: String,
+    pub actor: Option<String>,
+    pub remote_addr: Option<String>,
+}
+
+/// Appends a row to the sign-in audit log, stamped now.
+pub async fn log_auth(store: &Store, r: &AuthRecord<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO auth_log (at, username, event, detail, actor, remote_addr) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(timestamp(OffsetDateTime::now_utc()))
+    .bind(r.username.to_owned())
+    .bind(r.event.as_str())
+    .bind(r.detail.to_owned())
+    .bind(r.actor.map(str::to_owned))
+    .bind(r.remote_addr.map(str::to_owned))
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// How many rows the sign-in audit log has.
+pub async fn auth_log_count(store: &Store) -> Result<i64, StoreError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_log").fetch_one(store.pool()).await?;
+    Ok(n)
+}
+
+/// One page of the sign-in audit log, newest first.
+pub async fn auth_log_page(store: &Store, limit: i64, offset: i64) -> Result<Vec<AuthLogLine>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, at, username, event, detail, actor, remote_addr FROM auth_log \
+         ORDER BY id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    let lines = rows
+        .iter()
+        .map(|r| {
+            Ok(AuthLogLine {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                username: r.try_get(2)?,
+                event: r.try_get(3)?,
+                detail: r.try_get(4)?,
+                actor: r.try_get(5)?,
+                remote_addr: r.try_get(6)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(lines)
 }
 
 #[cfg(test)]
@@ -290,5 +499,8 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
+        for e in AuthEvent::ALL {
+            assert_eq!(AuthEvent::parse(e.as_str()), Some(e));
+        }
     }
 }

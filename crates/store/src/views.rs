@@ -125,6 +125,18 @@ pub async fn division(store: &Store, code: &DivisionCode) -> Result<Option<Divis
     Ok(row.map(|r| division_row(&r)).transpose()?)
 }
 
+/// Every county, township and village of the registry, in code order (a county's
+/// townships and villages follow it): what an account's area is chosen from.
+pub async fn all_divisions(store: &Store) -> Result<Vec<DivisionRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT code, name, level, parent_code FROM divisions \
+         WHERE level IN ('county', 'township', 'village') ORDER BY code",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.iter().map(division_row).collect::<Result<Vec<_>, _>>()?)
+}
+
 /// The divisions directly below `code`, in code order.
 pub async fn children(store: &Store, code: &DivisionCode) -> Result<Vec<DivisionRow>, StoreError> {
     let rows = sqlx::query("SELECT code, name, level, parent_code FROM divisions WHERE parent_code = $1 ORDER BY code")

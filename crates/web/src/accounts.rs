@@ -1,8 +1,11 @@
-//! Accounts made from the command line: the first administrator (`fupin init`) and
-//! one account per role for a demonstration (`fupin demo`).
+//! Accounts: the first administrator (`fupin init`), one account per role for a
+//! demonstration (`fupin demo`), and the county admin's account management, shared by
+//! the `/admin/users` pages and `fupin user`: create, disable/enable, reset password,
+//! change role and area. Each management step is checked here (role, area level,
+//! password strength) and written to the sign-in audit log.
 
 use fupin_domain::DivisionCode;
-use fupin_store::users::{self, NewUser, Role};
+use fupin_store::users::{self, AuthEvent, AuthRecord, NewUser, Role};
 use fupin_store::views::{self, DivisionRow};
 use fupin_store::{Store, StoreError};
 
@@ -40,9 +43,44 @@ fn check_username(username: &str) -> Result<(), WebError> {
     }
 }
 
-fn check_password(password: &str) -> Result<(), WebError> {
+/// Passwords refused as the first ones anybody tries.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "passw0rd",
+    "password1",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "87654321",
+    "qwertyui",
+    "qwerty123",
+    "abcdefgh",
+    "abc12345",
+    "iloveyou",
+    "admin123",
+    "admin888",
+    "fupin123",
+    "a1234567",
+];
+
+/// Refuses a password that is short or easy to guess, saying why.
+fn check_password(password: &str, username: &str) -> Result<(), WebError> {
+    let weak = |why: &str| Err(WebError::Refused(format!("密码太弱：{why}")));
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(WebError::Refused(format!("密码太短：至少 {MIN_PASSWORD_CHARS} 个字符")));
+    }
+    let lower = password.to_lowercase();
+    if password.chars().all(|c| c.is_ascii_digit()) {
+        return weak("不能全是数字");
+    }
+    if password.chars().all(|c| password.starts_with(c)) {
+        return weak("不能是同一个字符重复");
+    }
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return weak("不能包含用户名");
+    }
+    if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return weak("这是常见密码，请换一个");
     }
     Ok(())
 }
@@ -62,7 +100,7 @@ async fn county(store: &Store) -> Result<DivisionRow, WebError> {
 pub async fn create_admin(store: &Store, username: &str, password: Option<&str>) -> Result<String, WebError> {
     check_username(username)?;
     let password = password.map(str::to_owned).unwrap_or_else(password::generate);
-    check_password(&password)?;
+    check_password(&password, username)?;
     let county = county(store).await?;
     let hash = password::hash(&password).await?;
     let area = code_of(&county)?;
@@ -74,6 +112,8 @@ pub async fn create_admin(store: &Store, username: &str, password: Option<&str>)
         display_name: &format!("{}管理员", county.name),
     };
     users::insert(store, &user).await.map_err(refused)?;
+    let detail = format!("{}，{}（{}），由 fupin init 创建", Role::CountyAdmin.label(), county.name, area);
+    log(store, ChangedBy::COMMAND_LINE, username, AuthEvent::UserCreated, &detail).await?;
     Ok(password)
 }
 
@@ -127,6 +167,153 @@ pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, Web
     Ok(out)
 }
 
+/// Who makes an account change, for the sign-in audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedBy<'a> {
+    /// The county admin's username, or 命令行 for `fupin user`.
+    pub name: &'a str,
+    /// The browser's address, when the change came over the web.
+    pub remote_addr: Option<&'a str>,
+}
+
+impl ChangedBy<'static> {
+    /// `fupin user …` on the server's command line.
+    pub const COMMAND_LINE: ChangedBy<'static> = ChangedBy { name: "命令行", remote_addr: None };
+}
+
+/// An account to create, as typed on the form or the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRequest<'a> {
+    pub username: &'a str,
+    /// 姓名; empty means "area name + role", e.g. 东关村村干部.
+    pub display_name: &'a str,
+    pub role: Role,
+    /// The division code the account is bound to.
+    pub area: &'a str,
+    /// The first password; `None` generates one.
+    pub password: Option<&'a str>,
+}
+
+/// A role by its stored name (`village_cadre`) or its Chinese name (村干部).
+pub fn parse_role(text: &str) -> Result<Role, WebError> {
+    let text = text.trim();
+    Role::parse(text).or_else(|| Role::ALL.into_iter().find(|r| r.label() == text)).ok_or_else(|| {
+        let known: Vec<String> = Role::ALL.iter().map(|r| format!("{}（{}）", r.as_str(), r.label())).collect();
+        WebError::Refused(format!("未知角色“{text}”：应为 {}", known.join("、")))
+    })
+}
+
+/// The division `text` names, if it is in the registry and of the level `role` needs.
+async fn check_area(store: &Store, role: Role, text: &str) -> Result<(DivisionCode, DivisionRow), WebError> {
+    let text = text.trim();
+    let code = DivisionCode::parse(text).map_err(|e| WebError::Refused(e.to_string()))?;
+    let Some(row) = views::division(store, &code).await? else {
+        return Err(WebError::Refused(format!("区划代码 {text} 不在本登记库的区划中")));
+    };
+    let want = role.area_level();
+    if code.level() != want {
+        return Err(WebError::Refused(format!(
+            "角色“{}”应绑定{}级区划，而 {}（{text}）是{}级",
+            role.label(),
+            want.label(),
+            row.name,
+            code.level().label()
+        )));
+    }
+    Ok((code, row))
+}
+
+/// The account named `username`, or a refusal naming it.
+async fn existing(store: &Store, username: &str) -> Result<users::User, WebError> {
+    users::find(store, username).await?.ok_or_else(|| WebError::Refused(format!("没有用户名为“{username}”的账号")))
+}
+
+async fn log(store: &Store, by: ChangedBy<'_>, username: &str, event: AuthEvent, detail: &str) -> Result<(), WebError> {
+    let record = AuthRecord { username, event, detail, actor: Some(by.name), remote_addr: by.remote_addr };
+    Ok(users::log_auth(store, &record).await?)
+}
+
+/// Creates an account; returns its first password (generated when none was given),
+/// to be shown once.
+pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>) -> Result<String, WebError> {
+    let username = req.username.trim();
+    check_username(username)?;
+    let (code, area) = check_area(store, req.role, req.area).await?;
+    let password = match req.password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_password(p, username)?;
+            p.to_owned()
+        }
+        None => password::generate(),
+    };
+    let display_name = match req.display_name.trim() {
+        "" => format!("{}{}", area.name, req.role.label()),
+        name if name.chars().count() > 40 => return Err(WebError::Refused("姓名太长：最多 40 个字".to_owned())),
+        name => name.to_owned(),
+    };
+    let hash = password::hash(&password).await?;
+    let user = NewUser { username, password_hash: &hash, role: req.role, area: &code, display_name: &display_name };
+    users::insert(store, &user).await.map_err(refused)?;
+    let detail = format!("{}，{}（{}）", req.role.label(), area.name, code);
+    log(store, by, username, AuthEvent::UserCreated, &detail).await?;
+    Ok(password)
+}
+
+/// Disables (ending its sessions) or enables an account. An admin cannot disable
+/// their own account, so the county is never left without one by a slip.
+pub async fn set_disabled(store: &Store, by: ChangedBy<'_>, username: &str, disabled: bool) -> Result<(), WebError> {
+    existing(store, username).await?;
+    if disabled && by.name == username {
+        return Err(WebError::Refused("不能停用自己的账号".to_owned()));
+    }
+    users::set_disabled(store, username, disabled).await?;
+    let event = if disabled { AuthEvent::UserDisabled } else { AuthEvent::UserEnabled };
+    log(store, by, username, event, "").await
+}
+
+/// Gives an account a new password (generated when none is given), clears its lock
+/// and ends its sessions; returns the password, to be shown once.
+pub async fn reset_password(
+    store: &Store,
+    by: ChangedBy<'_>,
+    username: &str,
+    password: Option<&str>,
+) -> Result<String, WebError> {
+    existing(store, username).await?;
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_password(p, username)?;
+            p.to_owned()
+        }
+        None => password::generate(),
+    };
+    let hash = password::hash(&password).await?;
+    users::set_password(store, username, &hash).await?;
+    log(store, by, username, AuthEvent::PasswordReset, "").await?;
+    Ok(password)
+}
+
+/// Changes an account's role and, when given, its area; without an area the
+/// account keeps its own, which must suit the new role. An admin cannot change
+/// their own role.
+pub async fn change_role(
+    store: &Store,
+    by: ChangedBy<'_>,
+    username: &str,
+    role: Role,
+    area: Option<&str>,
+) -> Result<(), WebError> {
+    let user = existing(store, username).await?;
+    if by.name == username {
+        return Err(WebError::Refused("不能更改自己的角色或区域".to_owned()));
+    }
+    let area = area.map(str::trim).filter(|a| !a.is_empty()).unwrap_or(user.area.as_str()).to_owned();
+    let (code, row) = check_area(store, role, &area).await?;
+    users::set_role(store, username, role, &code).await?;
+    let detail = format!("{} · {} → {}，{}（{}）", user.role.label(), user.area, role.label(), row.name, code);
+    log(store, by, username, AuthEvent::RoleChanged, &detail).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +334,13 @@ mod tests {
         assert!(check_username("admin").is_ok());
         assert!(check_username("张三").is_err());
         assert!(check_username("").is_err());
-        assert!(check_password("short").is_err());
-        assert!(check_password("long enough").is_ok());
+        assert_eq!(parse_role("村干部").unwrap(), Role::VillageCadre);
+        assert_eq!(parse_role("township_officer").unwrap(), Role::TownshipOfficer);
+        assert!(parse_role("root").unwrap_err().to_string().contains("未知角色"));
+        assert!(check_password("short", "a").is_err());
+        assert!(check_password("long enough", "a").is_ok());
+        for weak in ["12345678901", "aaaaaaaaaa", "Password", "zhang-2026-zhang"] {
+            assert!(check_password(weak, "zhang").is_err(), "{weak}");
+        }
     }
 }

@@ -20,6 +20,9 @@ pub enum WebError {
     /// No such page or record, or one outside the user's area: both answer alike.
     #[error("页面不存在")]
     NotFound,
+    /// Signed in, but the role may not use this page (a county admin's page).
+    #[error("无权访问")]
+    Forbidden,
     /// No valid session: the browser is sent to the sign-in page.
     #[error("请先登录")]
     SignIn,
@@ -92,6 +95,9 @@ impl IntoResponse for WebError {
         match &self {
             WebError::NotFound => {
                 error_page(StatusCode::NOT_FOUND, "页面不存在", "您要找的页面或记录不存在，或不在您的管辖范围内。")
+            }
+            WebError::Forbidden => {
+                error_page(StatusCode::FORBIDDEN, "无权访问", "此页面仅限县级管理员使用。如需使用，请联系县级管理员。")
             }
             WebError::SignIn => Redirect::to("/login").into_response(),
             WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, "请求有误", m),

@@ -2,8 +2,9 @@
 //! be read on a cadre's phone as well as an office screen.
 //!
 //! Entry points: [`Application::build`] binds the listener and assembles the routes
-//! (listed in one place, [`router`]); [`accounts`] creates the accounts that `fupin
-//! init` and `fupin demo` print.
+//! (listed in one table with each route's [`Policy`], [`routes`]); [`accounts`]
+//! creates and manages accounts for `fupin init`, `fupin demo`, `fupin user` and the
+//! `/admin/users` pages.
 //!
 //! Architecture invariant: this crate contains no SQL. Every read goes through
 //! `fupin_store::views`, every account and session through `fupin_store::users`.
@@ -11,7 +12,7 @@
 //! Architecture invariant: every page checks the signed-in user's area before it
 //! shows anything, and a record outside that area answers exactly like a record that
 //! does not exist (404), so household numbers cannot be probed. ID and phone numbers
-//! leave the server only masked ([`display`]).
+//! leave the server only masked (module `display`).
 
 pub mod accounts;
 mod display;
@@ -29,6 +30,7 @@ use fupin_domain::CodeLists;
 use fupin_store::Store;
 
 pub use error::WebError;
+pub use router::{Policy, RouteSpec, routes};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -75,7 +77,9 @@ impl Application {
     /// Serves until ctrl-c, or until this future is dropped.
     pub async fn run(self) -> Result<(), WebError> {
         tracing::info!(addr = %self.addr, "网页服务已启动");
-        axum::serve(self.listener, self.router)
+        // Connection info gives the sign-in audit log each request's peer address.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async {
                 // If the signal handler cannot be installed, serve until dropped.
                 if tokio::signal::ctrl_c().await.is_err() {

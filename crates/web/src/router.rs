@@ -1,13 +1,95 @@
-//! Every route of the application, in one place.
+//! Every route of the application, in one table, each with the policy that says who
+//! may use it. The axum router is built from that table and enforces each policy
+//! before the handler runs; the tests iterate the same table ([`routes`]), so a route
+//! cannot be added without a policy (it does not compile) nor without a test case (the
+//! route matrix fails).
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
-use crate::pages::{area, household, login, search};
+use crate::pages::{admin, area, auth_log, household, login, search};
+use crate::session::CurrentUser;
 use crate::{AppState, WebError, security};
+
+/// Who may use a route. The router checks it before the handler runs; handlers that
+/// read records check the user's area on top (a record outside it is 404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Anyone, signed in or not: the sign-in page, signing out, the stylesheet.
+    Public,
+    /// Any signed-in user, shown only what lies inside their own area; signed out,
+    /// the browser is sent to `/login`.
+    SignedInArea,
+    /// County administrators (县级管理员) only; any other role gets 403.
+    CountyAdmin,
+}
+
+/// One route as the table lists it, without its handler: what tests iterate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The one method this entry serves (a path with GET and POST has two entries).
+    pub method: Method,
+    /// The axum path, with `{name}` for a parameter.
+    pub path: &'static str,
+    /// Who may use it, enforced by the router before the handler runs.
+    pub policy: Policy,
+}
+
+/// A route with its handler.
+struct Route {
+    spec: RouteSpec,
+    handler: MethodRouter<AppState>,
+}
+
+/// `route!(GET "/path", Policy, handler)`: the method, path and policy go into the
+/// spec and the handler is mounted for that same method, so the two cannot disagree.
+macro_rules! route {
+    ($method:ident $path:literal, $policy:ident, $handler:expr) => {
+        Route {
+            spec: RouteSpec { method: Method::$method, path: $path, policy: Policy::$policy },
+            handler: on(MethodFilter::$method, $handler),
+        }
+    };
+}
+
+/// The table. Add a route here, with its policy, and a case to the route matrix test.
+fn table() -> Vec<Route> {
+    vec![
+        // 概况: the user's own area (a village cadre goes straight to the village).
+        route!(GET "/", SignedInArea, area::home),
+        // 乡镇 → 村列表, 村 → 户列表.
+        route!(GET "/area/{code}", SignedInArea, area::show),
+        // 户详情: fields, members, incomes, pairings, history.
+        route!(GET "/household/{hh_id}", SignedInArea, household::show),
+        // 查询: name, 户编号 or full ID number.
+        route!(GET "/search", SignedInArea, search::show),
+        route!(GET "/login", Public, login::form),
+        route!(POST "/login", Public, login::submit),
+        route!(POST "/logout", Public, login::logout),
+        route!(GET "/static/app.css", Public, stylesheet),
+        // 用户管理.
+        route!(GET "/admin/users", CountyAdmin, admin::list),
+        route!(POST "/admin/users", CountyAdmin, admin::create),
+        route!(GET "/admin/users/{username}", CountyAdmin, admin::show),
+        route!(POST "/admin/users/{username}/disable", CountyAdmin, admin::disable),
+        route!(POST "/admin/users/{username}/enable", CountyAdmin, admin::enable),
+        route!(POST "/admin/users/{username}/reset", CountyAdmin, admin::reset),
+        route!(POST "/admin/users/{username}/role", CountyAdmin, admin::role),
+        // 登录日志.
+        route!(GET "/admin/auth-log", CountyAdmin, auth_log::show),
+    ]
+}
+
+/// Every route of the application with its method and policy.
+pub fn routes() -> Vec<RouteSpec> {
+    table().into_iter().map(|r| r.spec).collect()
+}
 
 /// The stylesheet, compiled into the binary (no CDN, nothing to deploy beside it).
 const CSS: &str = include_str!("../static/app.css");
@@ -20,20 +102,32 @@ async fn not_found() -> WebError {
     WebError::NotFound
 }
 
+/// Enforces a route's policy. The user found here rides along in the request's
+/// extensions, so the handler's [`CurrentUser`] does not read the session again.
+async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request: Request, next: Next) -> Response {
+    if policy == Policy::Public {
+        return next.run(request).await;
+    }
+    let user = match CurrentUser::from_headers(&state, request.headers()).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    if policy == Policy::CountyAdmin && user.0.role != Role::CountyAdmin {
+        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权访问管理页面");
+        return WebError::Forbidden.into_response();
+    }
+    request.extensions_mut().insert(user);
+    next.run(request).await
+}
+
 /// The application's routes with their layers.
 pub(crate) fn router(state: AppState) -> Router {
-    let mut app = Router::new()
-        // 概况: the user's own area (a village cadre goes straight to the village).
-        .route("/", get(area::home))
-        // 乡镇 → 村列表, 村 → 户列表.
-        .route("/area/{code}", get(area::show))
-        // 户详情: fields, members, incomes, pairings, history.
-        .route("/household/{hh_id}", get(household::show))
-        // 查询: name, 户编号 or full ID number.
-        .route("/search", get(search::show))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/static/app.css", get(stylesheet))
+    let mut app = Router::new();
+    for Route { spec, handler } in table() {
+        let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec.policy), enforce));
+        app = app.route(spec.path, guarded);
+    }
+    let mut app = app
         .fallback(not_found)
         .with_state(state)
         .layer(security::csrf_layer())
@@ -46,4 +140,17 @@ pub(crate) fn router(state: AppState) -> Router {
     app.layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_method_and_path_is_listed_once() {
+        let specs = routes();
+        for (i, a) in specs.iter().enumerate() {
+            assert!(!specs[i + 1..].iter().any(|b| a.method == b.method && a.path == b.path), "{a:?} twice");
+        }
+    }
 }

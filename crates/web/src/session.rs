@@ -1,13 +1,15 @@
 //! Sign-in sessions: a random token in an HttpOnly cookie, its SHA-256 in the
 //! `sessions` table, and the [`CurrentUser`] extractor every page starts with.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use cookie::{Cookie, SameSite};
 use fupin_domain::DivisionCode;
-use fupin_store::users::{self, User};
+use fupin_store::users::{self, Role, User};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -85,12 +87,15 @@ pub(crate) async fn start(state: &AppState, username: &str) -> Result<String, We
     Ok(session_cookie(&token, state.config.secure_cookies))
 }
 
-/// Ends the session the browser sent, if any.
-pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
-    if let Some(token) = token_from(headers, state.config.secure_cookies) {
-        users::delete_session(&state.store, &token_hash(&token)).await?;
-    }
-    Ok(())
+/// Ends the session the browser sent, if any; returns whose it was.
+pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, WebError> {
+    let Some(token) = token_from(headers, state.config.secure_cookies) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let owner = users::session_user(&state.store, &hash).await?.map(|(u, _)| u.username);
+    users::delete_session(&state.store, &hash).await?;
+    Ok(owner)
 }
 
 /// The signed-in user. A page that takes it can only be reached with a live session
@@ -108,19 +113,59 @@ impl CurrentUser {
     pub fn may_see(&self, code: &DivisionCode) -> bool {
         code.within(&self.0.area)
     }
-}
 
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = WebError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = token_from(&parts.headers, state.config.secure_cookies).ok_or(WebError::SignIn)?;
+    /// The user of the live session the headers carry, else [`WebError::SignIn`].
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, WebError> {
+        let token = token_from(headers, state.config.secure_cookies).ok_or(WebError::SignIn)?;
         let (user, expires) = users::session_user(&state.store, &token_hash(&token)).await?.ok_or(WebError::SignIn)?;
         let live = users::parse_timestamp(&expires).is_some_and(|t| t > OffsetDateTime::now_utc());
         if !live || user.disabled {
             return Err(WebError::SignIn);
         }
         Ok(CurrentUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = WebError;
+
+    /// The user the router's policy check found, else the session's.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        CurrentUser::from_headers(state, &parts.headers).await
+    }
+}
+
+/// A signed-in county administrator. Admin handlers take this, so the role is
+/// checked in the handler as well as by the route's policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Admin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if user.0.role != Role::CountyAdmin {
+            return Err(WebError::Forbidden);
+        }
+        Ok(Admin(user))
+    }
+}
+
+/// The peer address of the request, for the sign-in audit log (`None` when the
+/// server was not started with connection info).
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RemoteAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(RemoteAddr(addr))
     }
 }
 

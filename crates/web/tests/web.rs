@@ -2,11 +2,15 @@
 //! registry (SQLite by default; PostgreSQL when `FUPIN_TEST_DB=postgres://…`), driven
 //! by an HTTP client with cookies and by headless Chromium.
 
+#[path = "web/admin.rs"]
+mod admin;
 #[path = "web/auth.rs"]
 mod auth;
 #[path = "web/browser.rs"]
 mod browser;
 #[path = "web/pages.rs"]
 mod pages;
+#[path = "web/routes.rs"]
+mod routes;
 #[path = "web/support.rs"]
 mod support;

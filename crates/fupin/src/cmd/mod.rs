@@ -6,6 +6,7 @@ pub mod generate;
 pub mod import;
 pub mod init;
 pub mod serve;
+pub mod user;
 
 use anyhow::Context;
 use fupin_store::{Store, Target};

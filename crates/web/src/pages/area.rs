@@ -63,6 +63,13 @@ pub(crate) struct PageQuery {
     page: Option<String>,
 }
 
+impl PageQuery {
+    /// The page asked for, 1 when none or nonsense.
+    pub fn number(&self) -> i64 {
+        self.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1)
+    }
+}
+
 /// `/`: the user's own area; a village cadre is sent straight to the village.
 pub(crate) async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
     if user.area().level() == DivisionLevel::Village {
@@ -83,7 +90,7 @@ pub(crate) async fn show(
     if !user.may_see(&code) {
         return Err(WebError::NotFound);
     }
-    let page = q.page.and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let page = q.number();
     show_area(&state, &user, &code, page).await
 }
 

@@ -1,17 +1,19 @@
 //! 登录 and 退出. Five wrong passwords in a row lock an account for 15 minutes; a
 //! wrong username takes as long to refuse as a wrong password and says the same.
+//! Every success, failure, lock and sign-out goes to the sign-in audit log.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use fupin_store::users;
+use fupin_store::users::{self, AuthEvent, AuthRecord};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use super::{Nav, html};
 use crate::display::beijing;
+use crate::session::RemoteAddr;
 use crate::{AppState, WebError, password, session};
 
 /// Wrong passwords in a row that lock an account.
@@ -50,8 +52,28 @@ pub(crate) async fn form() -> Result<Response, WebError> {
     page(StatusCode::OK, "", "")
 }
 
+/// Usernames longer than this are cut in the audit log (a typed name is kept as typed).
+const LOGGED_NAME_CHARS: usize = 64;
+
+/// Appends a sign-in event to the audit log.
+async fn log(
+    state: &AppState,
+    remote: &RemoteAddr,
+    username: &str,
+    event: AuthEvent,
+    detail: &str,
+) -> Result<(), WebError> {
+    let username: String = username.chars().take(LOGGED_NAME_CHARS).collect();
+    let record = AuthRecord { username: &username, event, detail, actor: None, remote_addr: remote.0.as_deref() };
+    Ok(users::log_auth(&state.store, &record).await?)
+}
+
 /// `POST /login`.
-pub(crate) async fn submit(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, WebError> {
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    remote: RemoteAddr,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, WebError> {
     let username = f.username.trim();
     if username.is_empty() || f.password.is_empty() {
         return page(StatusCode::BAD_REQUEST, username, "请输入用户名和密码。");
@@ -61,16 +83,27 @@ pub(crate) async fn submit(State(state): State<AppState>, Form(f): Form<LoginFor
     if let Some(until) = user.as_ref().and_then(|u| u.locked_until.clone())
         && users::parse_timestamp(&until).is_some_and(|t| t > now)
     {
+        log(&state, &remote, username, AuthEvent::LoginLocked, &format!("锁定至 {}", beijing(&until))).await?;
         return page(StatusCode::TOO_MANY_REQUESTS, username, &locked_message(&until));
     }
     let ok = password::verify(&f.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let known = user.is_some();
     let Some(user) = user.filter(|u| ok && !u.disabled) else {
+        let detail = match known {
+            false => "用户名不存在",
+            true if ok => "账号已停用",
+            true => "密码错误",
+        };
+        log(&state, &remote, username, AuthEvent::LoginFailed, detail).await?;
         if !ok {
             let lock_until = now + Duration::minutes(LOCK_MINUTES);
             let (_, locked) = users::record_failure(&state.store, username, MAX_FAILURES, lock_until).await?;
             if locked {
                 tracing::warn!(username, "连续密码错误，账号已锁定");
-                return page(StatusCode::TOO_MANY_REQUESTS, username, &locked_message(&users::timestamp(lock_until)));
+                let until = users::timestamp(lock_until);
+                let detail = format!("连续 {MAX_FAILURES} 次密码错误，锁定至 {}", beijing(&until));
+                log(&state, &remote, username, AuthEvent::Locked, &detail).await?;
+                return page(StatusCode::TOO_MANY_REQUESTS, username, &locked_message(&until));
             }
         }
         // The same words for a wrong name, a wrong password and a disabled account, so
@@ -79,13 +112,20 @@ pub(crate) async fn submit(State(state): State<AppState>, Form(f): Form<LoginFor
     };
     users::record_success(&state.store, &user.username).await?;
     let cookie = session::start(&state, &user.username).await?;
+    log(&state, &remote, &user.username, AuthEvent::LoginOk, "").await?;
     tracing::info!(username = %user.username, "登录");
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
 /// `POST /logout`: ends the session and forgets the cookie.
-pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    session::end(&state, &headers).await?;
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    remote: RemoteAddr,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    if let Some(username) = session::end(&state, &headers).await? {
+        log(&state, &remote, &username, AuthEvent::Logout, "").await?;
+    }
     let cookie = session::cleared_cookie(state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }

@@ -1,7 +1,9 @@
 //! The pages, one module per area of the application, and what they share: the
 //! navigation bar, breadcrumbs, and rendering.
 
+pub(crate) mod admin;
 pub(crate) mod area;
+pub(crate) mod auth_log;
 pub(crate) mod household;
 pub(crate) mod login;
 pub(crate) mod search;
@@ -19,6 +21,8 @@ pub(crate) struct Nav {
     pub display_name: String,
     pub role_label: &'static str,
     pub area_name: String,
+    /// A county administrator: the bar links to 用户管理 and 登录日志.
+    pub admin: bool,
 }
 
 impl Nav {
@@ -27,7 +31,12 @@ impl Nav {
             .await?
             .map(|d| d.name)
             .unwrap_or_else(|| user.area().to_string());
-        Ok(Nav { display_name: user.0.display_name.clone(), role_label: user.0.role.label(), area_name })
+        Ok(Nav {
+            display_name: user.0.display_name.clone(),
+            role_label: user.0.role.label(),
+            area_name,
+            admin: user.0.role == fupin_store::users::Role::CountyAdmin,
+        })
     }
 }
 

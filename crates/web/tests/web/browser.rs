@@ -250,3 +250,83 @@ async fn a_county_official_tours_a_generated_county_in_chromium() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// A page of another origin (the same host on another port, so the browser still
+/// sends the SameSite=Strict session cookie) with a form that posts to the app: the
+/// classic forged request, served by the test itself.
+async fn foreign_site(action: String) -> (String, tokio::task::JoinHandle<()>) {
+    let html = format!(
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>领奖</title>\
+         <form id=\"forged\" method=\"post\" action=\"{action}\"><button type=\"submit\">点此领奖</button></form></html>"
+    );
+    let site = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port for the other origin");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, site).await.expect("the other origin serves");
+    });
+    (base, server)
+}
+
+/// Signs in through the form as `user`.
+async fn sign_in(app: &TestApp, c: &Client, user: &str) {
+    c.goto(&format!("{}/login", app.base)).await.expect("open");
+    c.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(&app.passwords[user]).await.unwrap();
+    c.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.expect("a page after signing in");
+}
+
+async fn cross_origin(app: &TestApp, c: &Client) {
+    sign_in(app, c, ADMIN).await;
+    let target = format!("{}/admin/users/village/disable", app.base);
+    let (foreign, server) = foreign_site(target).await;
+    assert_ne!(foreign, app.base);
+
+    // The admin, signed in, opens the other site's page and presses its button.
+    c.goto(&format!("{foreign}/")).await.expect("the other origin's page");
+    c.find(Locator::Css("#forged button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.expect("the app's answer");
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/admin/users/village/disable", "the forged post reached the app");
+    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("请求被拒绝"), "the app refused it: {text}");
+    let status = c
+        .execute("return performance.getEntriesByType('navigation')[0].responseStatus;", vec![])
+        .await
+        .expect("the navigation's status");
+    assert_eq!(status.as_u64(), Some(403), "answered 403");
+    server.abort();
+
+    // Nothing changed, and the refusal was not for want of a session: the same
+    // browser does it from the app's own page.
+    let disabled = app.sql_count("SELECT COUNT(*) FROM users WHERE username = 'village' AND disabled <> 0").await;
+    assert_eq!(disabled, 0, "the forged post disabled the account");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM auth_log WHERE event = 'user_disabled'").await, 0);
+    c.goto(&format!("{}/admin/users/village", app.base)).await.unwrap();
+    let dir = screenshot_dir();
+    shoot(c, 1280, 800, &dir.join("admin-user-desktop.png")).await;
+    c.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#state")).await.expect("the account's page");
+    let state = c.find(Locator::Css("#state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "已停用", "a same-origin post works");
+    c.goto(&format!("{}/admin/users", app.base)).await.unwrap();
+    shoot(c, 1280, 800, &dir.join("admin-users-desktop.png")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_from_another_origin_is_refused_in_chromium() {
+    let app = spawn_app().await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { cross_origin(&app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

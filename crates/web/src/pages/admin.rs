@@ -1,0 +1,348 @@
+//! 用户管理, for county administrators only: the list of accounts (role, area,
+//! disabled, last sign-in), creating one, and on each account's page disabling or
+//! enabling it, resetting its password and changing its role or area. Each change is
+//! a same-origin POST form; a generated password is shown once, on the answer to the
+//! POST, and never again. The checks themselves live in [`crate::accounts`], shared
+//! with `fupin user`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use fupin_store::users::{self, Role, User};
+use fupin_store::views::{self, DivisionRow};
+use serde::Deserialize;
+
+use super::{Nav, html};
+use crate::accounts::{self, AccountRequest, ChangedBy};
+use crate::display::beijing;
+use crate::session::{Admin, RemoteAddr};
+use crate::{AppState, WebError};
+
+/// A role as a choice on a form.
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+fn role_options(selected: &str) -> Vec<RoleOption> {
+    Role::ALL
+        .into_iter()
+        .map(|r| RoleOption { value: r.as_str(), label: r.label(), selected: r.as_str() == selected })
+        .collect()
+}
+
+/// A division as a choice on a form, indented by level.
+struct AreaOption {
+    code: String,
+    label: String,
+    selected: bool,
+}
+
+fn area_options(divisions: &[DivisionRow], selected: &str) -> Vec<AreaOption> {
+    divisions
+        .iter()
+        .map(|d| {
+            let (indent, level) = match d.level.as_str() {
+                "county" => ("", "县"),
+                "township" => ("\u{3000}", "乡镇"),
+                _ => ("\u{3000}\u{3000}", "村"),
+            };
+            AreaOption {
+                code: d.code.clone(),
+                label: format!("{indent}{}（{level} {}）", d.name, d.code),
+                selected: d.code == selected,
+            }
+        })
+        .collect()
+}
+
+/// One account as the list shows it.
+struct UserLine {
+    username: String,
+    display_name: String,
+    role: &'static str,
+    area: String,
+    disabled: bool,
+    locked: bool,
+    last_login: String,
+}
+
+fn line(user: &User, names: &HashMap<String, String>) -> UserLine {
+    let code = user.area.as_str();
+    let locked = user
+        .locked_until
+        .as_deref()
+        .and_then(users::parse_timestamp)
+        .is_some_and(|t| t > time::OffsetDateTime::now_utc());
+    UserLine {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.label(),
+        area: names.get(code).map(|n| format!("{n}（{code}）")).unwrap_or_else(|| code.to_owned()),
+        disabled: user.disabled,
+        locked,
+        last_login: user.last_login_at.as_deref().map(beijing).unwrap_or_else(|| "从未登录".to_owned()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    users: Vec<UserLine>,
+    message: String,
+    form: CreateForm,
+    roles: Vec<RoleOption>,
+    areas: Vec<AreaOption>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    nav: Option<Nav>,
+    user: UserLine,
+    message: String,
+    roles: Vec<RoleOption>,
+    areas: Vec<AreaOption>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_password.html")]
+struct PasswordPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    username: String,
+    password: String,
+}
+
+/// The form that creates an account; a missing field reads as empty.
+#[derive(Deserialize, Default)]
+pub(crate) struct CreateForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    area: String,
+    /// Empty: generate one.
+    #[serde(default)]
+    password: String,
+}
+
+/// The password-reset form: empty generates one.
+#[derive(Deserialize)]
+pub(crate) struct ResetForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// The role form: empty area keeps the account's own.
+#[derive(Deserialize)]
+pub(crate) struct RoleForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    area: String,
+}
+
+fn by<'a>(admin: &'a Admin, remote: &'a RemoteAddr) -> ChangedBy<'a> {
+    ChangedBy { name: &admin.0.0.username, remote_addr: remote.0.as_deref() }
+}
+
+async fn area_names(state: &AppState) -> Result<(Vec<DivisionRow>, HashMap<String, String>), WebError> {
+    let divisions = views::all_divisions(&state.store).await?;
+    let names = divisions.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    Ok((divisions, names))
+}
+
+async fn users_page(
+    state: &AppState,
+    admin: &Admin,
+    status: StatusCode,
+    message: String,
+    form: CreateForm,
+) -> Result<Response, WebError> {
+    let (divisions, names) = area_names(state).await?;
+    let users = users::list(&state.store).await?.iter().map(|u| line(u, &names)).collect();
+    let page = UsersPage {
+        nav: Some(Nav::of(state, &admin.0).await?),
+        users,
+        message,
+        roles: role_options(&form.role),
+        areas: area_options(&divisions, &form.area),
+        form,
+    };
+    Ok((status, html(&page)?).into_response())
+}
+
+/// The account in the path; 404 when there is none.
+async fn target(state: &AppState, username: &str) -> Result<User, WebError> {
+    users::find(&state.store, username).await?.ok_or(WebError::NotFound)
+}
+
+async fn user_page(
+    state: &AppState,
+    admin: &Admin,
+    user: &User,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, WebError> {
+    let (divisions, names) = area_names(state).await?;
+    let page = UserPage {
+        nav: Some(Nav::of(state, &admin.0).await?),
+        user: line(user, &names),
+        message,
+        roles: role_options(user.role.as_str()),
+        areas: area_options(&divisions, user.area.as_str()),
+    };
+    Ok((status, html(&page)?).into_response())
+}
+
+fn password_page(nav: Nav, title: &'static str, username: &str, password: String) -> Result<Response, WebError> {
+    let page = PasswordPage { nav: Some(nav), title, username: username.to_owned(), password };
+    Ok(html(&page)?.into_response())
+}
+
+/// `GET /admin/users`.
+pub(crate) async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, WebError> {
+    users_page(&state, &admin, StatusCode::OK, String::new(), CreateForm::default()).await
+}
+
+/// `POST /admin/users`: creates an account and shows its first password once.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    remote: RemoteAddr,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, WebError> {
+    let outcome = match accounts::parse_role(&form.role) {
+        Ok(role) => {
+            let request = AccountRequest {
+                username: &form.username,
+                display_name: &form.display_name,
+                role,
+                area: &form.area,
+                password: Some(form.password.as_str()).filter(|p| !p.is_empty()),
+            };
+            accounts::add_user(&state.store, by(&admin, &remote), &request).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(password) => {
+            let nav = Nav::of(&state, &admin.0).await?;
+            password_page(nav, "账号已创建", form.username.trim(), password)
+        }
+        Err(WebError::Refused(m)) => {
+            // The form comes back as typed, without the password.
+            let form = CreateForm { password: String::new(), ..form };
+            users_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, m, form).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /admin/users/{username}`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(username): Path<String>,
+) -> Result<Response, WebError> {
+    let user = target(&state, &username).await?;
+    user_page(&state, &admin, &user, StatusCode::OK, String::new()).await
+}
+
+/// Back to the account's page after a change, or the page with the refusal.
+async fn after(
+    state: &AppState,
+    admin: &Admin,
+    username: &str,
+    outcome: Result<(), WebError>,
+) -> Result<Response, WebError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{username}")).into_response()),
+        Err(WebError::Refused(m)) => {
+            let user = target(state, username).await?;
+            user_page(state, admin, &user, StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn set_disabled(
+    state: AppState,
+    admin: Admin,
+    remote: RemoteAddr,
+    username: String,
+    disabled: bool,
+) -> Result<Response, WebError> {
+    let user = target(&state, &username).await?;
+    let outcome = accounts::set_disabled(&state.store, by(&admin, &remote), &user.username, disabled).await;
+    after(&state, &admin, &user.username, outcome).await
+}
+
+/// `POST /admin/users/{username}/disable`: the account can no longer sign in and its
+/// sessions end.
+pub(crate) async fn disable(
+    State(state): State<AppState>,
+    admin: Admin,
+    remote: RemoteAddr,
+    Path(username): Path<String>,
+) -> Result<Response, WebError> {
+    set_disabled(state, admin, remote, username, true).await
+}
+
+/// `POST /admin/users/{username}/enable`.
+pub(crate) async fn enable(
+    State(state): State<AppState>,
+    admin: Admin,
+    remote: RemoteAddr,
+    Path(username): Path<String>,
+) -> Result<Response, WebError> {
+    set_disabled(state, admin, remote, username, false).await
+}
+
+/// `POST /admin/users/{username}/reset`: a new password (typed or generated), shown once.
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    admin: Admin,
+    remote: RemoteAddr,
+    Path(username): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, WebError> {
+    let user = target(&state, &username).await?;
+    let typed = Some(form.password.as_str()).filter(|p| !p.is_empty());
+    match accounts::reset_password(&state.store, by(&admin, &remote), &user.username, typed).await {
+        Ok(password) => {
+            let nav = Nav::of(&state, &admin.0).await?;
+            password_page(nav, "密码已重置", &user.username, password)
+        }
+        Err(e) => after(&state, &admin, &user.username, Err(e)).await,
+    }
+}
+
+/// `POST /admin/users/{username}/role`: another role and area.
+pub(crate) async fn role(
+    State(state): State<AppState>,
+    admin: Admin,
+    remote: RemoteAddr,
+    Path(username): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, WebError> {
+    let user = target(&state, &username).await?;
+    let outcome = match accounts::parse_role(&form.role) {
+        Ok(role) => {
+            let area = Some(form.area.as_str()).filter(|a| !a.trim().is_empty());
+            accounts::change_role(&state.store, by(&admin, &remote), &user.username, role, area).await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &admin, &user.username, outcome).await
+}
