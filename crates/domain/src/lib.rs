@@ -8,6 +8,7 @@
 pub mod codes;
 pub mod date;
 pub mod division;
+pub mod exit_policy;
 pub mod household_rules;
 pub mod id_number;
 pub mod mask;

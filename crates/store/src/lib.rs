@@ -7,12 +7,14 @@
 //! else issues INSERT, UPDATE or DELETE on registry tables.
 
 pub mod audit;
+pub mod dashboard_views;
 pub mod ddl;
 mod divisions;
 pub mod error;
 pub mod operations;
 pub mod rows;
 pub mod testing;
+pub mod tokens;
 pub mod users;
 pub mod views;
 pub mod writer;

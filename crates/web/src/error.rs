@@ -41,6 +41,9 @@ pub enum WebError {
     /// Hashing or reading a password hash failed.
     #[error("密码处理失败：{0}")]
     Password(String),
+    /// A download could not be written as XLSX (a bug); details go to the log.
+    #[error("表格生成失败：{0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
     /// A blocking task (password hashing) panicked or was cancelled.
     #[error("后台任务失败：{0}")]
     Task(#[from] tokio::task::JoinError),

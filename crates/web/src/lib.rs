@@ -15,6 +15,7 @@
 //! leave the server only masked (module `display`).
 
 pub mod accounts;
+mod api;
 mod display;
 mod error;
 mod pages;

@@ -13,9 +13,9 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
-use crate::pages::{admin, area, auth_log, household, login, search};
+use crate::pages::{admin, area, auth_log, dashboard, edit, household, households, login, search};
 use crate::session::CurrentUser;
-use crate::{AppState, WebError, security};
+use crate::{AppState, WebError, api, security};
 
 /// Who may use a route. The router checks it before the handler runs; handlers that
 /// read records check the user's area on top (a record outside it is 404).
@@ -28,6 +28,13 @@ pub enum Policy {
     SignedInArea,
     /// County administrators (县级管理员) only; any other role gets 403.
     CountyAdmin,
+    /// The JSON API: a signed-in user by session cookie or by personal access token
+    /// (`Authorization: Bearer`), shown only what lies inside their own area;
+    /// otherwise 401 with a JSON error, never a redirect.
+    Api,
+    /// Roles that keep the registry (county admin, township officer, village cadre),
+    /// on records inside their own area; any other role gets 403.
+    RegistryEditor,
 }
 
 /// One route as the table lists it, without its handler: what tests iterate.
@@ -69,6 +76,16 @@ fn table() -> Vec<Route> {
         route!(GET "/household/{hh_id}", SignedInArea, household::show),
         // 查询: name, 户编号 or full ID number.
         route!(GET "/search", SignedInArea, search::show),
+        // 统计看板 (county → township → village, by year) and the households behind a number.
+        route!(GET "/dashboard", SignedInArea, dashboard::home),
+        route!(GET "/dashboard/{code}", SignedInArea, dashboard::show),
+        route!(GET "/households", SignedInArea, households::list),
+        // 年度动态调整: 出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户 (pages/edit.rs).
+        route!(GET "/household/{hh_id}/change/{change}", RegistryEditor, edit::form),
+        route!(POST "/household/{hh_id}/change/{change}", RegistryEditor, edit::submit),
+        // 新增农户 in a village.
+        route!(GET "/area/{code}/new-household", RegistryEditor, edit::new_household_form),
+        route!(POST "/area/{code}/new-household", RegistryEditor, edit::new_household),
         route!(GET "/login", Public, login::form),
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
@@ -83,6 +100,17 @@ fn table() -> Vec<Route> {
         route!(POST "/admin/users/{username}/role", CountyAdmin, admin::role),
         // 登录日志.
         route!(GET "/admin/auth-log", CountyAdmin, auth_log::show),
+        // 访问令牌 (the user's own) and the JSON API.
+        route!(GET "/account/tokens", SignedInArea, api::tokens::list),
+        route!(POST "/account/tokens", SignedInArea, api::tokens::create),
+        route!(POST "/account/tokens/revoke", SignedInArea, api::tokens::revoke),
+        route!(GET "/api/v1/me", Api, api::me),
+        route!(GET "/api/v1/areas/{code}", Api, api::area),
+        route!(GET "/api/v1/areas/{code}/households", Api, api::households),
+        route!(GET "/api/v1/households/{hh_id}", Api, api::household),
+        route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
+        route!(GET "/api/v1/search", Api, api::search),
+        route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
     ]
 }
 
@@ -98,8 +126,12 @@ async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
 }
 
-async fn not_found() -> WebError {
-    WebError::NotFound
+/// 404 for a path no route serves: a JSON error under `/api/`, else the error page.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api::ApiError::not_found().into_response();
+    }
+    WebError::NotFound.into_response()
 }
 
 /// Enforces a route's policy. The user found here rides along in the request's
@@ -108,6 +140,15 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if policy == Policy::Public {
         return next.run(request).await;
     }
+    if policy == Policy::Api {
+        return match api::authenticate(&state, request.headers()).await {
+            Ok(user) => {
+                request.extensions_mut().insert(user);
+                next.run(request).await
+            }
+            Err(e) => e.into_response(),
+        };
+    }
     let user = match CurrentUser::from_headers(&state, request.headers()).await {
         Ok(user) => user,
         Err(e) => return e.into_response(),
@@ -115,6 +156,10 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if policy == Policy::CountyAdmin && user.0.role != Role::CountyAdmin {
         tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权访问管理页面");
         return WebError::Forbidden.into_response();
+    }
+    if policy == Policy::RegistryEditor && !edit::may_edit(user.0.role) {
+        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图修改登记数据");
+        return edit::read_only();
     }
     request.extensions_mut().insert(user);
     next.run(request).await

@@ -4,10 +4,16 @@
 
 #[path = "web/admin.rs"]
 mod admin;
+#[path = "web/api.rs"]
+mod api;
 #[path = "web/auth.rs"]
 mod auth;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/dashboard.rs"]
+mod dashboard;
+#[path = "web/edit.rs"]
+mod edit;
 #[path = "web/pages.rs"]
 mod pages;
 #[path = "web/routes.rs"]

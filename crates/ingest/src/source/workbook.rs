@@ -126,9 +126,73 @@ fn put(cells: &mut Vec<String>, col: usize, text: String) {
 }
 
 pub(super) fn open_xls(path: &Path, file: &str, options: &OpenOptions) -> Result<Source, Problem> {
+    if let Some(sector) = std::fs::read(path).ok().and_then(|bytes| sector_loop(&bytes)) {
+        return Err(damaged(file, "Excel 97-2003（.xls）", &format!("扇区链在第 {sector} 扇区处循环")));
+    }
     let workbook = guarded(|| calamine::open_workbook::<Xls<_>, _>(path).map_err(|e| e.to_string()))
         .map_err(|e| damaged(file, "Excel 97-2003（.xls）", &format!("{e}；若文件设有密码请先取消")))?;
     open_range(workbook, file, options, Format::Xls, "Excel 97-2003（.xls）")
+}
+
+/// The first sector on a loop in the sector allocation table (FAT) of an XLS file, an
+/// OLE2 compound file. calamine follows a chain until it ends and, on a damaged file
+/// whose chain comes back on itself, allocates until memory runs out: an abort that
+/// [`guarded`] cannot catch (a 5 KB file did it; found by `fuzz/`, target `file`). A
+/// sound file has no loop, so one is refused before calamine sees it. `None` also for
+/// files too broken to have a FAT: calamine refuses those itself.
+fn sector_loop(bytes: &[u8]) -> Option<u32> {
+    /// Sector ids from here on are markers (end of chain, free, FAT, DIFAT), not sectors.
+    const MARKERS: u32 = 0xFFFF_FFFA;
+    const DIFSECT: u32 = 0xFFFF_FFFC;
+    let header = bytes.get(..512)?;
+    let size: usize = match u16::from_le_bytes([header[30], header[31]]) {
+        0x09 => 512,
+        0x0C => 4096,
+        _ => return None,
+    };
+    // Sector `id` follows the header, which fills sector-sized space; one cut short by the
+    // end of the file is read as far as it goes, as calamine does.
+    let sector = |id: u32| {
+        let start = (id as usize + 1).saturating_mul(size);
+        bytes.get(start..).map_or(&[][..], |s| &s[..s.len().min(size)])
+    };
+    let words = |s: &[u8]| s.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect::<Vec<_>>();
+    // The DIFAT lists the FAT's sectors: 109 ids in the header, then a chain of DIFAT
+    // sectors, each ending in the id of the next.
+    let mut difat = words(&header[76..512]);
+    let mut next = u32::from_le_bytes([header[68], header[69], header[70], header[71]]);
+    let mut hops = 0;
+    while next < MARKERS {
+        hops += 1;
+        if hops > bytes.len() / size + 1 {
+            return None;
+        }
+        difat.extend(words(sector(next)));
+        next = difat.pop()?;
+    }
+    let fat: Vec<u32> = difat.iter().filter(|id| **id < DIFSECT).flat_map(|id| words(sector(*id))).collect();
+    // Each sector has one successor: walk from every sector not yet cleared; meeting the
+    // walk's own path again is a loop.
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const CLEAR: u8 = 2;
+    let mut state = vec![NEW; fat.len()];
+    let mut path = Vec::new();
+    for start in 0..fat.len() {
+        let mut at = start;
+        while state.get(at) == Some(&NEW) {
+            state[at] = ON_PATH;
+            path.push(at);
+            at = fat[at] as usize;
+        }
+        if state.get(at) == Some(&ON_PATH) {
+            return Some(at as u32);
+        }
+        for p in path.drain(..) {
+            state[p] = CLEAR;
+        }
+    }
+    None
 }
 
 /// Reads a whole sheet of a format calamine only reads whole (XLS, ODS).
@@ -246,6 +310,44 @@ mod tests {
         assert_eq!(number_text(6e17), "6.0E+17");
         assert_eq!(number_text(-2.5), "-2.5");
         assert!(fupin_domain::id_number::looks_like_scientific(&number_text(610981199001011234.0)));
+    }
+
+    /// An OLE2 file of a header and one FAT sector (sector 0) with these entries; the
+    /// directory chain starts at sector 1.
+    fn compound_file(fat: &[u32]) -> Vec<u8> {
+        let mut b = vec![0u8; 512 * 3];
+        b[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+        b[26..28].copy_from_slice(&3u16.to_le_bytes());
+        b[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+        b[30..32].copy_from_slice(&9u16.to_le_bytes());
+        b[32..34].copy_from_slice(&6u16.to_le_bytes());
+        b[44..48].copy_from_slice(&1u32.to_le_bytes());
+        b[48..52].copy_from_slice(&1u32.to_le_bytes());
+        b[60..64].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+        b[68..72].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+        b[76..512].fill(0xFF);
+        b[76..80].copy_from_slice(&0u32.to_le_bytes());
+        for (i, e) in fat.iter().chain(std::iter::repeat(&0xFFFF_FFFF)).take(128).enumerate() {
+            b[512 + 4 * i..516 + 4 * i].copy_from_slice(&e.to_le_bytes());
+        }
+        b
+    }
+
+    /// Found by `fuzz/` (target `file`): a sector chain that loops made calamine
+    /// allocate until the process was killed for want of memory.
+    #[test]
+    fn xls_whose_sector_chain_loops_is_refused_before_calamine() {
+        const FATSECT: u32 = 0xFFFF_FFFD;
+        assert_eq!(sector_loop(&compound_file(&[FATSECT, 1])), Some(1));
+        assert_eq!(sector_loop(&compound_file(&[FATSECT, 2, 3, 1])), Some(1));
+        assert_eq!(sector_loop(&compound_file(&[FATSECT, 0xFFFF_FFFE])), None);
+        assert_eq!(sector_loop(include_bytes!("../../tests/fixtures/persons.xls")), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loop.xls");
+        std::fs::write(&path, compound_file(&[FATSECT, 1])).unwrap();
+        let Err(problem) = super::super::open(&path) else { panic!("a looping file was opened") };
+        assert!(problem.reason.contains("循环"), "{}", problem.reason);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use fupin_domain::{DivisionCode, DivisionLevel};
 use fupin_store::views::{self, Counts};
 use serde::Deserialize;
 
-use super::{Crumb, Nav, crumbs, html};
+use super::{Crumb, Nav, crumbs, edit, edit_xlsx, html};
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -55,12 +55,17 @@ struct VillagePage {
     pages: i64,
     prev: Option<String>,
     next: Option<String>,
+    /// The user may add households here (`/area/{code}/new-household`).
+    can_edit: bool,
+    code: String,
 }
 
 /// `?page=` as typed: anything but a positive number means the first page.
 #[derive(Deserialize)]
 pub(crate) struct PageQuery {
     page: Option<String>,
+    /// `xlsx`: a village's whole household list as a download.
+    format: Option<String>,
 }
 
 impl PageQuery {
@@ -90,6 +95,9 @@ pub(crate) async fn show(
     if !user.may_see(&code) {
         return Err(WebError::NotFound);
     }
+    if edit_xlsx::wants_xlsx(q.format.as_deref()) && code.level() == DivisionLevel::Village {
+        return village_xlsx(&state, &code).await;
+    }
     let page = q.number();
     show_area(&state, &user, &code, page).await
 }
@@ -103,7 +111,8 @@ async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, pa
         DivisionLevel::County => "乡镇",
         DivisionLevel::Township => "村（社区）",
         DivisionLevel::Village => {
-            return village(state, code, division.name, nav, crumbs, total, page).await;
+            let can_edit = edit::may_edit(user.0.role);
+            return village(state, code, division.name, nav, crumbs, total, page, can_edit).await;
         }
         // Province and city accounts do not exist; such a code has no page.
         _ => return Err(WebError::NotFound),
@@ -117,6 +126,7 @@ async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, pa
     Ok(html(&page)?.into_response())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn village(
     state: &AppState,
     code: &DivisionCode,
@@ -125,6 +135,7 @@ async fn village(
     crumbs: Vec<Crumb>,
     total: Counts,
     page: i64,
+    can_edit: bool,
 ) -> Result<Response, WebError> {
     let pages = ((total.households + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = page.min(pages);
@@ -150,6 +161,30 @@ async fn village(
         pages,
         prev: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
+        can_edit,
+        code: code.to_string(),
     };
     Ok(html(&page)?.into_response())
+}
+
+/// `/area/{village}?format=xlsx`: every household of the village, keys as text.
+async fn village_xlsx(state: &AppState, code: &DivisionCode) -> Result<Response, WebError> {
+    views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
+    let total = views::counts_in(&state.store, code).await?.households;
+    let (lines, _) = views::households_in_village(&state.store, code, total.max(1), 0).await?;
+    use edit_xlsx::XCell::{Number, Text};
+    let rows: Vec<Vec<edit_xlsx::XCell>> = lines
+        .into_iter()
+        .map(|l| {
+            vec![
+                Text(l.hh_id),
+                Text(l.head_name.unwrap_or_default()),
+                Text(l.group_no.map(|g| g.to_string()).unwrap_or_default()),
+                Text(state.codes.label("household_status", &l.status).to_owned()),
+                Number(l.persons as f64),
+            ]
+        })
+        .collect();
+    let bytes = edit_xlsx::workbook("农户名单", &["户编号", "户主", "组", "户类型", "人数"], &rows)?;
+    Ok(edit_xlsx::download(&format!("households-{code}.xlsx"), bytes))
 }

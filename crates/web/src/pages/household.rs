@@ -77,6 +77,10 @@ struct HouseholdPage {
     helpers: Vec<Helper>,
     history: Vec<HistoryLine>,
     history_limited: bool,
+    /// Links to the change forms, for roles that may edit (empty otherwise).
+    edits: Vec<(String, &'static str)>,
+    /// What the last change left to say (once).
+    flash: Option<super::edit::Flash>,
 }
 
 /// `/household/{hh_id}`: 404 unless the household is in the user's area.
@@ -84,6 +88,7 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(hh_id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     if hh_id.is_empty() || hh_id.chars().count() > 40 {
         return Err(WebError::NotFound);
@@ -116,6 +121,7 @@ pub(crate) async fn show(
             to: p.to_date.unwrap_or_else(|| "至今".to_owned()),
         })
         .collect();
+    let (flash, clear) = super::edit::take_flash(&headers).unzip();
     let page = HouseholdPage {
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
@@ -126,10 +132,18 @@ pub(crate) async fn show(
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
         history: records.iter().map(|r| history_line(r, &names, codes)).collect(),
+        edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(&hh_id) } else { Vec::new() },
+        flash,
         head,
         hh_id,
     };
-    Ok(html(&page)?.into_response())
+    let mut response = html(&page)?.into_response();
+    if let Some(clear) = clear
+        && let Ok(v) = axum::http::HeaderValue::from_str(&clear)
+    {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 /// The household's own fields in three sections, empty values left out.

@@ -4,7 +4,12 @@
 pub(crate) mod admin;
 pub(crate) mod area;
 pub(crate) mod auth_log;
+pub(crate) mod dashboard;
+pub(crate) mod dashboard_charts;
+pub(crate) mod edit;
+pub(crate) mod edit_xlsx;
 pub(crate) mod household;
+pub(crate) mod households;
 pub(crate) mod login;
 pub(crate) mod search;
 

@@ -22,6 +22,8 @@ const MAX_CHARS: usize = 50;
 #[derive(Deserialize)]
 pub(crate) struct SearchParams {
     q: Option<String>,
+    /// `xlsx`: the hits as a download.
+    format: Option<String>,
 }
 
 struct Hit {
@@ -82,6 +84,9 @@ pub(crate) async fn show(
             hh_id: h.hh_id,
         })
         .collect();
+    if super::edit_xlsx::wants_xlsx(params.format.as_deref()) {
+        return xlsx(&hits);
+    }
     let page = SearchPage {
         nav: Some(Nav::of(&state, &user).await?),
         // The box shows back what was typed, except a whole ID number, which would
@@ -92,6 +97,22 @@ pub(crate) async fn show(
         hits,
     };
     Ok(html(&page)?.into_response())
+}
+
+/// The hits as XLSX: every cell text, ID numbers masked as on the page.
+fn xlsx(hits: &[Hit]) -> Result<Response, WebError> {
+    use super::edit_xlsx::{self, XCell::Text};
+    let rows: Vec<Vec<edit_xlsx::XCell>> = hits
+        .iter()
+        .map(|h| {
+            [&h.name, &h.relation, &h.id_number, &h.hh_id, &h.village, &h.status]
+                .into_iter()
+                .map(|s| Text(s.clone()))
+                .collect()
+        })
+        .collect();
+    let headers = ["姓名", "与户主关系", "证件号码", "户编号", "村", "户类型"];
+    Ok(edit_xlsx::download("search.xlsx", edit_xlsx::workbook("查询结果", &headers, &rows)?))
 }
 
 #[cfg(test)]

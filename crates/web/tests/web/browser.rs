@@ -215,6 +215,16 @@ async fn tour(app: &TestApp, c: &Client) {
     let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(text.contains(&name), "searching {family} finds {name}: {text}");
     shoot(c, 1280, 800, &dir.join("tour-5-search-desktop.png")).await;
+
+    // 统计看板 in a year of the exits: charts drawn as inline SVG, no script.
+    c.goto(&format!("{base}/dashboard?year=2017")).await.unwrap();
+    c.wait().for_element(Locator::Css("#incidence")).await.expect("the dashboard");
+    let charts = c.find_all(Locator::Css("main .chart svg")).await.expect("charts");
+    assert!(charts.len() >= 3, "the dashboard draws its charts: {}", charts.len());
+    let scripts = c.find_all(Locator::Css("script")).await.expect("scripts");
+    assert!(scripts.is_empty(), "the dashboard runs no JavaScript");
+    shoot(c, 1280, 800, &dir.join("dashboard-desktop.png")).await;
+    shoot(c, 390, 844, &dir.join("dashboard-phone.png")).await;
 }
 
 /// Finds a free-standing 18-character ID number (17 digits and a digit or `X`, not part
@@ -322,6 +332,51 @@ async fn a_form_posted_from_another_origin_is_refused_in_chromium() {
     let steps = {
         let client = client.clone();
         tokio::spawn(async move { cross_origin(&app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A village cadre records a birth through the form and finds the newborn among the
+/// household's members, with the change in its history.
+async fn record_a_birth(app: &TestApp, c: &Client) {
+    sign_in(app, c, "village").await;
+    c.goto(&format!("{}/household/H1", app.base)).await.expect("the household page");
+    let link = c.find(Locator::Css("#edits a[href$='/change/birth']")).await.expect("the birth form's link");
+    link.click().await.unwrap();
+    c.wait().for_element(Locator::Css("form#change")).await.expect("the birth form");
+    c.find(Locator::Css("#f-name")).await.unwrap().send_keys("张小宝").await.unwrap();
+    // A date input's typing order follows the browser's locale; set its value instead.
+    c.execute("document.getElementById('f-birth_date').value = '2025-03-01';", vec![]).await.expect("set the date");
+    c.find(Locator::Css("#f-reason")).await.unwrap().send_keys("新生儿落户").await.unwrap();
+    let dir = screenshot_dir();
+    shoot(c, 390, 844, &dir.join("birth-form-phone.png")).await;
+    c.find(Locator::Css("form#change button[type='submit']")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#flash")).await.expect("back on the household page with a message");
+    assert_eq!(c.current_url().await.unwrap().path(), "/household/H1");
+    let members = c.find(Locator::Css("#members")).await.unwrap().text().await.unwrap();
+    assert!(members.contains("张小宝"), "the newborn is listed: {members}");
+    let history = c.find(Locator::Css("#history")).await.unwrap().text().await.unwrap();
+    assert!(history.contains("出生：新生儿落户"), "the history says why: {history}");
+    assert_no_secrets(&c.source().await.unwrap(), "the household page after a birth");
+    shoot(c, 390, 844, &dir.join("birth-recorded-phone.png")).await;
+    let overflow =
+        c.execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![]).await.expect("measure");
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "the household page is wider than a 390 px phone by {overflow}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_records_a_birth_in_chromium() {
+    let app = spawn_app().await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { record_a_birth(&app, &client).await })
     };
     let outcome = steps.await;
     client.close().await.expect("close the browser");

@@ -93,6 +93,14 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ("GET", "/household/{hh_id}") => {
             (c(format!("/household/{}", who.hh_in.0), who.hh_in.1), Some(format!("/household/{}", who.hh_out)))
         }
+        ("GET", "/dashboard") => (c("/dashboard".into(), who.home), None),
+        ("GET", "/dashboard/{code}") => {
+            (c(format!("/dashboard/{}", who.code_in.0), who.code_in.1), Some(format!("/dashboard/{}", who.code_out)))
+        }
+        ("GET", "/households") => (
+            c(format!("/households?area={}", who.code_in.0), &format!("/household/{}", who.hh_in.0)),
+            Some(format!("/households?area={}", who.code_out)),
+        ),
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
         ("GET", "/login") => (c("/login".into(), "用户名"), None),
         ("POST", "/login") => (
@@ -133,9 +141,91 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             (form(path, vec![("role", "village_cadre".into()), ("area", V2.into())], ""), out)
         }
         ("GET", "/admin/auth-log") => (c("/admin/auth-log".into(), "登录成功"), None),
+        ("GET", "/household/{hh_id}/change/{change}") => (
+            c(format!("/household/{}/change/birth", who.hh_in.0), "登记出生"),
+            Some(format!("/household/{}/change/birth", who.hh_out)),
+        ),
+        ("POST", "/household/{hh_id}/change/{change}") => {
+            // The matrix checks who may post, not concurrency: a version from the
+            // future never conflicts.
+            let name = format!("新生儿{}", who.user);
+            let fields = vec![
+                ("version", "999999999".into()),
+                ("name", name.clone()),
+                ("sex", "1".into()),
+                ("birth_date", "2025-01-01".into()),
+                ("relation", "03".into()),
+                ("reason", "路由矩阵".into()),
+            ];
+            let path = |hh: &str| format!("/household/{hh}/change/birth");
+            (form(path(who.hh_in.0), fields, &name), Some(path(who.hh_out)))
+        }
+        ("GET", "/area/{code}/new-household") => {
+            let (inside, outside) = villages(who);
+            (c(format!("/area/{inside}/new-household"), "新增农户"), Some(format!("/area/{outside}/new-household")))
+        }
+        ("POST", "/area/{code}/new-household") => {
+            let (inside, outside) = villages(who);
+            let name = format!("新户主{}", who.user);
+            let fields = vec![
+                ("status", "2".into()),
+                ("name", name.clone()),
+                ("sex", "1".into()),
+                ("relation", "01".into()),
+                ("reason", "路由矩阵".into()),
+            ];
+            (
+                form(format!("/area/{inside}/new-household"), fields, &name),
+                Some(format!("/area/{outside}/new-household")),
+            )
+        }
+        // 访问令牌 and the JSON API (tests/web/api.rs tests them in depth).
+        ("GET", "/account/tokens") => (c("/account/tokens".into(), "创建令牌"), None),
+        ("POST", "/account/tokens") => {
+            (form("/account/tokens".into(), vec![("name", "matrix".into())], "已创建"), None)
+        }
+        ("POST", "/account/tokens/revoke") => {
+            (form("/account/tokens/revoke".into(), vec![("name", "matrix".into())], "已撤销"), None)
+        }
+        ("GET", "/api/v1/me") => (c("/api/v1/me".into(), &format!("\"username\":\"{}\"", who.user)), None),
+        ("GET", "/api/v1/areas/{code}") => (
+            c(format!("/api/v1/areas/{}", who.code_in.0), who.code_in.1),
+            Some(format!("/api/v1/areas/{}", who.code_out)),
+        ),
+        ("GET", "/api/v1/areas/{code}/households") => {
+            // A village inside the area (the one of `hh_in`) and one outside.
+            let village = if who.code_in.0.len() == 12 { who.code_in.0 } else { V3 };
+            let out = if who.code_out.len() == 12 { who.code_out } else { "610982100201" };
+            let want = format!("\"hh_id\":\"{}\"", who.hh_in.0);
+            (c(format!("/api/v1/areas/{village}/households"), &want), Some(format!("/api/v1/areas/{out}/households")))
+        }
+        ("GET", "/api/v1/households/{hh_id}") => (
+            c(format!("/api/v1/households/{}", who.hh_in.0), who.hh_in.1),
+            Some(format!("/api/v1/households/{}", who.hh_out)),
+        ),
+        ("GET", "/api/v1/households/{hh_id}/history") => (
+            c(format!("/api/v1/households/{}/history", who.hh_in.0), &format!("\"entity_key\":\"{}\"", who.hh_in.0)),
+            Some(format!("/api/v1/households/{}/history", who.hh_out)),
+        ),
+        ("GET", "/api/v1/search") => {
+            (c(format!("/api/v1/search?q={}", who.hh_in.1), &format!("\"hh_id\":\"{}\"", who.hh_in.0)), None)
+        }
+        ("GET", "/api/v1/openapi.json") => (c("/api/v1/openapi.json".into(), "\"openapi\""), None),
         (method, path) => panic!("{method} {path} has no case in the route matrix: add one"),
     }
 }
+
+/// A village inside `who`'s area and one outside it.
+fn villages(who: &Who) -> (&'static str, &'static str) {
+    match who.user {
+        "township" => (V2, V3),
+        "village" | "helper" => (V1, V2),
+        _ => (V3, "610982100201"),
+    }
+}
+
+/// The accounts whose role keeps the registry (county admin, township officer, village cadre).
+const EDITORS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
 /// A client that keeps cookies and does not follow redirects, so each cell sees the
 /// route's own answer.
@@ -207,6 +297,9 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         let cell = format!("signed out × {} {}", route.method, case.path);
         if route.policy == Policy::Public {
             assert!(![403, 404, 405].contains(&r.status().as_u16()), "{cell}: {}", r.status());
+        } else if route.policy == Policy::Api {
+            assert_eq!(r.status(), 401, "{cell}");
+            assert!(r.text().await.unwrap().contains("\"error\""), "{cell} answers a JSON error");
         } else {
             assert_eq!(r.status(), 303, "{cell}");
             assert_eq!(r.headers().get("location").unwrap(), "/login", "{cell}");
@@ -228,7 +321,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     // Every role on the pages for everyone signed in: inside 200, outside 404.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
-        for route in routes.iter().filter(|r| r.policy == Policy::SignedInArea) {
+        for route in routes.iter().filter(|r| matches!(r.policy, Policy::SignedInArea | Policy::Api)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
             let r = send(&app, &client, route, &case.path, &case.form).await;
@@ -248,6 +341,37 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             let (_, page) =
                 land(&app, &client, client.get(format!("{}/search?q=孙七", app.base)).send().await.unwrap()).await;
             assert!(!page.contains("/household/H4"), "{} finds a household outside the area", who.user);
+        }
+    }
+
+    // The registry forms: editors inside their area 200 (after the redirect), outside
+    // 404; read-only roles 403 on both, and nothing written.
+    for who in &roles {
+        let client = signed_in(&app, who.user).await;
+        for route in routes.iter().filter(|r| r.policy == Policy::RegistryEditor) {
+            let (case, out) = case(route, who);
+            let cell = format!("{} × {} {}", who.user, route.method, case.path);
+            if !EDITORS.contains(&who.user) {
+                let seq = app.sql_count("SELECT COUNT(*) FROM change_log").await;
+                for path in std::iter::once(case.path).chain(out) {
+                    let r = send(&app, &client, route, &path, &case.form).await;
+                    assert_eq!(r.status(), 403, "{} × {} {path}", who.user, route.method);
+                }
+                assert_eq!(app.sql_count("SELECT COUNT(*) FROM change_log").await, seq, "{cell} wrote");
+                continue;
+            }
+            let r = send(&app, &client, route, &case.path, &case.form).await;
+            let (status, page) = land(&app, &client, r).await;
+            assert_eq!(status, 200, "{cell}");
+            assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
+            for place in who.outside {
+                assert!(!page.contains(place), "{cell} shows {place}, outside the area");
+            }
+            assert_no_secrets(&page, &cell);
+            if let Some(path) = out {
+                let r = send(&app, &client, route, &path, &case.form).await;
+                assert_eq!(r.status(), 404, "{} × {} {path}", who.user, route.method);
+            }
         }
     }
 

@@ -1,0 +1,87 @@
+//! Exit criteria (贫困退出标准) from `data/policy/exit.csv`: the poverty incidence
+//! (贫困发生率) below which a village may exit, by year and province. Policy is data:
+//! the western provinces' 3 % and the others' 2 % are rows of the file, not constants.
+
+use crate::policy::PolicyError;
+
+/// The exit criteria in force from a year on (in one province, where the file says so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitCriteria {
+    pub from_year: i32,
+    /// Two-digit province code, or `None` for the national figure.
+    pub province: Option<String>,
+    /// A village's poverty incidence must be below this, in percent.
+    pub village_incidence_max_percent: f64,
+    pub note: String,
+}
+
+/// All rows of the exit criteria file.
+#[derive(Debug, Clone, Default)]
+pub struct ExitPolicy {
+    pub rows: Vec<ExitCriteria>,
+}
+
+impl ExitPolicy {
+    pub fn builtin() -> ExitPolicy {
+        Self::parse("data/policy/exit.csv", include_str!("../../../data/policy/exit.csv"))
+            .expect("the shipped exit criteria file is valid")
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<ExitPolicy, PolicyError> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        for (i, rec) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let err = |column: &str, reason: String| PolicyError {
+                file: file.to_owned(),
+                line,
+                column: column.to_owned(),
+                reason,
+            };
+            let rec = rec.map_err(|e| err("", e.to_string()))?;
+            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
+            let from_year: i32 = get(0).parse().map_err(|_| err("from_year", format!("“{}”不是年份", get(0))))?;
+            let province = Some(get(1).to_owned()).filter(|p| !p.is_empty());
+            let max: f64 =
+                get(2).parse().ok().filter(|p: &f64| p.is_finite() && (0.0..=100.0).contains(p)).ok_or_else(|| {
+                    err("village_incidence_max_percent", format!("“{}”不是 0 到 100 的百分数", get(2)))
+                })?;
+            rows.push(ExitCriteria {
+                from_year,
+                province,
+                village_incidence_max_percent: max,
+                note: get(3).to_owned(),
+            });
+        }
+        Ok(ExitPolicy { rows })
+    }
+
+    /// The criteria for `year` in `province`: the latest row from that year or before,
+    /// a province's own row winning over the national one of the same or an earlier year.
+    pub fn for_year(&self, year: i32, province: &str) -> Option<&ExitCriteria> {
+        let applies = |r: &&ExitCriteria| {
+            r.from_year <= year && (r.province.is_none() || r.province.as_deref() == Some(province))
+        };
+        self.rows.iter().filter(applies).max_by_key(|r| (r.province.is_some(), r.from_year))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_criteria_load() {
+        let p = ExitPolicy::builtin();
+        assert_eq!(p.for_year(2016, "61").unwrap().village_incidence_max_percent, 3.0);
+        assert_eq!(p.for_year(2016, "42").unwrap().village_incidence_max_percent, 2.0);
+        assert!(p.for_year(2000, "61").is_none());
+    }
+
+    #[test]
+    fn bad_files_name_the_place() {
+        let e =
+            ExitPolicy::parse("x.csv", "from_year,province,village_incidence_max_percent\n2014,,abc\n").unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (2, "village_incidence_max_percent"));
+    }
+}

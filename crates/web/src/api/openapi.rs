@@ -1,0 +1,275 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`.
+//!
+//! Written by hand with `serde_json::json!` (no generator dependency). A test here
+//! checks that every `/api/v1` route of the router's table is in the document and
+//! every path of the document is a route, so the two cannot drift apart.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+use super::{HISTORY_LIMIT, PER_PAGE, SEARCH_LIMIT};
+
+/// `GET /api/v1/openapi.json` (public: it describes, it holds no data).
+pub(crate) async fn document() -> Json<Value> {
+    Json(build())
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// A GET operation answering `schema` with 200, and the errors every call may get.
+fn get(id: &str, summary: &str, description: &str, parameters: Value, schema: &str, secured: bool) -> Value {
+    let mut responses = json!({
+        "200": { "description": "成功", "content": { "application/json": { "schema": schema_ref(schema) } } },
+    });
+    if secured {
+        let error =
+            |d: &str| json!({ "description": d, "content": { "application/json": { "schema": schema_ref("Error") } } });
+        responses["401"] = error("未登录，或访问令牌无效、已撤销");
+        responses["404"] = error("记录不存在，或不在调用者的管辖范围内（两者答复相同）");
+    }
+    let mut op = json!({
+        "operationId": id,
+        "summary": summary,
+        "description": description,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if !secured {
+        op["security"] = json!([]);
+    }
+    json!({ "get": op })
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn nullable(t: &str) -> Value {
+    json!({ "type": [t, "null"] })
+}
+
+fn schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let integer = json!({ "type": "integer" });
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": { "type": "string", "description": "中文说明" } },
+        },
+        "Counts": {
+            "type": "object", "required": ["households", "persons", "poor", "exited", "monitored"],
+            "properties": {
+                "households": { "type": "integer", "description": "户数" },
+                "persons": { "type": "integer", "description": "人数" },
+                "poor": { "type": "integer", "description": "在册贫困户" },
+                "exited": { "type": "integer", "description": "已脱贫户" },
+                "monitored": { "type": "integer", "description": "监测对象（风险未消除）" },
+            },
+        },
+        "AreaRef": {
+            "type": "object", "required": ["code", "name", "level"],
+            "properties": {
+                "code": { "type": "string", "description": "区划代码（县 6 位、乡镇 9 位、村 12 位）" },
+                "name": string,
+                "level": { "type": "string", "enum": ["province", "city", "county", "township", "village"] },
+            },
+        },
+        "AreaLine": {
+            "allOf": [schema_ref("AreaRef"), { "type": "object", "required": ["counts"], "properties": { "counts": schema_ref("Counts") } }],
+        },
+        "Area": {
+            "allOf": [schema_ref("AreaRef"), {
+                "type": "object", "required": ["counts", "children"],
+                "properties": {
+                    "counts": schema_ref("Counts"),
+                    "children": { "type": "array", "items": schema_ref("AreaLine"), "description": "下一级区划（村没有）" },
+                },
+            }],
+        },
+        "HouseholdLine": {
+            "type": "object", "required": ["hh_id", "head_name", "group_no", "status", "status_label", "persons"],
+            "properties": {
+                "hh_id": string, "head_name": nullable("string"), "group_no": nullable("integer"),
+                "status": { "type": "string", "description": "户类型代码" }, "status_label": string,
+                "persons": integer,
+            },
+        },
+        "HouseholdList": {
+            "type": "object", "required": ["village", "page", "pages", "per_page", "total", "households"],
+            "properties": {
+                "village": schema_ref("AreaRef"), "page": integer, "pages": integer,
+                "per_page": { "type": "integer", "const": PER_PAGE }, "total": integer,
+                "households": { "type": "array", "items": schema_ref("HouseholdLine") },
+            },
+        },
+        "Field": {
+            "type": "object", "required": ["name", "header", "value"],
+            "description": "一个字段：数据库列名、中文表头、存储值（个人号码为遮蔽后的值）、代码标签或可读值",
+            "properties": {
+                "name": string, "header": string,
+                "value": { "type": "string", "description": "存储值；证件号码、电话、银行账号只显示部分" },
+                "label": { "type": "string", "description": "代码的名称、是/否、金额（元）等可读形式" },
+                "masked": { "type": "boolean", "description": "值已遮蔽（个人号码）" },
+            },
+        },
+        "Row": {
+            "type": "object", "required": ["fields"],
+            "properties": { "fields": { "type": "array", "items": schema_ref("Field") } },
+        },
+        "Pairing": {
+            "type": "object", "required": ["helper_id", "from_date"],
+            "properties": {
+                "helper_id": string, "helper_name": nullable("string"), "unit": nullable("string"),
+                "unit_level": nullable("string"), "unit_level_label": nullable("string"),
+                "from_date": string, "to_date": nullable("string"),
+            },
+        },
+        "Household": {
+            "type": "object",
+            "required": ["hh_id", "village", "head_name", "status", "status_label", "fields", "members", "incomes", "pairings"],
+            "properties": {
+                "hh_id": string, "village": schema_ref("AreaRef"), "head_name": nullable("string"),
+                "status": string, "status_label": string,
+                "fields": { "type": "array", "items": schema_ref("Field"), "description": "户信息" },
+                "members": { "type": "array", "items": schema_ref("Row"), "description": "家庭成员，户主在前" },
+                "incomes": { "type": "array", "items": schema_ref("Row"), "description": "各年度收入，金额以分存储" },
+                "pairings": { "type": "array", "items": schema_ref("Pairing"), "description": "结对帮扶" },
+            },
+        },
+        "ChangeRecord": {
+            "type": "object", "required": ["seq", "at", "actor", "entity", "entity_key", "op"],
+            "properties": {
+                "seq": integer, "at": { "type": "string", "format": "date-time" }, "actor": string,
+                "source": nullable("string"), "entity": string, "entity_key": string,
+                "op": { "type": "string", "enum": ["I", "U", "D"], "description": "新增、修改一个字段、删除" },
+                "field": nullable("string"),
+                "old_value": { "description": "修改前的值（新增、删除时为整行），个人号码已遮蔽" },
+                "new_value": { "description": "修改后的值（新增、删除时为整行），个人号码已遮蔽" },
+                "reason": nullable("string"),
+            },
+        },
+        "History": {
+            "type": "object", "required": ["hh_id", "limited", "records"],
+            "properties": {
+                "hh_id": string,
+                "limited": { "type": "boolean", "description": format!("只给出了最新的 {HISTORY_LIMIT} 条") },
+                "records": { "type": "array", "items": schema_ref("ChangeRecord") },
+            },
+        },
+        "SearchHit": {
+            "type": "object", "required": ["hh_id", "village_code", "status", "status_label"],
+            "properties": {
+                "hh_id": string, "village_code": string, "village_name": nullable("string"),
+                "name": nullable("string"), "relation": nullable("string"), "relation_label": nullable("string"),
+                "id_number": { "type": ["string", "null"], "description": "证件号码，已遮蔽" },
+                "status": string, "status_label": string,
+            },
+        },
+        "SearchResult": {
+            "type": "object", "required": ["q", "limited", "hits"],
+            "properties": {
+                "q": { "type": "string", "description": "查询内容；按完整证件号码查询时为空" },
+                "limited": { "type": "boolean", "description": format!("只给出了前 {SEARCH_LIMIT} 条") },
+                "hits": { "type": "array", "items": schema_ref("SearchHit") },
+            },
+        },
+        "Me": {
+            "type": "object", "required": ["username", "display_name", "role", "role_label", "area"],
+            "properties": {
+                "username": string, "display_name": string,
+                "role": { "type": "string", "enum": ["county_admin", "township_officer", "village_cadre", "helper_cadre", "department_officer", "inspector"] },
+                "role_label": string, "area": schema_ref("AreaRef"),
+            },
+        },
+        "OpenApi": { "type": "object", "description": "本文档" },
+    })
+}
+
+/// The whole document.
+pub(crate) fn build() -> Value {
+    let code = path_param("code", "区划代码，须在调用者的管辖范围内");
+    let hh_id = path_param("hh_id", "户编号，须在调用者的管辖范围内");
+    let page = json!({ "name": "page", "in": "query", "required": false,
+        "description": "页码，从 1 开始；缺省或无效时为第 1 页", "schema": { "type": "integer", "minimum": 1 } });
+    let q = json!({ "name": "q", "in": "query", "required": true,
+        "description": "姓名（部分）、户编号或完整的 18 位（15 位）证件号码", "schema": { "type": "string", "maxLength": 50 } });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fupin 数据接口",
+            "version": "1",
+            "description": "县级防返贫监测登记库的只读数据接口。与网页相同的管辖范围检查：范围以外的记录与不存在的记录一样答复 404；证件号码、电话和银行账号一律只显示部分。认证：网页登录的会话 Cookie，或在“访问令牌”页面（/account/tokens）创建的个人访问令牌（Authorization: Bearer）。错误答复为 {\"error\": \"中文说明\"}。",
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearerAuth": [] }, { "cookieAuth": [] }],
+        "paths": {
+            "/api/v1/me": get("me", "当前用户", "调用者的账号、角色和管辖区域。", json!([]), "Me", true),
+            "/api/v1/areas/{code}": get("area", "区域概况",
+                "一个县、乡镇或村的户数、人数、在册贫困户、已脱贫户、监测对象，以及下一级各区划的同样数字。",
+                json!([code]), "Area", true),
+            "/api/v1/areas/{code}/households": get("village_households", "村户列表",
+                format!("一个村（12 位代码）的户，按户编号排序，每页 {PER_PAGE} 户；不是村的代码答复 404。").as_str(),
+                json!([code, page]), "HouseholdList", true),
+            "/api/v1/households/{hh_id}": get("household", "户详情",
+                "户信息（带代码标签）、家庭成员、各年度收入、结对帮扶；个人号码已遮蔽。",
+                json!([hh_id]), "Household", true),
+            "/api/v1/households/{hh_id}/history": get("household_history", "户变更记录",
+                format!("户、成员、收入和结对帮扶的变更记录，最新的在前，最多 {HISTORY_LIMIT} 条；个人号码已遮蔽。").as_str(),
+                json!([hh_id]), "History", true),
+            "/api/v1/search": get("search", "查询",
+                format!("在管辖范围内按姓名、户编号或完整证件号码查找，最多 {SEARCH_LIMIT} 条；缺少 q 时答复 400。").as_str(),
+                json!([q]), "SearchResult", true),
+            "/api/v1/openapi.json": get("openapi", "接口说明", "本文档（无需认证）。", json!([]), "OpenApi", false),
+        },
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "个人访问令牌：登录后在 /account/tokens 创建，只显示一次；撤销后立即失效。令牌具有其账号的角色和管辖范围。",
+                },
+                "cookieAuth": {
+                    "type": "apiKey", "in": "cookie", "name": "fupin_session",
+                    "description": "网页登录的会话 Cookie（HTTPS 部署时名为 __Host-fupin）。",
+                },
+            },
+            "schemas": schemas(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn the_document_and_the_router_list_the_same_api_routes() {
+        let doc = build();
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), path.clone())))
+            .collect();
+        let routed: BTreeSet<(String, String)> = crate::routes()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/api/v1/"))
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect();
+        assert_eq!(documented, routed);
+    }
+
+    #[test]
+    fn every_schema_referenced_is_defined() {
+        let doc = build();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for part in text.split("#/components/schemas/").skip(1) {
+            let name: String = part.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            assert!(schemas.contains_key(&name), "{name} is referenced but not defined");
+        }
+    }
+}

@@ -1,0 +1,930 @@
+//! 年度动态调整 in the browser: the forms that change the registry, one page per
+//! operation (出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户, and 新增农户 on a
+//! village), each calling one of `fupin_store::operations`.
+//!
+//! Who: the route's policy ([`crate::Policy::RegistryEditor`]) lets only county
+//! admins, township officers and village cadres in; [`Editor`] checks the role again in
+//! the handler, and every handler checks that the household (and for a move or a merge
+//! the other household too, for a correction of 行政村代码 the new village) lies inside
+//! the user's area. A household outside it answers 404 like one that does not exist.
+//!
+//! Every form carries 原因 (required) and the hidden `version` of the household when
+//! the form was rendered. What the store refuses comes back as the form with the
+//! reason (422); an edit based on a stale page comes back as the form over the
+//! current household with the conflict explained (409), never written. Success
+//! redirects to the household page with a one-time message (a short-lived cookie) that
+//! lists any data-quality warnings.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+use fupin_domain::schema::{HOUSEHOLDS, PERSONS};
+use fupin_domain::{DivisionCode, DivisionLevel, Value, household_rules};
+use fupin_store::operations::{self, Edit, HouseholdDraft, OpError, Outcome, PersonDraft, Split};
+use fupin_store::users::Role;
+use fupin_store::{audit, views};
+
+use super::{Crumb, Nav, crumbs, html};
+use crate::display::{field, raw, scrub_ids};
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// The longest value any field but 原因 may hold (the store's own limits are checked
+/// on top); 原因 may hold 500 characters.
+const MAX_FIELD: usize = 100;
+const MAX_REASON: usize = 500;
+/// More pairs than any form has: a forged request.
+const MAX_PAIRS: usize = 300;
+
+/// Whether a role keeps the registry: county admins, township officers and village
+/// cadres. Helpers, department officers and inspectors only read.
+pub(crate) fn may_edit(role: Role) -> bool {
+    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre)
+}
+
+/// The 403 a read-only role gets on an editing route.
+pub(crate) fn read_only() -> Response {
+    crate::error::error_page(StatusCode::FORBIDDEN, "无权修改", "您的角色只能查看登记数据，不能修改。")
+}
+
+/// A signed-in user whose role may edit the registry.
+pub(crate) struct Editor(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        if !may_edit(user.0.role) {
+            return Err(read_only());
+        }
+        Ok(Editor(user))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The one-time message after a change
+
+const FLASH: &str = "fupin_flash";
+
+/// What the household page shows once after a change.
+pub(crate) struct Flash {
+    pub message: String,
+    pub warnings: Vec<String>,
+}
+
+fn flash_cookie(message: &str, warnings: &[String]) -> String {
+    let mut text = message.to_owned();
+    for w in warnings {
+        if text.len() + w.len() > 1500 {
+            text.push_str("\n（其余提示略）");
+            break;
+        }
+        text.push('\n');
+        text.push_str(w);
+    }
+    Cookie::build((FLASH, hex::encode(text.as_bytes())))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(120))
+        .build()
+        .to_string()
+}
+
+/// The message a change left for this page, and the `Set-Cookie` that forgets it.
+pub(crate) fn take_flash(headers: &HeaderMap) -> Option<(Flash, String)> {
+    let value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v.to_owned()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == FLASH)
+        .map(|c| c.value().to_owned())?;
+    let text = String::from_utf8(hex::decode(value).ok()?).ok()?;
+    let mut lines = text.lines().map(scrub_ids);
+    let message = lines.next().unwrap_or_default();
+    let flash = Flash { message, warnings: lines.collect() };
+    let clear = Cookie::build((FLASH, ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string();
+    Some((flash, clear))
+}
+
+// ---------------------------------------------------------------------------------
+// The form page
+
+/// One choice of a select or a checkbox list.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// One input of a form: `kind` is `text`, `date`, `select`, `checks` or `textarea`.
+struct Input {
+    name: String,
+    label: String,
+    kind: &'static str,
+    value: String,
+    choices: Vec<Choice>,
+    required: bool,
+    hint: String,
+}
+
+impl Input {
+    fn new(name: &str, label: &str, kind: &'static str) -> Input {
+        Input {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            kind,
+            value: String::new(),
+            choices: Vec::new(),
+            required: false,
+            hint: String::new(),
+        }
+    }
+    fn required(mut self) -> Input {
+        self.required = true;
+        self
+    }
+    fn hint(mut self, hint: &str) -> Input {
+        self.hint = hint.to_owned();
+        self
+    }
+    fn choices(mut self, choices: Vec<(String, String)>) -> Input {
+        self.choices = choices.into_iter().map(|(value, label)| Choice { value, label, selected: false }).collect();
+        self
+    }
+    fn value(mut self, value: &str) -> Input {
+        self.value = value.to_owned();
+        self
+    }
+}
+
+/// A member as the form page lists it.
+struct MemberLine {
+    name: String,
+    relation: String,
+    birth: String,
+}
+
+#[derive(Template)]
+#[template(path = "edit_form.html")]
+struct FormPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    title: String,
+    subject: String,
+    back: String,
+    action: String,
+    intro: &'static str,
+    members: Vec<MemberLine>,
+    message: String,
+    conflict: bool,
+    version: i64,
+    inputs: Vec<Input>,
+}
+
+/// The operations a household's page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Birth,
+    Death,
+    MarriageIn,
+    MarriageOut,
+    Move,
+    Correct,
+    Split,
+    Merge,
+}
+
+impl Change {
+    fn parse(s: &str) -> Option<Change> {
+        Some(match s {
+            "birth" => Change::Birth,
+            "death" => Change::Death,
+            "marriage-in" => Change::MarriageIn,
+            "marriage-out" => Change::MarriageOut,
+            "move" => Change::Move,
+            "correct" => Change::Correct,
+            "split" => Change::Split,
+            "merge" => Change::Merge,
+            _ => return None,
+        })
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Change::Birth => "birth",
+            Change::Death => "death",
+            Change::MarriageIn => "marriage-in",
+            Change::MarriageOut => "marriage-out",
+            Change::Move => "move",
+            Change::Correct => "correct",
+            Change::Split => "split",
+            Change::Merge => "merge",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Change::Birth => "登记出生",
+            Change::Death => "登记死亡",
+            Change::MarriageIn => "登记婚入",
+            Change::MarriageOut => "登记婚出",
+            Change::Move => "迁移成员",
+            Change::Correct => "更正信息",
+            Change::Split => "分户",
+            Change::Merge => "合户",
+        }
+    }
+
+    fn intro(self) -> &'static str {
+        match self {
+            Change::Birth => "新生儿加入本户，人编号由系统编排。",
+            Change::Death => "成员死亡后移出本户；户主死亡而户内还有他人时，须指定新户主。",
+            Change::MarriageIn => "婚入成员的与户主关系应为配偶、之儿媳或之女婿。",
+            Change::MarriageOut => "成员婚出后移出本户；户主婚出而户内还有他人时，须指定新户主。",
+            Change::Move => "把本户一名成员迁入本辖区内另一户。",
+            Change::Correct => "更正本户或一名成员的一项登记信息。",
+            Change::Split => "选出分出的成员和新户主，组成新户（户编号由系统编排）。",
+            Change::Merge => "把本户全部成员并入另一户，本户随之注销；须为本户成员指定并入后的与户主关系。",
+        }
+    }
+}
+
+/// The household a form is about, read after the area check.
+struct Household {
+    hh_id: String,
+    village: DivisionCode,
+    persons: Vec<Vec<Value>>,
+}
+
+impl Household {
+    fn member_choices(&self, state: &AppState) -> Vec<(String, String)> {
+        self.persons
+            .iter()
+            .map(|p| {
+                let rel = field(&PERSONS, p, "relation", &state.codes);
+                (raw(&PERSONS, p, "person_id"), format!("{}（{rel}）", raw(&PERSONS, p, "name")))
+            })
+            .collect()
+    }
+
+    fn is_member(&self, person_id: &str) -> bool {
+        self.persons.iter().any(|p| raw(&PERSONS, p, "person_id") == person_id)
+    }
+}
+
+/// The household if it exists and lies inside the user's area; else 404.
+async fn household_in_area(state: &AppState, user: &CurrentUser, hh_id: &str) -> Result<Option<Household>, WebError> {
+    if hh_id.is_empty() || hh_id.chars().count() > 40 {
+        return Ok(None);
+    }
+    let Some(row) = views::household(&state.store, hh_id).await? else { return Ok(None) };
+    let Ok(village) = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")) else { return Ok(None) };
+    if !user.may_see(&village) {
+        return Ok(None);
+    }
+    let persons = views::persons_of(&state.store, hh_id).await?;
+    Ok(Some(Household { hh_id: hh_id.to_owned(), village, persons }))
+}
+
+fn code_choices(state: &AppState, list: &str, only: Option<&[&str]>, blank: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = blank.map(|b| vec![(String::new(), b.to_owned())]).unwrap_or_default();
+    if let Some(l) = state.codes.get(list) {
+        out.extend(
+            l.codes
+                .iter()
+                .filter(|c| only.is_none_or(|o| o.contains(&c.code.as_str())))
+                .map(|c| (c.code.clone(), format!("{} {}", c.code, c.label))),
+        );
+    }
+    out
+}
+
+/// The fields of a new person (出生, 婚入, 新增农户's head), the relation chosen
+/// among those `allowed`.
+fn person_inputs(state: &AppState, allowed: fn(&str) -> bool, default_relation: &str) -> Vec<Input> {
+    let relations = code_choices(state, "relation", None, None).into_iter().filter(|(c, _)| allowed(c)).collect();
+    vec![
+        Input::new("name", "姓名", "text").required(),
+        Input::new("sex", "性别", "select").choices(code_choices(state, "sex", None, Some("（请选择）"))),
+        Input::new("birth_date", "出生日期", "date"),
+        Input::new("relation", "与户主关系", "select").required().choices(relations).value(default_relation),
+        Input::new("id_number", "证件号码（居民身份证）", "text").hint("可暂缺；核验不通过的号码照存并提示"),
+    ]
+}
+
+fn reason_input() -> Input {
+    Input::new("reason", "原因", "textarea").required().hint("必填，记入变更记录")
+}
+
+/// The registry columns a correction may change, as `table.column` with its header.
+fn correctable() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (table, prefix) in [(&HOUSEHOLDS, "户"), (&PERSONS, "成员")] {
+        for c in table.columns {
+            if table.key.contains(&c.name) || c.name == "hh_id" {
+                continue;
+            }
+            out.push((format!("{}.{}", table.name, c.name), format!("{prefix}：{}", c.header)));
+        }
+    }
+    out
+}
+
+fn inputs_for(change: Change, state: &AppState, hh: &Household) -> Vec<Input> {
+    let members = hh.member_choices(state);
+    let mut with_blank = vec![(String::new(), "（不需要）".to_owned())];
+    with_blank.extend(members.clone());
+    let person = || Input::new("person", "成员", "select").required().choices(members.clone());
+    let new_head =
+        || Input::new("new_head", "新户主", "select").choices(with_blank.clone()).hint("户主离开而户内还有他人时必选");
+    let mut inputs = match change {
+        Change::Birth => person_inputs(state, household_rules::birth_relation_allowed, "03"),
+        Change::MarriageIn => person_inputs(state, |r| household_rules::MARRIAGE_IN_RELATIONS.contains(&r), "05"),
+        Change::Death => vec![person(), Input::new("date", "死亡日期", "date").required(), new_head()],
+        Change::MarriageOut => vec![person(), Input::new("date", "婚出日期", "date"), new_head()],
+        Change::Move => vec![
+            person(),
+            Input::new("to_hh", "迁入户的户编号", "text").required(),
+            Input::new("relation", "迁入后与户主关系", "select").required().choices(code_choices(
+                state,
+                "relation",
+                None,
+                Some("（请选择）"),
+            )),
+            new_head().hint("迁出的是本户户主而户内还有他人时必选"),
+        ],
+        Change::Correct => {
+            let mut targets = vec![("household".to_owned(), "本户".to_owned())];
+            targets.extend(members.clone());
+            vec![
+                Input::new("target", "更正对象", "select").required().choices(targets),
+                Input::new("field", "字段", "select").required().choices(correctable()),
+                Input::new("value", "新的值", "text").hint("代码可填代码或名称；留空表示清除"),
+            ]
+        }
+        Change::Split => {
+            let mut v = vec![
+                Input::new("member", "分出的成员", "checks").required().choices(members.clone()),
+                Input::new("new_head", "新户的户主", "select").required().choices(members.clone()),
+                Input::new("remaining_head", "原户新户主", "select")
+                    .choices(with_blank.clone())
+                    .hint("原户主分出时必选"),
+            ];
+            for p in &hh.persons {
+                let id = raw(&PERSONS, p, "person_id");
+                let label = format!("{} 分出后与新户主关系", raw(&PERSONS, p, "name"));
+                v.push(
+                    Input::new(&format!("rel_{id}"), &label, "select")
+                        .choices(code_choices(state, "relation", None, Some("（不变）")))
+                        .hint("仅对分出的成员有效"),
+                );
+            }
+            v
+        }
+        Change::Merge => {
+            let mut v = vec![Input::new("into_hh", "并入户的户编号", "text").required()];
+            for p in &hh.persons {
+                let id = raw(&PERSONS, p, "person_id");
+                let label = format!("{} 并入后与户主关系", raw(&PERSONS, p, "name"));
+                v.push(
+                    Input::new(&format!("rel_{id}"), &label, "select")
+                        .required()
+                        .choices(code_choices(state, "relation", None, None))
+                        .value(&raw(&PERSONS, p, "relation")),
+                );
+            }
+            v
+        }
+    };
+    inputs.push(reason_input());
+    inputs
+}
+
+/// Fills inputs with what was typed (after a refusal or a conflict), except anything
+/// that looks like an ID or phone number: those leave the server only masked, so the
+/// user types them again.
+fn fill(inputs: &mut [Input], typed: &Fields) {
+    for input in inputs {
+        if input.kind == "checks" {
+            let chosen = typed.all(&input.name);
+            for c in &mut input.choices {
+                c.selected = chosen.contains(&c.value.as_str());
+            }
+        } else if let Some(v) = typed.first(&input.name)
+            && scrub_ids(v) == v
+        {
+            input.value = v.to_owned();
+        }
+    }
+}
+
+fn mark_selected(inputs: &mut [Input]) {
+    for input in inputs {
+        if input.kind == "select" {
+            for c in &mut input.choices {
+                c.selected = c.value == input.value;
+            }
+        }
+    }
+}
+
+/// The form's page for a household.
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    change: Change,
+    hh: &Household,
+    typed: Option<&Fields>,
+    status: StatusCode,
+    message: String,
+    conflict: bool,
+) -> Result<Response, WebError> {
+    let version = if change == Change::Merge {
+        // A merge checks both households against it: the chain head is the one
+        // version that every change made after this page is newer than.
+        audit::head(&state.store).await?.seq
+    } else {
+        operations::household_version(&state.store, &hh.hh_id).await?
+    };
+    let mut inputs = inputs_for(change, state, hh);
+    if let Some(t) = typed {
+        fill(&mut inputs, t);
+    }
+    mark_selected(&mut inputs);
+    let head = hh
+        .persons
+        .iter()
+        .find(|p| raw(&PERSONS, p, "relation") == "01")
+        .map(|p| format!("{}户", raw(&PERSONS, p, "name")))
+        .unwrap_or_else(|| "农户".to_owned());
+    let members = hh
+        .persons
+        .iter()
+        .map(|p| MemberLine {
+            name: raw(&PERSONS, p, "name"),
+            relation: field(&PERSONS, p, "relation", &state.codes),
+            birth: raw(&PERSONS, p, "birth_date"),
+        })
+        .collect();
+    let page = FormPage {
+        nav: Some(Nav::of(state, user).await?),
+        crumbs: crumbs(state, user, &hh.village).await?,
+        title: change.title().to_owned(),
+        subject: format!("{head}（户编号 {}）", hh.hh_id),
+        back: format!("/household/{}", hh.hh_id),
+        action: format!("/household/{}/change/{}", hh.hh_id, change.slug()),
+        intro: change.intro(),
+        members,
+        message,
+        conflict,
+        version,
+        inputs,
+    };
+    Ok((status, html(&page)?).into_response())
+}
+
+// ---------------------------------------------------------------------------------
+// What was posted
+
+/// A posted form as its pairs (a checkbox list repeats its name).
+pub(crate) struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn first(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// The trimmed value, empty when missing.
+    fn get(&self, name: &str) -> &str {
+        self.first(name).map(str::trim).unwrap_or_default()
+    }
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
+    }
+    /// Refuses forged sizes before anything is read.
+    fn check_sizes(&self) -> Result<(), Fail> {
+        if self.0.len() > MAX_PAIRS {
+            return Err(Fail::Refused("表单字段过多".to_owned()));
+        }
+        for (k, v) in &self.0 {
+            let max = if k == "reason" { MAX_REASON } else { MAX_FIELD };
+            if k.chars().count() > MAX_FIELD || v.chars().count() > max {
+                return Err(Fail::Refused(format!("「{}」超过 {max} 个字", label_of(k))));
+            }
+        }
+        Ok(())
+    }
+    /// The edit: who, 原因 (required) and the version the page was based on.
+    fn edit(&self, user: &CurrentUser) -> Result<Edit, Fail> {
+        let reason = self.get("reason");
+        if reason.is_empty() {
+            return Err(Fail::Refused("请填写变更原因".to_owned()));
+        }
+        let Ok(version) = self.get("version").parse::<i64>() else {
+            return Err(Fail::Refused("表单缺少页面版本：请从户详情页重新打开此表单".to_owned()));
+        };
+        Ok(Edit::new(user.0.username.clone(), reason).based_on(version))
+    }
+    fn person(&self) -> PersonDraft {
+        PersonDraft {
+            name: self.get("name").to_owned(),
+            sex: self.get("sex").to_owned(),
+            birth_date: self.get("birth_date").to_owned(),
+            relation: self.get("relation").to_owned(),
+            id_type: String::new(),
+            id_number: self.get("id_number").to_owned(),
+            fields: Vec::new(),
+        }
+    }
+}
+
+fn label_of(name: &str) -> &str {
+    match name {
+        "reason" => "原因",
+        "name" => "姓名",
+        "id_number" => "证件号码",
+        "value" => "新的值",
+        "to_hh" => "迁入户的户编号",
+        "into_hh" => "并入户的户编号",
+        other => other,
+    }
+}
+
+/// Why a posted change did not happen.
+enum Fail {
+    Refused(String),
+    Conflict(String),
+    Web(WebError),
+}
+
+impl From<OpError> for Fail {
+    fn from(e: OpError) -> Self {
+        match e {
+            OpError::Refused(m) => Fail::Refused(m),
+            c @ OpError::Conflict { .. } => Fail::Conflict(c.to_string()),
+            OpError::Store(s) => Fail::Web(WebError::Store(s)),
+        }
+    }
+}
+
+impl From<WebError> for Fail {
+    fn from(e: WebError) -> Self {
+        Fail::Web(e)
+    }
+}
+
+fn optional(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// Refuses a person who is not a member of this household.
+fn member<'a>(hh: &Household, f: &'a Fields, name: &str) -> Result<&'a str, Fail> {
+    let id = f.get(name);
+    if id.is_empty() {
+        return Err(Fail::Refused("请选择成员".to_owned()));
+    }
+    if !hh.is_member(id) {
+        return Err(Fail::Refused(format!("{id} 不是户 {} 的成员", hh.hh_id)));
+    }
+    Ok(id)
+}
+
+/// Another household named on a form: it must lie inside the user's area (one outside
+/// reads like one that does not exist).
+async fn other_household(state: &AppState, user: &CurrentUser, hh_id: &str, what: &str) -> Result<(), Fail> {
+    if hh_id.is_empty() {
+        return Err(Fail::Refused(format!("请填写{what}")));
+    }
+    if household_in_area(state, user, hh_id).await?.is_none() {
+        return Err(Fail::Refused(format!("{what} {hh_id} 不存在，或不在您的管辖范围内")));
+    }
+    Ok(())
+}
+
+/// Runs a posted change. Returns the outcome and the household to show next.
+async fn run(
+    state: &AppState,
+    user: &CurrentUser,
+    change: Change,
+    hh: &Household,
+    f: &Fields,
+) -> Result<(Outcome, String), Fail> {
+    f.check_sizes()?;
+    let edit = f.edit(user)?;
+    let store = &state.store;
+    let here = hh.hh_id.clone();
+    let out = match change {
+        Change::Birth => operations::record_birth(store, &edit, &hh.hh_id, f.person()).await?,
+        Change::MarriageIn => operations::record_marriage_in(store, &edit, &hh.hh_id, f.person()).await?,
+        Change::Death => {
+            let p = member(hh, f, "person")?;
+            let date = f.get("date");
+            if date.is_empty() {
+                return Err(Fail::Refused("请填写死亡日期".to_owned()));
+            }
+            operations::record_death(store, &edit, p, date, optional(f.get("new_head"))).await?
+        }
+        Change::MarriageOut => {
+            let p = member(hh, f, "person")?;
+            operations::record_marriage_out(store, &edit, p, optional(f.get("date")), optional(f.get("new_head")))
+                .await?
+        }
+        Change::Move => {
+            let p = member(hh, f, "person")?;
+            let to = f.get("to_hh");
+            other_household(state, user, to, "迁入的户").await?;
+            operations::move_member(store, &edit, p, to, f.get("relation"), optional(f.get("new_head"))).await?
+        }
+        Change::Correct => {
+            let (table, column) = f.get("field").split_once('.').unwrap_or_default();
+            let target = f.get("target");
+            let key = match table {
+                "households" => hh.hh_id.clone(),
+                "persons" => {
+                    if target == "household" || target.is_empty() {
+                        return Err(Fail::Refused("成员的信息请在「更正对象」中选择该成员".to_owned()));
+                    }
+                    member(hh, f, "target")?.to_owned()
+                }
+                _ => return Err(Fail::Refused("请选择要更正的字段".to_owned())),
+            };
+            if table == "households" && target != "household" && !target.is_empty() {
+                return Err(Fail::Refused("户的信息请在「更正对象」中选择“本户”".to_owned()));
+            }
+            let value = f.get("value");
+            if table == "households" && column == "village_code" {
+                let inside = DivisionCode::parse(value).is_ok_and(|c| user.may_see(&c));
+                if !inside {
+                    return Err(Fail::Refused(format!("行政村代码 {value} 不在您的管辖范围内")));
+                }
+            }
+            operations::correct_field(store, &edit, table, &key, column, value).await?
+        }
+        Change::Split => {
+            let members: Vec<String> =
+                f.all("member").into_iter().filter(|m| !m.is_empty()).map(str::to_owned).collect();
+            for m in &members {
+                if !hh.is_member(m) {
+                    return Err(Fail::Refused(format!("{m} 不是户 {} 的成员", hh.hh_id)));
+                }
+            }
+            let relations = relations_from(f, &members);
+            let split = Split {
+                from_hh: hh.hh_id.clone(),
+                members,
+                new_head: f.get("new_head").to_owned(),
+                relations,
+                remaining_head: optional(f.get("remaining_head")).map(str::to_owned),
+                household: Default::default(),
+            };
+            operations::split_household(store, &edit, split).await?
+        }
+        Change::Merge => {
+            let into = f.get("into_hh");
+            other_household(state, user, into, "并入的户").await?;
+            let ids: Vec<String> = hh.persons.iter().map(|p| raw(&PERSONS, p, "person_id")).collect();
+            let relations = relations_from(f, &ids);
+            let out = operations::merge_households(store, &edit, &hh.hh_id, into, relations).await?;
+            return Ok((out, into.to_owned()));
+        }
+    };
+    Ok((out, here))
+}
+
+/// `rel_{人编号}` values given (non-empty) for the listed persons.
+fn relations_from(f: &Fields, ids: &[String]) -> Vec<(String, String)> {
+    ids.iter().filter_map(|id| optional(f.get(&format!("rel_{id}"))).map(|r| (id.clone(), r.to_owned()))).collect()
+}
+
+fn done_message(change: Change, out: &Outcome) -> String {
+    let mut m = format!("已保存：{}，记入变更记录 {} 条", change.title(), out.changes.len());
+    if let Some(c) = &out.created {
+        m.push_str(&format!("（新编号 {c}）"));
+    }
+    m
+}
+
+/// `GET /household/{hh_id}/change/{change}`: the form.
+pub(crate) async fn form(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path((hh_id, change)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let change = Change::parse(&change).ok_or(WebError::NotFound)?;
+    let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+    form_page(&state, &user, change, &hh, None, StatusCode::OK, String::new(), false).await
+}
+
+/// `POST /household/{hh_id}/change/{change}`: the change, then the household page.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path((hh_id, change)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let change = Change::parse(&change).ok_or(WebError::NotFound)?;
+    let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let f = Fields(pairs);
+    match run(&state, &user, change, &hh, &f).await {
+        Ok((out, next)) => {
+            tracing::info!(user = %user.0.username, change = change.slug(), "登记数据已修改");
+            let cookie = flash_cookie(&done_message(change, &out), &out.warnings);
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/household/{next}"))).into_response())
+        }
+        Err(Fail::Refused(m)) => {
+            tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更被拒绝");
+            form_page(&state, &user, change, &hh, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m, false).await
+        }
+        Err(Fail::Conflict(m)) => {
+            tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更基于过期页面，未保存");
+            // The current household, with what the user typed, to check and resend.
+            let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+            form_page(&state, &user, change, &hh, Some(&f), StatusCode::CONFLICT, m, true).await
+        }
+        Err(Fail::Web(e)) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// 新增农户
+
+#[derive(Template)]
+#[template(path = "edit_household.html")]
+struct NewHouseholdPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    village: String,
+    action: String,
+    back: String,
+    message: String,
+    inputs: Vec<Input>,
+}
+
+/// The village in the path, inside the user's area; else 404.
+async fn village_in_area(state: &AppState, user: &CurrentUser, code: &str) -> Result<(DivisionCode, String), WebError> {
+    let code = DivisionCode::parse(code).map_err(|_| WebError::NotFound)?;
+    if code.level() != DivisionLevel::Village || !user.may_see(&code) {
+        return Err(WebError::NotFound);
+    }
+    let d = views::division(&state.store, &code).await?.ok_or(WebError::NotFound)?;
+    Ok((code, d.name))
+}
+
+async fn new_household_page(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &DivisionCode,
+    name: String,
+    typed: Option<&Fields>,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, WebError> {
+    let mut inputs = vec![
+        Input::new("group_no", "组", "text"),
+        Input::new("status", "户类型", "select").required().choices(code_choices(
+            state,
+            "household_status",
+            None,
+            Some("（请选择）"),
+        )),
+        Input::new("phone", "联系电话", "text"),
+    ];
+    inputs.extend(person_inputs(state, |r| r == household_rules::HEAD, "01").into_iter().map(|mut i| {
+        i.label = format!("户主{}", i.label);
+        i
+    }));
+    inputs.push(reason_input());
+    if let Some(t) = typed {
+        fill(&mut inputs, t);
+    }
+    mark_selected(&mut inputs);
+    let page = NewHouseholdPage {
+        nav: Some(Nav::of(state, user).await?),
+        crumbs: crumbs(state, user, code).await?,
+        village: name,
+        action: format!("/area/{code}/new-household"),
+        back: format!("/area/{code}"),
+        message,
+        inputs,
+    };
+    Ok((status, html(&page)?).into_response())
+}
+
+/// `GET /area/{code}/new-household`.
+pub(crate) async fn new_household_form(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let (code, name) = village_in_area(&state, &user, &code).await?;
+    new_household_page(&state, &user, &code, name, None, StatusCode::OK, String::new()).await
+}
+
+/// `POST /area/{code}/new-household`: a household with its head, numbered by the system.
+pub(crate) async fn new_household(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let (code, name) = village_in_area(&state, &user, &code).await?;
+    let f = Fields(pairs);
+    let result = async {
+        f.check_sizes()?;
+        let reason = f.get("reason");
+        if reason.is_empty() {
+            return Err(Fail::Refused("请填写变更原因".to_owned()));
+        }
+        let edit = Edit::new(user.0.username.clone(), reason);
+        let mut fields = Vec::new();
+        if !f.get("phone").is_empty() {
+            fields.push(("phone".to_owned(), f.get("phone").to_owned()));
+        }
+        let draft = HouseholdDraft {
+            hh_id: String::new(),
+            village_code: code.to_string(),
+            group_no: f.get("group_no").to_owned(),
+            status: f.get("status").to_owned(),
+            fields,
+            head: f.person(),
+            members: Vec::new(),
+        };
+        Ok::<_, Fail>(operations::add_household(&state.store, &edit, draft).await?)
+    }
+    .await;
+    match result {
+        Ok(out) => {
+            let hh = out.created.clone().unwrap_or_default();
+            let cookie = flash_cookie(&format!("已新增农户，户编号 {hh}"), &out.warnings);
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/household/{hh}"))).into_response())
+        }
+        Err(Fail::Refused(m) | Fail::Conflict(m)) => {
+            new_household_page(&state, &user, &code, name, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(Fail::Web(e)) => Err(e),
+    }
+}
+
+/// The operations the household page links to, for editors.
+pub(crate) fn household_links(hh_id: &str) -> Vec<(String, &'static str)> {
+    [
+        Change::Birth,
+        Change::Death,
+        Change::MarriageIn,
+        Change::MarriageOut,
+        Change::Move,
+        Change::Correct,
+        Change::Split,
+        Change::Merge,
+    ]
+    .into_iter()
+    .map(|c| (format!("/household/{hh_id}/change/{}", c.slug()), c.title()))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_survives_its_cookie_once() {
+        let set = flash_cookie("已保存：登记出生", &["张三（H101）：证件号码：校验位不符".to_owned()]);
+        let pair = set.split(';').next().unwrap().to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, format!("a=1; {pair}").parse().unwrap());
+        let (flash, clear) = take_flash(&headers).expect("a message");
+        assert_eq!(flash.message, "已保存：登记出生");
+        assert_eq!(flash.warnings, ["张三（H101）：证件号码：校验位不符"]);
+        assert!(clear.contains("Max-Age=0"), "{clear}");
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+    }
+
+    #[test]
+    fn only_editing_roles_edit() {
+        let editors: Vec<Role> = Role::ALL.into_iter().filter(|r| may_edit(*r)).collect();
+        assert_eq!(editors, [Role::CountyAdmin, Role::TownshipOfficer, Role::VillageCadre]);
+    }
+
+    #[test]
+    fn typed_numbers_are_not_echoed() {
+        let mut inputs = vec![Input::new("id_number", "证件号码", "text"), Input::new("name", "姓名", "text")];
+        let typed = Fields(vec![("id_number".into(), "610981198001010016".into()), ("name".into(), "张三".into())]);
+        fill(&mut inputs, &typed);
+        assert_eq!(inputs[0].value, "");
+        assert_eq!(inputs[1].value, "张三");
+    }
+}

@@ -1,0 +1,179 @@
+//! 户列表: the households behind a dashboard number, filtered by area, year, status
+//! in the year, 脱贫年度 and 监测对象 type or state; 50 to a page, scoped to the
+//! user's area, and showing no personal numbers (like a village's list).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use fupin_domain::DivisionCode;
+use fupin_store::dashboard_views::{self, HouseholdFilter, MonitorState, STATUSES};
+use fupin_store::views;
+use serde::Deserialize;
+
+use super::dashboard::year_of;
+use super::{Crumb, Nav, crumbs, html};
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// Households on one page.
+const PER_PAGE: i64 = 50;
+
+/// The query string as typed; anything not understood is refused as not found
+/// rather than silently widened to more households.
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    area: Option<String>,
+    year: Option<String>,
+    status: Option<String>,
+    exit_year: Option<String>,
+    monitor_type: Option<String>,
+    monitor: Option<String>,
+    page: Option<String>,
+}
+
+struct Line {
+    hh_id: String,
+    village: String,
+    group: String,
+    head: String,
+    status: String,
+    exit_year: String,
+    monitor_type: String,
+    persons: i64,
+}
+
+#[derive(Template)]
+#[template(path = "households.html")]
+struct ListPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    title: String,
+    description: String,
+    dashboard: String,
+    households: i64,
+    persons: i64,
+    lines: Vec<Line>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `/households?area=…&year=…&status=…&exit_year=…&monitor_type=…&monitor=open|cleared`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let area = match given(&q.area) {
+        Some(a) => DivisionCode::parse(a).map_err(|_| WebError::NotFound)?,
+        None => user.area().clone(),
+    };
+    if !user.may_see(&area) {
+        return Err(WebError::NotFound);
+    }
+    let division = views::division(&state.store, &area).await?.ok_or(WebError::NotFound)?;
+    let year = year_of(&state, given(&q.year));
+    let status = given(&q.status).map(str::to_owned);
+    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+        return Err(WebError::NotFound);
+    }
+    let exit_year = match given(&q.exit_year) {
+        Some(y) => Some(y.parse::<i32>().map_err(|_| WebError::NotFound)?),
+        None => None,
+    };
+    let monitor_type = given(&q.monitor_type).map(str::to_owned);
+    if monitor_type.as_deref().is_some_and(|t| state.codes.get("monitor_type").is_none_or(|l| l.get(t).is_none())) {
+        return Err(WebError::NotFound);
+    }
+    let monitor = match given(&q.monitor) {
+        Some("open") => Some(MonitorState::Open),
+        Some("cleared") => Some(MonitorState::Cleared),
+        Some(_) => return Err(WebError::NotFound),
+        None => None,
+    };
+    let filter = HouseholdFilter { area: area.clone(), year, status, exit_year, monitor_type, monitor };
+
+    let mut parts = vec![format!("{year} 年")];
+    if let Some(s) = &filter.status {
+        parts.push(state.codes.label("household_status", s).to_owned());
+    }
+    if let Some(y) = filter.exit_year {
+        parts.push(format!("{y} 年脱贫"));
+    }
+    if filter.monitor_type.is_some() || filter.monitor.is_some() {
+        let t = filter.monitor_type.as_deref().map(|t| state.codes.label("monitor_type", t)).unwrap_or("");
+        parts.push(format!("监测对象{}{t}", if t.is_empty() { "" } else { "：" }));
+        match filter.monitor {
+            Some(MonitorState::Open) => parts.push("风险未消除".to_owned()),
+            Some(MonitorState::Cleared) => parts.push("风险已消除".to_owned()),
+            None => {}
+        }
+    }
+
+    let (households, persons) = dashboard_views::count_filtered(&state.store, &filter).await?;
+    let pages = ((households + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = given(&q.page).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1).min(pages);
+    let rows = dashboard_views::list_filtered(&state.store, &filter, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let lines = rows
+        .into_iter()
+        .map(|l| Line {
+            status: state.codes.label("household_status", &l.status).to_owned(),
+            monitor_type: l
+                .monitor_type
+                .as_deref()
+                .map(|t| state.codes.label("monitor_type", t).to_owned())
+                .unwrap_or_default(),
+            village: l.village_name.unwrap_or(l.village_code),
+            group: l.group_no.map(|g| g.to_string()).unwrap_or_default(),
+            head: l.head_name.unwrap_or_default(),
+            exit_year: l.exit_year.map(|y| y.to_string()).unwrap_or_default(),
+            persons: l.persons,
+            hh_id: l.hh_id,
+        })
+        .collect();
+
+    // The same query string with another page number.
+    let mut query: Vec<(&str, String)> = vec![("area", area.to_string()), ("year", year.to_string())];
+    if let Some(s) = &filter.status {
+        query.push(("status", s.clone()));
+    }
+    if let Some(y) = filter.exit_year {
+        query.push(("exit_year", y.to_string()));
+    }
+    if let Some(t) = &filter.monitor_type {
+        query.push(("monitor_type", t.clone()));
+    }
+    match filter.monitor {
+        Some(MonitorState::Open) => query.push(("monitor", "open".to_owned())),
+        Some(MonitorState::Cleared) => query.push(("monitor", "cleared".to_owned())),
+        None => {}
+    }
+    let link = |p: i64| {
+        let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("/households?{}&page={p}", q.join("&"))
+    };
+    let nav = Some(Nav::of(&state, &user).await?);
+    let crumbs = crumbs(&state, &user, &area).await?;
+    let dashboard =
+        if area == *user.area() { format!("/dashboard?year={year}") } else { format!("/dashboard/{area}?year={year}") };
+    let page = ListPage {
+        nav,
+        crumbs,
+        title: division.name,
+        description: parts.join(" · "),
+        dashboard,
+        households,
+        persons,
+        lines,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    Ok(html(&page)?.into_response())
+}

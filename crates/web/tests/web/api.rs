@@ -1,0 +1,328 @@
+//! The JSON API (`/api/v1`) and personal access tokens (`/account/tokens`): answers
+//! inside the caller's area with every personal number masked, 404 outside it, 401
+//! (JSON, not a redirect) without a session or a live token, and an OpenAPI document
+//! that lists every API route of the router.
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A client that neither keeps cookies nor follows redirects: what a script is.
+fn script() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Fails on any run of 15 or more digits (perhaps ending in X): an ID number, a bank
+/// account, left unmasked.
+fn assert_no_long_numbers(body: &str, what: &str) {
+    let mut run = 0;
+    for c in body.chars() {
+        if c.is_ascii_digit() || (run >= 14 && matches!(c, 'X' | 'x')) {
+            run += 1;
+            assert!(run < 15, "{what} holds an unmasked number: {body}");
+        } else {
+            run = 0;
+        }
+    }
+}
+
+/// GET as `client` (with a bearer token if given): status and JSON body, after
+/// checking that nothing personal is in it.
+async fn get_json(app: &TestApp, client: &Client, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+    let mut request = client.get(format!("{}{path}", app.base));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status();
+    let kind = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(kind.starts_with("application/json"), "{path}: {status} answers {kind}");
+    let body = r.text().await.unwrap();
+    assert_no_secrets(&body, path);
+    assert_no_long_numbers(&body, path);
+    (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
+}
+
+/// Creates a token for a signed-in client on the tokens page; returns the page.
+async fn create_token(app: &TestApp, client: &Client, name: &str) -> reqwest::Response {
+    client
+        .post(format!("{}/account/tokens", app.base))
+        .header("Origin", app.origin())
+        .form(&[("name", name)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The token a creation page shows.
+fn token_on(page: &str) -> String {
+    let at = page.find("fupin_").expect("the page shows the new token");
+    let token: String = page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert_eq!(token.len(), "fupin_".len() + 64, "{token}");
+    token
+}
+
+async fn revoke(app: &TestApp, client: &Client, name: &str) -> reqwest::Response {
+    client
+        .post(format!("{}/account/tokens/revoke", app.base))
+        .header("Origin", app.origin())
+        .form(&[("name", name)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The value of field `name` in a list of `{name, value, label}`.
+fn field<'a>(fields: &'a Value, name: &str) -> &'a Value {
+    fields.as_array().unwrap().iter().find(|f| f["name"] == name).unwrap_or_else(|| panic!("no field {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_inside_the_area_with_numbers_masked() {
+    let app = spawn_app().await;
+    let client = app.signed_in("village").await;
+
+    let (s, me) = get_json(&app, &client, None, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["username"], "village");
+    assert_eq!(me["role"], "village_cadre");
+    assert_eq!(me["area"]["code"], V1);
+
+    let (s, area) = get_json(&app, &client, None, &format!("/api/v1/areas/{V1}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(area["name"], "东关村");
+    assert_eq!(area["counts"]["households"], 2);
+    assert_eq!(area["counts"]["poor"], 1);
+
+    let (s, list) = get_json(&app, &client, None, &format!("/api/v1/areas/{V1}/households?page=1")).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = list["households"].as_array().unwrap().iter().map(|h| h["hh_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["H1", "H2"]);
+    assert_eq!(list["households"][0]["head_name"], "张三");
+    assert_eq!(list["total"], 2);
+    let (_, nonsense) = get_json(&app, &client, None, &format!("/api/v1/areas/{V1}/households?page=x")).await;
+    assert_eq!(nonsense["page"], 1);
+
+    let (s, hh) = get_json(&app, &client, None, "/api/v1/households/H1").await;
+    assert_eq!(s, 200);
+    assert_eq!(hh["head_name"], "张三");
+    assert_eq!(hh["status"], "2");
+    assert_eq!(hh["status_label"], "在册贫困户");
+    assert_eq!(field(&hh["fields"], "main_cause")["label"], "因病");
+    assert_eq!(field(&hh["fields"], "phone")["value"], "139****5678");
+    assert_eq!(field(&hh["fields"], "phone")["masked"], true);
+    assert_eq!(field(&hh["fields"], "bank_account")["value"], "************5678");
+    let head = &hh["members"][0]["fields"];
+    assert_eq!(field(head, "name")["value"], "张三");
+    assert_eq!(field(head, "id_number")["value"], ID_ZHANG_MASKED);
+    assert_eq!(field(head, "relation")["label"], "户主");
+    assert_eq!(hh["members"].as_array().unwrap().len(), 3);
+
+    let (s, history) = get_json(&app, &client, None, "/api/v1/households/H1/history").await;
+    assert_eq!(s, 200);
+    let records = history["records"].as_array().unwrap();
+    assert!(records.iter().any(|r| r["entity"] == "persons" && r["new_value"]["id_number"] == ID_ZHANG_MASKED));
+
+    let (s, found) = get_json(&app, &client, None, "/api/v1/search?q=张").await;
+    assert_eq!(s, 200);
+    assert!(found["hits"].as_array().unwrap().iter().any(|h| h["name"] == "张三" && h["id_number"] == ID_ZHANG_MASKED));
+    // A whole ID number finds its person and is not echoed back.
+    let (s, found) = get_json(&app, &client, None, &format!("/api/v1/search?q={ID_ZHANG}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(found["q"], "");
+    assert_eq!(found["hits"][0]["hh_id"], "H1");
+    let (s, empty) = get_json(&app, &client, None, "/api/v1/search?q=").await;
+    assert_eq!(s, 400);
+    assert!(empty["error"].as_str().unwrap().contains("查询"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_area_is_404_and_signed_out_is_401_as_json() {
+    let app = spawn_app().await;
+    let client = app.signed_in("township").await;
+    for path in [
+        format!("/api/v1/areas/{TOWN_B}"),
+        format!("/api/v1/areas/{V3}/households"),
+        format!("/api/v1/areas/{COUNTY}"),
+        "/api/v1/areas/not-a-code".to_owned(),
+        "/api/v1/households/H4".to_owned(),
+        "/api/v1/households/H4/history".to_owned(),
+        "/api/v1/households/NOPE".to_owned(),
+        // A township has no household list of its own.
+        format!("/api/v1/areas/{TOWN_A}/households"),
+    ] {
+        let (s, body) = get_json(&app, &client, None, &path).await;
+        assert_eq!(s, 404, "{path}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{path}: {body}");
+    }
+    let (s, _) = get_json(&app, &client, None, "/api/v1/no-such-thing").await;
+    assert_eq!(s, 404, "an unknown API path answers a JSON 404");
+    let (_, found) = get_json(&app, &client, None, "/api/v1/search?q=孙七").await;
+    assert_eq!(found["hits"], serde_json::json!([]), "a township officer finds nobody of another township");
+    let (_, area) = get_json(&app, &client, None, &format!("/api/v1/areas/{TOWN_A}")).await;
+    let children: Vec<&str> =
+        area["children"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(children, [V1, V2]);
+
+    let anonymous = script();
+    for path in ["/api/v1/me", "/api/v1/households/H1", &format!("/api/v1/areas/{V1}/households")] {
+        let (s, body) = get_json(&app, &anonymous, None, path).await;
+        assert_eq!(s, 401, "{path}");
+        assert!(body["error"].as_str().unwrap().contains("登录"), "{body}");
+        for bad in ["fupin_0000", "", "x".repeat(300).as_str()] {
+            let (s, _) = get_json(&app, &anonymous, Some(bad), path).await;
+            assert_eq!(s, 401, "{path} with token {bad:?}");
+        }
+        let r = anonymous.get(format!("{}{path}", app.base)).basic_auth("village", Some("x")).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path} with Basic");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_acts_as_its_owner_until_revoked() {
+    let app = spawn_app().await;
+    let owner = app.signed_in("village").await;
+    let r = create_token(&app, &owner, "统计脚本").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let token = token_on(&page);
+    assert!(page.contains("只显示这一次"));
+
+    // Only the SHA-256 is stored; the list never shows the token again.
+    let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM api_tokens WHERE name = '统计脚本'")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored.len(), 64);
+    assert!(!app.get(&owner, "/account/tokens").await.1.contains(&token));
+    let r = create_token(&app, &owner, "统计脚本").await;
+    assert_eq!(r.status(), 422, "a second token of the same name is refused");
+
+    // The token acts with its owner's role and area, and on the API only.
+    let script = script();
+    let (s, me) = get_json(&app, &script, Some(&token), "/api/v1/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["username"], "village");
+    let (s, hh) = get_json(&app, &script, Some(&token), "/api/v1/households/H1").await;
+    assert_eq!(s, 200);
+    assert_eq!(hh["head_name"], "张三");
+    let (s, _) = get_json(&app, &script, Some(&token), "/api/v1/households/H3").await;
+    assert_eq!(s, 404, "outside the owner's village");
+    let r = script.get(format!("{}/household/H1", app.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 303, "a token does not open the pages");
+    let r = script
+        .post(format!("{}/account/tokens", app.base))
+        .bearer_auth(&token)
+        .header("Origin", app.origin())
+        .form(&[("name", "由令牌创建")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "a token cannot make more tokens");
+    let listed = app.get(&owner, "/account/tokens").await.1;
+    assert!(listed.contains("统计脚本") && !listed.contains("从未使用"), "the use is noted");
+    assert!(!listed.contains("由令牌创建"));
+
+    // Another user cannot revoke it (they have no token of that name): 404.
+    let other = app.signed_in("township").await;
+    assert_eq!(revoke(&app, &other, "统计脚本").await.status(), 404);
+    assert_eq!(get_json(&app, &script, Some(&token), "/api/v1/me").await.0, 200);
+
+    // A post from another origin is refused and revokes nothing.
+    let r = owner
+        .post(format!("{}/account/tokens/revoke", app.base))
+        .header("Origin", "http://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("name", "统计脚本")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(get_json(&app, &script, Some(&token), "/api/v1/me").await.0, 200);
+
+    // Revoked: 401 at once, and listed as revoked.
+    let r = revoke(&app, &owner, "统计脚本").await;
+    assert_eq!(r.status(), 200, "back on the tokens page");
+    assert!(r.text().await.unwrap().contains("已撤销"));
+    let (s, body) = get_json(&app, &script, Some(&token), "/api/v1/me").await;
+    assert_eq!(s, 401);
+    assert!(body["error"].is_string());
+
+    // A disabled account's tokens stop working too.
+    let fresh = token_on(&create_token(&app, &owner, "另一个").await.text().await.unwrap());
+    assert_eq!(get_json(&app, &script, Some(&fresh), "/api/v1/me").await.0, 200);
+    sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'village'").execute(app.db.store.pool()).await.unwrap();
+    assert_eq!(get_json(&app, &script, Some(&fresh), "/api/v1/me").await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = spawn_app().await;
+    let (s, doc) = get_json(&app, &script(), None, "/api/v1/openapi.json").await;
+    assert_eq!(s, 200, "the document is public");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    assert_eq!(schemes["cookieAuth"]["in"], "cookie");
+    let paths = doc["paths"].as_object().unwrap();
+    let api: Vec<_> = fupin_web::routes().into_iter().filter(|r| r.path.starts_with("/api/")).collect();
+    assert!(api.len() >= 7, "{api:?}");
+    for route in &api {
+        let method = route.method.as_str().to_lowercase();
+        assert!(
+            paths.get(route.path).is_some_and(|p| p.get(&method).is_some()),
+            "{} {} is not documented",
+            route.method,
+            route.path
+        );
+    }
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                api.iter().any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+}
+
+/// The properties a schema of the document requires (through `allOf` too).
+fn required(doc: &Value, schema: &Value) -> Vec<String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return required(doc, &doc["components"]["schemas"][name]);
+    }
+    let mut out: Vec<String> =
+        schema["required"].as_array().into_iter().flatten().map(|v| v.as_str().unwrap().to_owned()).collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        out.extend(required(doc, part));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_have_what_the_document_promises() {
+    let app = spawn_app().await;
+    let client = app.signed_in("village").await;
+    let (_, doc) = get_json(&app, &client, None, "/api/v1/openapi.json").await;
+    for (template, path) in [
+        ("/api/v1/me", "/api/v1/me".to_owned()),
+        ("/api/v1/areas/{code}", format!("/api/v1/areas/{V1}")),
+        ("/api/v1/areas/{code}/households", format!("/api/v1/areas/{V1}/households")),
+        ("/api/v1/households/{hh_id}", "/api/v1/households/H1".to_owned()),
+        ("/api/v1/households/{hh_id}/history", "/api/v1/households/H1/history".to_owned()),
+        ("/api/v1/search", "/api/v1/search?q=张".to_owned()),
+        ("/api/v1/households/{hh_id}", "/api/v1/households/H3".to_owned()),
+    ] {
+        let (status, body) = get_json(&app, &client, None, &path).await;
+        let op = &doc["paths"][template]["get"];
+        let answer = &op["responses"][status.as_str()];
+        assert!(answer.is_object(), "{path}: {status} is not documented");
+        let schema = &answer["content"]["application/json"]["schema"];
+        for key in required(&doc, schema) {
+            assert!(body.get(&key).is_some(), "{path} lacks {key}: {body}");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! 统计看板: every number on a dashboard equals a plain SQL recount of the registry,
+//! follows a change made through the Writer, and opens the list of exactly that many
+//! households (or persons); a dashboard outside the user's area is 404.
+
+use fupin_domain::Value;
+use fupin_domain::schema::HOUSEHOLDS;
+use fupin_store::Actor;
+use reqwest::Client;
+
+use crate::support::*;
+
+/// A number on a dashboard and the list it links to.
+#[derive(Debug, Clone)]
+struct Number {
+    /// `households` or `persons`.
+    unit: String,
+    href: String,
+    n: i64,
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#38;", "&")
+}
+
+/// Every linked number of a page (`<a data-unit="…" href="…">N</a>`).
+fn numbers(page: &str) -> Vec<Number> {
+    let mut out = Vec::new();
+    for part in page.split("<a data-unit=\"").skip(1) {
+        let (unit, rest) = part.split_once('"').expect("the unit");
+        let rest = rest.trim_start().strip_prefix("href=\"").expect("an href");
+        let (href, rest) = rest.split_once('"').expect("the href ends");
+        let text = rest.strip_prefix('>').expect("the tag ends");
+        let (n, _) = text.split_once("</a>").expect("the link ends");
+        out.push(Number { unit: unit.to_owned(), href: unescape(href), n: n.trim().parse().expect("a number") });
+    }
+    out
+}
+
+/// The query parameters of a list link.
+fn params(href: &str) -> Vec<(String, String)> {
+    let (_, q) = href.split_once('?').expect("a query string");
+    q.split('&').map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).expect("k=v")).collect()
+}
+
+/// The plain SQL that selects the households a list link stands for, written here
+/// from the definitions on the page, apart from the store's queries.
+fn recount_where(href: &str) -> String {
+    let p = params(href);
+    let get = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let area = get("area").expect("area");
+    assert!(area.chars().all(|c| c.is_ascii_digit()), "{area}");
+    let year: i64 = get("year").expect("year").parse().expect("a year");
+    let mut w = vec![format!("h.village_code LIKE '{area}%'")];
+    if let Some(s) = get("status") {
+        let poor = format!(
+            "((h.status = '2' AND COALESCE(h.identified_year, 0) <= {year}) OR \
+              (h.status = '3' AND COALESCE(h.identified_year, 0) <= {year} AND COALESCE(h.exit_year, 0) > {year}))"
+        );
+        let exited = format!("(h.status = '3' AND COALESCE(h.identified_year, 0) <= {year})");
+        w.push(match s.as_str() {
+            "2" => poor,
+            "3" => format!("({exited} AND NOT {poor})"),
+            "1" => format!("NOT {poor} AND NOT {exited}"),
+            other => panic!("status {other}"),
+        });
+    }
+    if let Some(y) = get("exit_year") {
+        w.push(format!("h.exit_year = {}", y.parse::<i64>().expect("a year")));
+    }
+    let end = format!("'{year}-12-31'");
+    let monitored = format!(
+        "h.monitor_type IS NOT NULL AND h.monitor_type <> '' \
+         AND (h.monitor_since IS NULL OR h.monitor_since = '' OR h.monitor_since <= {end})"
+    );
+    let cleared = format!("(h.risk_cleared_on IS NOT NULL AND h.risk_cleared_on <> '' AND h.risk_cleared_on <= {end})");
+    if let Some(t) = get("monitor_type") {
+        assert!(t.chars().all(|c| c.is_ascii_digit()));
+        w.push(format!("{monitored} AND h.monitor_type = '{t}'"));
+    }
+    match get("monitor").as_deref() {
+        Some("open") => w.push(format!("{monitored} AND NOT {cleared}")),
+        Some("cleared") => w.push(format!("{monitored} AND {cleared}")),
+        Some(other) => panic!("monitor={other}"),
+        None => {}
+    }
+    w.join(" AND ")
+}
+
+/// The number a link stands for, counted again with plain SQL.
+async fn recount(app: &TestApp, number: &Number) -> i64 {
+    let w = recount_where(&number.href);
+    let sql = match number.unit.as_str() {
+        "households" => format!("SELECT COUNT(*) FROM households h WHERE {w}"),
+        "persons" => format!("SELECT COUNT(*) FROM persons p JOIN households h ON h.hh_id = p.hh_id WHERE {w}"),
+        other => panic!("unit {other}"),
+    };
+    app.sql_count(&sql).await
+}
+
+/// Opens a list and reads its totals and the number of lines on its first page.
+async fn list_totals(app: &TestApp, client: &Client, href: &str) -> (i64, i64, usize) {
+    let (status, page) = app.get(client, href).await;
+    assert_eq!(status, 200, "{href}");
+    assert_no_secrets(&page, href);
+    let read = |id: &str| -> i64 {
+        let start = page.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("{href} lacks #{id}"));
+        let rest = &page[start + id.len() + 6..];
+        rest[..rest.find('<').expect("the element ends")].trim().parse().expect("a number")
+    };
+    let lines = page.matches("<a href=\"/household/").count();
+    (read("total-households"), read("total-persons"), lines)
+}
+
+/// Checks every number of a dashboard against SQL and, when `follow`, against the list
+/// it opens. Returns the numbers.
+async fn check_dashboard(app: &TestApp, client: &Client, path: &str, follow: bool) -> Vec<Number> {
+    let (status, page) = app.get(client, path).await;
+    assert_eq!(status, 200, "{path}");
+    assert!(page.contains("<svg"), "{path} draws its charts");
+    assert!(!page.contains("<script"), "{path}: no JavaScript");
+    let numbers = numbers(&page);
+    assert!(numbers.len() >= 10, "{path}: {} numbers", numbers.len());
+    for number in &numbers {
+        assert_eq!(number.n, recount(app, number).await, "{path}: {number:?}");
+        if follow {
+            let (households, persons, lines) = list_totals(app, client, &number.href).await;
+            let shown = if number.unit == "households" { households } else { persons };
+            assert_eq!(shown, number.n, "{path}: {number:?} opens a list of {households} 户 {persons} 人");
+            assert_eq!(lines as i64, households.min(50), "{}: lines on the first page", number.href);
+        }
+    }
+    numbers
+}
+
+fn find<'a>(numbers: &'a [Number], unit: &str, parts: &[&str]) -> &'a Number {
+    numbers
+        .iter()
+        .find(|n| {
+            n.unit == unit && {
+                let p = params(&n.href);
+                let mut keys: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                keys.retain(|k| !k.starts_with("year="));
+                keys.len() == parts.len() && parts.iter().all(|want| keys.iter().any(|k| k == want))
+            }
+        })
+        .unwrap_or_else(|| panic!("no {unit} number for {parts:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_equals_a_plain_sql_recount_and_follows_the_writer() {
+    let app = spawn_app().await;
+    let county = app.signed_in("county").await;
+
+    // This year (config.today is 2026-06-01): the hand-made county as seeded.
+    let numbers = check_dashboard(&app, &county, "/dashboard", true).await;
+    let area = |a: &str| format!("area={a}");
+    assert_eq!(find(&numbers, "households", &[&area(TOWN_A), "status=2"]).n, 1, "H1");
+    assert_eq!(find(&numbers, "persons", &[&area(TOWN_A), "status=2"]).n, 3, "张三's household");
+    assert_eq!(find(&numbers, "households", &[&area(TOWN_A), "status=3"]).n, 1, "H2");
+    assert_eq!(find(&numbers, "households", &[&area(TOWN_B), "status=2"]).n, 1, "H4");
+    assert_eq!(find(&numbers, "households", &[&area(COUNTY), "monitor=open"]).n, 1, "H2; H3's risk is cleared");
+    assert_eq!(find(&numbers, "households", &[&area(COUNTY), "monitor_type=2", "monitor=cleared"]).n, 1, "H3");
+    let (_, page) = app.get(&county, "/dashboard").await;
+    assert!(page.contains("低于 3%"), "the Shaanxi exit threshold from data/policy/exit.csv");
+    assert!(page.contains("60.00%"), "城关镇: 3 of 5 persons are in registered poor households");
+
+    // Township and village dashboards, and years before the seeded events.
+    check_dashboard(&app, &county, &format!("/dashboard/{TOWN_A}"), true).await;
+    check_dashboard(&app, &county, &format!("/dashboard/{V1}?year=2015"), true).await;
+    let before = check_dashboard(&app, &county, &format!("/dashboard/{TOWN_A}?year=2022"), true).await;
+    assert_eq!(find(&before, "households", &[&area(V2), "monitor=open"]).n, 1, "H3's risk was cleared in 2023");
+
+    // Mark H1 exited in 2026 through the Writer: the dashboard follows.
+    let mut w = app.db.store.writer(Actor::User("test".into())).await.unwrap();
+    w.set_fields(&HOUSEHOLDS, "H1", &[("status", Value::Text("3".into())), ("exit_year", Value::Int(2026))], "脱贫")
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    let after = check_dashboard(&app, &county, "/dashboard", true).await;
+    assert_eq!(find(&after, "households", &[&area(TOWN_A), "status=2"]).n, 0, "H1 has exited");
+    assert_eq!(find(&after, "households", &[&area(TOWN_A), "status=3"]).n, 2);
+    assert_eq!(find(&after, "households", &[&area(COUNTY), "exit_year=2026"]).n, 1);
+    let (_, page) = app.get(&county, "/dashboard").await;
+    assert!(page.contains("0.00%"), "城关镇's incidence falls to 0");
+    // The year before, H1 was still registered poor.
+    let last_year = check_dashboard(&app, &county, "/dashboard?year=2025", true).await;
+    assert_eq!(find(&last_year, "households", &[&area(TOWN_A), "status=2"]).n, 1);
+    assert!(last_year.iter().all(|n| !n.href.contains("exit_year=2026")), "no exits after the year shown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_county_dashboard_equals_a_plain_sql_recount() {
+    let app = spawn_generated(300).await;
+    let county = app.signed_in("county").await;
+    let numbers = check_dashboard(&app, &county, "/dashboard?year=2017", true).await;
+    let total = app.sql_count("SELECT COUNT(*) FROM households").await;
+    assert_eq!(find(&numbers, "households", &["area=610981"]).n, total);
+    let exits = numbers.iter().filter(|n| n.href.contains("exit_year=")).count();
+    assert!(exits >= 2, "exits in several years up to 2017");
+    let now = check_dashboard(&app, &county, "/dashboard", false).await;
+    let exited = app.sql_count("SELECT COUNT(*) FROM households WHERE status = '3'").await;
+    assert_eq!(find(&now, "households", &["area=610981", "status=3"]).n, exited);
+    // One township's dashboard, every number followed to its list.
+    let township =
+        app.sql_count("SELECT CAST(substr(MIN(village_code), 1, 9) AS BIGINT) FROM households").await.to_string();
+    check_dashboard(&app, &county, &format!("/dashboard/{township}?year=2016"), true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_and_lists_outside_the_area_are_not_found() {
+    let app = spawn_app().await;
+    let township = app.signed_in("township").await;
+    let (status, page) = app.get(&township, "/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("东关村") && !page.contains("白柳"), "城关镇's own villages only");
+    assert_eq!(app.get(&township, &format!("/dashboard/{V1}")).await.0, 200);
+    for path in [
+        format!("/dashboard/{TOWN_B}"),
+        format!("/dashboard/{V3}"),
+        format!("/dashboard/{COUNTY}"),
+        format!("/households?area={TOWN_B}&year=2026"),
+        format!("/households?area={COUNTY}&status=2"),
+        "/dashboard/nonsense".to_owned(),
+        format!("/households?area={TOWN_A}&status=9"),
+        format!("/households?area={TOWN_A}&monitor=maybe"),
+    ] {
+        assert_eq!(app.get(&township, &path).await.0, 404, "{path}");
+    }
+    // Without an area the list is the user's own.
+    let (households, _, _) = list_totals(&app, &township, "/households?status=2").await;
+    assert_eq!(households, 1, "H1 only: H4 is in 白柳镇");
+
+    let village = app.signed_in("village").await;
+    assert_eq!(app.get(&village, &format!("/dashboard/{V2}")).await.0, 404);
+    let (status, page) = app.get(&village, "/dashboard?year=abc").await;
+    assert_eq!(status, 200, "a nonsense year means this year");
+    assert!(page.contains("2026 年"));
+}
