@@ -211,6 +211,8 @@ async fn tour(app: &TestApp, c: &Client) {
     let family: String = name.chars().take(1).collect();
     c.find(Locator::Css("input[name='q']")).await.unwrap().send_keys(&family).await.unwrap();
     c.find(Locator::Css("form[action='/search'] button")).await.unwrap().click().await.unwrap();
+    // The household page has a <main> too: wait for the navigation itself.
+    arrived(c, "/search").await;
     c.wait().for_element(Locator::Css("main")).await.expect("search results");
     let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(text.contains(&name), "searching {family} finds {name}: {text}");
@@ -284,7 +286,28 @@ async fn sign_in(app: &TestApp, c: &Client, user: &str) {
     c.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("#password")).await.unwrap().send_keys(&app.passwords[user]).await.unwrap();
     c.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    // The sign-in page has a heading too: wait until the browser has left it.
+    poll(|| async { c.current_url().await.is_ok_and(|u| u.path() != "/login") }, "signing in").await;
     c.wait().for_element(Locator::Css("main h1")).await.expect("a page after signing in");
+}
+
+/// Polls `done` until it holds (a clicked form navigates asynchronously, and the page
+/// before it may have the element a test would wait for).
+async fn poll<F, Fut>(done: F, what: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the browser shows `path`.
+async fn arrived(c: &Client, path: &str) {
+    poll(|| async { c.current_url().await.is_ok_and(|u| u.path() == path) }, path).await;
 }
 
 async fn cross_origin(app: &TestApp, c: &Client) {
@@ -317,7 +340,14 @@ async fn cross_origin(app: &TestApp, c: &Client) {
     let dir = screenshot_dir();
     shoot(c, 1280, 800, &dir.join("admin-user-desktop.png")).await;
     c.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#state")).await.expect("the account's page");
+    // The same page comes back: wait for its new state rather than for the element.
+    let stated = || async {
+        match c.find(Locator::Css("#state")).await {
+            Ok(e) => e.text().await.is_ok_and(|t| t == "已停用"),
+            Err(_) => false,
+        }
+    };
+    poll(stated, "the account to show 已停用").await;
     let state = c.find(Locator::Css("#state")).await.unwrap().text().await.unwrap();
     assert_eq!(state, "已停用", "a same-origin post works");
     c.goto(&format!("{}/admin/users", app.base)).await.unwrap();
