@@ -12,11 +12,13 @@ pub mod ddl;
 mod divisions;
 pub mod error;
 pub mod operations;
+pub mod reveals;
 pub mod rows;
 pub mod testing;
 pub mod tokens;
 pub mod users;
 pub mod views;
+pub mod visits;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -157,6 +157,13 @@ pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, Web
             let user = NewUser { username, password_hash: &hash, role, area: &code, display_name: &display_name };
             users::insert(store, &user).await.map_err(refused)?;
         }
+        if role == Role::HelperCadre {
+            // The demo helper cadre is the helper of its village with most households
+            // paired, so that 我的农户 lists real households.
+            let code = code_of(area)?;
+            let helper = fupin_store::visits::busiest_helper_in(store, &code).await?;
+            fupin_store::visits::set_helper(store, username, helper.as_deref()).await?;
+        }
         out.push(DemoAccount {
             username: username.to_owned(),
             password,
@@ -312,6 +319,22 @@ pub async fn change_role(
     users::set_role(store, username, role, &code).await?;
     let detail = format!("{} · {} → {}，{}（{}）", user.role.label(), user.area, role.label(), row.name, code);
     log(store, by, username, AuthEvent::RoleChanged, &detail).await
+}
+
+/// Links a helper-cadre account to its helper (`helpers.helper_id`): 我的农户 then
+/// lists the households paired with that helper. Refuses another role or an unknown
+/// helper; logged like a role change.
+pub async fn set_helper(store: &Store, by: ChangedBy<'_>, username: &str, helper_id: &str) -> Result<(), WebError> {
+    let user = existing(store, username).await?;
+    if user.role != Role::HelperCadre {
+        return Err(WebError::Refused(format!("{username} 不是帮扶责任人账号，不能关联帮扶责任人")));
+    }
+    let helper_id = helper_id.trim();
+    let name = fupin_store::visits::helper_name(store, helper_id)
+        .await?
+        .ok_or_else(|| WebError::Refused(format!("帮扶责任人 {helper_id} 不存在")))?;
+    fupin_store::visits::set_helper(store, username, Some(helper_id)).await?;
+    log(store, by, username, AuthEvent::RoleChanged, &format!("关联帮扶责任人 {name}（{helper_id}）")).await
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ pub enum WebError {
         #[source]
         source: std::io::Error,
     },
+    /// The HTTPS certificate or key cannot be read or used.
+    #[error("无法使用 HTTPS 证书或私钥 {path}：{message}")]
+    Tls { path: String, message: String },
     /// The server stopped with an I/O error.
     #[error("网页服务出错：{0}")]
     Serve(#[source] std::io::Error),

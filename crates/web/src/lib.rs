@@ -23,6 +23,7 @@ mod password;
 mod router;
 mod security;
 mod session;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,8 +41,19 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The date ages and periods are computed at (fixed in tests and demos).
     pub today: time::Date,
-    /// Mark the session cookie `Secure` (serve behind HTTPS).
+    /// Mark the session cookie `Secure` (serve behind HTTPS). Always on with [`Config::tls`].
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate and key (PEM files) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files HTTPS is served with (`fupin serve --tls-cert FILE --tls-key FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: std::path::PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
 }
 
 /// What every handler shares.
@@ -57,17 +69,22 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     addr: SocketAddr,
+    /// Set when serving HTTPS.
+    tls: Option<tls::Acceptor>,
 }
 
 impl Application {
     /// Binds its own listener (port 0 works) so tests start the real app.
-    pub async fn build(store: Store, config: Config) -> Result<Application, WebError> {
+    pub async fn build(store: Store, mut config: Config) -> Result<Application, WebError> {
+        // Certificates are read before the port is taken: a bad file stops the start.
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        config.secure_cookies |= tls.is_some();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| WebError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| WebError::Bind { addr: config.listen, source })?;
         let state = AppState { store, config: Arc::new(config), codes: Arc::new(CodeLists::builtin()) };
-        Ok(Application { listener, router: router::router(state), addr })
+        Ok(Application { listener, router: router::router(state), addr, tls })
     }
 
     /// The address the server listens on (with the real port when 0 was asked for).
@@ -75,9 +92,17 @@ impl Application {
         self.addr
     }
 
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Serves until ctrl-c, or until this future is dropped.
     pub async fn run(self) -> Result<(), WebError> {
-        tracing::info!(addr = %self.addr, "网页服务已启动");
+        tracing::info!(addr = %self.addr, https = self.tls.is_some(), "网页服务已启动");
+        if let Some(acceptor) = self.tls {
+            return tls::serve(self.listener, acceptor, self.router).await;
+        }
         // Connection info gives the sign-in audit log each request's peer address.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)

@@ -13,7 +13,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
-use crate::pages::{admin, area, auth_log, dashboard, edit, household, households, login, search};
+use crate::pages::{admin, area, auth_log, dashboard, edit, household, households, login, my, reveal, search, visit};
 use crate::session::CurrentUser;
 use crate::{AppState, WebError, api, security};
 
@@ -35,6 +35,14 @@ pub enum Policy {
     /// Roles that keep the registry (county admin, township officer, village cadre),
     /// on records inside their own area; any other role gets 403.
     RegistryEditor,
+    /// Roles that may see a personal number unmasked, one value at a time with a
+    /// reason, each reveal logged (county admin, township officer, village cadre), on
+    /// records inside their own area; any other role gets 403.
+    Reveal,
+    /// Roles that record visits to households (all but department officers and
+    /// inspectors, who only read), on households in their scope (a helper cadre: the
+    /// paired ones); any other role gets 403.
+    Visitor,
 }
 
 /// One route as the table lists it, without its handler: what tests iterate.
@@ -86,6 +94,14 @@ fn table() -> Vec<Route> {
         // 新增农户 in a village.
         route!(GET "/area/{code}/new-household", RegistryEditor, edit::new_household_form),
         route!(POST "/area/{code}/new-household", RegistryEditor, edit::new_household),
+        // 显示号码: one personal number unmasked, with a reason, logged first; 查看记录.
+        route!(POST "/household/{hh_id}/reveal", Reveal, reveal::submit),
+        route!(GET "/admin/reveals", CountyAdmin, reveal::log),
+        // 我的农户 (phone first): the list, a household's card, 记录走访.
+        route!(GET "/my", SignedInArea, my::list),
+        route!(GET "/my/household/{hh_id}", SignedInArea, my::card),
+        route!(GET "/my/household/{hh_id}/visit", Visitor, visit::form),
+        route!(POST "/my/household/{hh_id}/visit", Visitor, visit::submit),
         route!(GET "/login", Public, login::form),
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
@@ -160,6 +176,18 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if policy == Policy::RegistryEditor && !edit::may_edit(user.0.role) {
         tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图修改登记数据");
         return edit::read_only();
+    }
+    if policy == Policy::Reveal && !reveal::may_reveal(user.0.role) {
+        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权查看完整号码");
+        return reveal::forbidden();
+    }
+    if policy == Policy::Visitor && !my::may_visit(user.0.role) {
+        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");
+        return crate::error::error_page(
+            axum::http::StatusCode::FORBIDDEN,
+            "无权记录走访",
+            "您的角色只能查看农户，不能记录走访。",
+        );
     }
     request.extensions_mut().insert(user);
     next.run(request).await

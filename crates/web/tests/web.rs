@@ -16,7 +16,11 @@ mod dashboard;
 mod edit;
 #[path = "web/pages.rs"]
 mod pages;
+#[path = "web/reveal.rs"]
+mod reveal;
 #[path = "web/routes.rs"]
 mod routes;
 #[path = "web/support.rs"]
 mod support;
+#[path = "web/visit.rs"]
+mod visit;

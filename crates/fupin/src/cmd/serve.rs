@@ -17,6 +17,12 @@ pub struct ServeArgs {
     /// 监听地址
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// HTTPS 证书链（PEM）；与 --tls-key 一起给出时以 HTTPS 提供服务
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS 私钥（PEM）
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -41,13 +47,23 @@ pub struct DemoArgs {
 pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
-    run_server(store, a.listen, a.registry.today()?).await
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(fupin_web::TlsFiles { cert, key }),
+        _ => None,
+    };
+    run_server(store, a.listen, a.registry.today()?, tls).await
 }
 
-async fn run_server(store: Store, listen: SocketAddr, today: time::Date) -> anyhow::Result<ExitCode> {
-    let config = fupin_web::Config { listen, today, secure_cookies: false };
+async fn run_server(
+    store: Store,
+    listen: SocketAddr,
+    today: time::Date,
+    tls: Option<fupin_web::TlsFiles>,
+) -> anyhow::Result<ExitCode> {
+    let config = fupin_web::Config { listen, today, secure_cookies: false, tls };
     let app = fupin_web::Application::build(store, config).await.with_context(|| format!("监听 {listen}"))?;
-    println!("fupin 已启动：http://{}/", app.local_addr());
+    let scheme = if app.is_tls() { "https" } else { "http" };
+    println!("fupin 已启动：{scheme}://{}/", app.local_addr());
     app.run().await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -92,5 +108,5 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     for account in &accounts {
         println!("  {account}");
     }
-    run_server(store, a.listen, today).await
+    run_server(store, a.listen, today, None).await
 }

@@ -28,6 +28,9 @@ pub enum UserCommand {
         /// 初始密码
         #[arg(long, env = "FUPIN_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// 帮扶责任人编号（helper_cadre 账号：“我的农户”列出其结对农户）
+        #[arg(long, value_name = "HELPER_ID")]
+        helper: Option<String>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -58,6 +61,9 @@ pub enum UserCommand {
         role: String,
         #[arg(long, value_name = "CODE")]
         area: Option<String>,
+        /// 帮扶责任人编号（改为 helper_cadre 时关联）
+        #[arg(long, value_name = "HELPER_ID")]
+        helper: Option<String>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -66,9 +72,12 @@ pub enum UserCommand {
 pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
     let by = ChangedBy::COMMAND_LINE;
     match c {
-        UserCommand::Add { username, role, area, name, password, registry } => {
+        UserCommand::Add { username, role, area, name, password, helper, registry } => {
             let store = registry.open_existing().await?;
             let role = accounts::parse_role(&role)?;
+            if helper.is_some() && role != fupin_store::users::Role::HelperCadre {
+                anyhow::bail!("--helper 只用于帮扶责任人（helper_cadre）账号");
+            }
             let request = AccountRequest {
                 username: &username,
                 display_name: &name,
@@ -82,6 +91,10 @@ pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("  密码：{password_out}（只显示这一次，请妥善保存）");
             } else {
                 println!("（密码为给定的密码）");
+            }
+            if let Some(helper) = helper {
+                accounts::set_helper(&store, by, &username, &helper).await?;
+                println!("已关联帮扶责任人 {helper}");
             }
         }
         UserCommand::Disable { username, registry } => {
@@ -103,11 +116,18 @@ pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("已重置账号 {username} 的密码（为给定的密码）");
             }
         }
-        UserCommand::Role { username, role, area, registry } => {
+        UserCommand::Role { username, role, area, helper, registry } => {
             let store = registry.open_existing().await?;
             let role = accounts::parse_role(&role)?;
+            if helper.is_some() && role != fupin_store::users::Role::HelperCadre {
+                anyhow::bail!("--helper 只用于帮扶责任人（helper_cadre）账号");
+            }
             accounts::change_role(&store, by, &username, role, area.as_deref()).await?;
             println!("已将账号 {username} 改为{}", role.label());
+            if let Some(helper) = helper {
+                accounts::set_helper(&store, by, &username, &helper).await?;
+                println!("已关联帮扶责任人 {helper}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

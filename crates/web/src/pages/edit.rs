@@ -77,7 +77,7 @@ pub(crate) struct Flash {
     pub warnings: Vec<String>,
 }
 
-fn flash_cookie(message: &str, warnings: &[String]) -> String {
+pub(crate) fn flash_cookie(message: &str, warnings: &[String]) -> String {
     let mut text = message.to_owned();
     for w in warnings {
         if text.len() + w.len() > 1500 {

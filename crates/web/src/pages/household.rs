@@ -11,6 +11,7 @@ use fupin_domain::{DivisionCode, Value};
 use fupin_store::views;
 use fupin_store::writer::ChangeRecord;
 
+use super::reveal::{RevealTarget, may_reveal};
 use super::{Crumb, Grid, Nav, crumbs, html};
 use crate::display::{self, cell, field, raw};
 use crate::session::CurrentUser;
@@ -38,10 +39,16 @@ const MEMBER_COLUMNS: &[&str] = &[
     "phone",
 ];
 
-/// A titled list of `表头：值` pairs.
+/// A titled list of `表头：值` pairs, a masked number with the value to reveal.
 struct Section {
     title: &'static str,
-    items: Vec<(String, String)>,
+    items: Vec<(String, String, Option<RevealTarget>)>,
+}
+
+/// The members' table: each cell as shown, a masked number with the value to reveal.
+struct Members {
+    headers: Vec<String>,
+    rows: Vec<Vec<(String, Option<RevealTarget>)>>,
 }
 
 /// A helper cadre paired with the household.
@@ -72,7 +79,7 @@ struct HouseholdPage {
     head: String,
     status: String,
     sections: Vec<Section>,
-    members: Grid,
+    members: Members,
     incomes: Grid,
     helpers: Vec<Helper>,
     history: Vec<HistoryLine>,
@@ -122,12 +129,14 @@ pub(crate) async fn show(
         })
         .collect();
     let (flash, clear) = super::edit::take_flash(&headers).unzip();
+    // "显示" beside each masked number, for the roles that may reveal one.
+    let reveal = may_reveal(user.0.role);
     let page = HouseholdPage {
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
         status: field(&HOUSEHOLDS, &row, "status", codes),
-        sections: sections(&row, codes),
-        members: members(&persons, &state),
+        sections: sections(&row, codes, reveal),
+        members: members(&persons, &state, reveal),
         incomes: incomes_grid(&incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
@@ -147,7 +156,7 @@ pub(crate) async fn show(
 }
 
 /// The household's own fields in three sections, empty values left out.
-fn sections(row: &[Value], codes: &fupin_domain::CodeLists) -> Vec<Section> {
+fn sections(row: &[Value], codes: &fupin_domain::CodeLists, reveal: bool) -> Vec<Section> {
     let split = |name: &str| HOUSEHOLDS.index_of(name).unwrap_or(HOUSEHOLDS.columns.len());
     let (conditions, relocation) = (split("farmland_mu"), split("relocation_type"));
     let ranges = [
@@ -165,7 +174,8 @@ fn sections(row: &[Value], codes: &fupin_domain::CodeLists) -> Vec<Section> {
                         return None;
                     }
                     let shown = cell(col, row.get(i)?, codes);
-                    (!shown.is_empty()).then(|| (col.header.to_owned(), shown))
+                    let target = if reveal { RevealTarget::of(&HOUSEHOLDS, row, col.name) } else { None };
+                    (!shown.is_empty()).then(|| (col.header.to_owned(), shown, target))
                 })
                 .collect();
             Section { title, items }
@@ -176,7 +186,7 @@ fn sections(row: &[Value], codes: &fupin_domain::CodeLists) -> Vec<Section> {
 
 /// Members' table: the columns of [`MEMBER_COLUMNS`] that any member fills (name
 /// and relation always).
-fn members(persons: &[Vec<Value>], state: &AppState) -> Grid {
+fn members(persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
     let columns: Vec<&str> = MEMBER_COLUMNS
         .iter()
         .copied()
@@ -194,17 +204,21 @@ fn members(persons: &[Vec<Value>], state: &AppState) -> Grid {
         .map(|p| {
             columns
                 .iter()
-                .map(|c| match *c {
-                    "birth_date" => {
-                        let b = raw(&PERSONS, p, c);
-                        if b.is_empty() { b } else { display::birth_with_age(&b, state.config.today) }
-                    }
-                    _ => field(&PERSONS, p, c, &state.codes),
+                .map(|c| {
+                    let shown = match *c {
+                        "birth_date" => {
+                            let b = raw(&PERSONS, p, c);
+                            if b.is_empty() { b } else { display::birth_with_age(&b, state.config.today) }
+                        }
+                        _ => field(&PERSONS, p, c, &state.codes),
+                    };
+                    let target = if reveal { RevealTarget::of(&PERSONS, p, c) } else { None };
+                    (shown, target)
                 })
                 .collect()
         })
         .collect();
-    Grid { headers, rows }
+    Members { headers, rows }
 }
 
 /// 年度, 家庭人口数, every money column any year fills, and 人均纯收入 (元).

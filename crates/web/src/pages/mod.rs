@@ -11,7 +11,10 @@ pub(crate) mod edit_xlsx;
 pub(crate) mod household;
 pub(crate) mod households;
 pub(crate) mod login;
+pub(crate) mod my;
+pub(crate) mod reveal;
 pub(crate) mod search;
+pub(crate) mod visit;
 
 use askama::Template;
 use axum::response::Html;

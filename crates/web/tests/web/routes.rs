@@ -102,6 +102,25 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             Some(format!("/households?area={}", who.code_out)),
         ),
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
+        // 我的农户 and 记录走访 (tests/web/visit.rs tests them in depth).
+        ("GET", "/my") => (c("/my".into(), &format!("/my/household/{}", who.hh_in.0)), None),
+        ("GET", "/my/household/{hh_id}") => {
+            (c(format!("/my/household/{}", who.hh_in.0), who.hh_in.1), Some(format!("/my/household/{}", who.hh_out)))
+        }
+        ("GET", "/my/household/{hh_id}/visit") => (
+            c(format!("/my/household/{}/visit", who.hh_in.0), "保存走访"),
+            Some(format!("/my/household/{}/visit", who.hh_out)),
+        ),
+        ("POST", "/my/household/{hh_id}/visit") => {
+            let fields = vec![
+                ("visited_on", "2026-05-30".into()),
+                ("mode", "in_person".into()),
+                ("notes", format!("路由矩阵 {}", who.user)),
+                ("key", format!("route-matrix-{}-key", who.user.replace('.', "-"))),
+            ];
+            let path = |hh: &str| format!("/my/household/{hh}/visit");
+            (form(path(who.hh_in.0), fields, "已记录走访"), Some(path(who.hh_out)))
+        }
         ("GET", "/login") => (c("/login".into(), "用户名"), None),
         ("POST", "/login") => (
             form("/login".into(), vec![("username", "nobody".into()), ("password", "x".into())], "用户名或密码不正确"),
@@ -179,6 +198,18 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
                 Some(format!("/area/{outside}/new-household")),
             )
         }
+        // 显示号码 and 查看记录 (tests/web/reveal.rs tests them in depth).
+        ("POST", "/household/{hh_id}/reveal") => {
+            let (hh, key, want) = revealed(who);
+            let fields = vec![
+                ("table", "persons".into()),
+                ("key", key.into()),
+                ("field", "id_number".into()),
+                ("reason", "路由矩阵".into()),
+            ];
+            (form(format!("/household/{hh}/reveal"), fields, want), Some(format!("/household/{}/reveal", who.hh_out)))
+        }
+        ("GET", "/admin/reveals") => (c("/admin/reveals".into(), "查看记录"), None),
         // 访问令牌 and the JSON API (tests/web/api.rs tests them in depth).
         ("GET", "/account/tokens") => (c("/account/tokens".into(), "创建令牌"), None),
         ("POST", "/account/tokens") => {
@@ -223,6 +254,18 @@ fn villages(who: &Who) -> (&'static str, &'static str) {
         _ => (V3, "610982100201"),
     }
 }
+
+/// A household inside `who`'s area, a member of it with an ID number, and that number.
+fn revealed(who: &Who) -> (&'static str, &'static str, &'static str) {
+    match who.user {
+        "township" | "village" | "helper" => ("H1", "P1", ID_ZHANG),
+        _ => ("H4", "P6", "610981196601010057"),
+    }
+}
+
+/// The accounts whose role may see a personal number unmasked (county admin, township
+/// officer, village cadre).
+const REVEALERS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
 /// The accounts whose role keeps the registry (county admin, township officer, village cadre).
 const EDITORS: [&str; 4] = [ADMIN, "county", "township", "village"];
@@ -344,6 +387,41 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         }
     }
 
+    // 记录走访: every role but department officers and inspectors inside its scope
+    // 200 (the card after the redirect) and one visit written, outside 404; those two
+    // 403 on both, and nothing written.
+    for who in &roles {
+        let client = signed_in(&app, who.user).await;
+        for route in routes.iter().filter(|r| r.policy == Policy::Visitor) {
+            let (case, out) = case(route, who);
+            let cell = format!("{} × {} {}", who.user, route.method, case.path);
+            let visits = app.sql_count("SELECT COUNT(*) FROM visits").await;
+            if ["department", "inspector"].contains(&who.user) {
+                for path in std::iter::once(case.path).chain(out) {
+                    let r = send(&app, &client, route, &path, &case.form).await;
+                    assert_eq!(r.status(), 403, "{} × {} {path}", who.user, route.method);
+                }
+                assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, visits, "{cell} wrote");
+                continue;
+            }
+            let r = send(&app, &client, route, &case.path, &case.form).await;
+            let (status, page) = land(&app, &client, r).await;
+            assert_eq!(status, 200, "{cell}");
+            assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
+            for place in who.outside {
+                assert!(!page.contains(place), "{cell} shows {place}, outside the area");
+            }
+            assert_no_secrets(&page, &cell);
+            let written = i64::from(route.method == reqwest::Method::POST);
+            assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, visits + written, "{cell}");
+            if let Some(path) = out {
+                let r = send(&app, &client, route, &path, &case.form).await;
+                assert_eq!(r.status(), 404, "{} × {} {path}", who.user, route.method);
+            }
+            assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, visits + written, "{cell}: 404 wrote");
+        }
+    }
+
     // The registry forms: editors inside their area 200 (after the redirect), outside
     // 404; read-only roles 403 on both, and nothing written.
     for who in &roles {
@@ -371,6 +449,39 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             if let Some(path) = out {
                 let r = send(&app, &client, route, &path, &case.form).await;
                 assert_eq!(r.status(), 404, "{} × {} {path}", who.user, route.method);
+            }
+        }
+    }
+
+    // 显示号码: the roles that may reveal see exactly the one number asked for inside
+    // their area (one log row), 404 outside it (no row); the others 403, no row.
+    for who in &roles {
+        let client = signed_in(&app, who.user).await;
+        for route in routes.iter().filter(|r| r.policy == Policy::Reveal) {
+            let (case, out) = case(route, who);
+            let cell = format!("{} × {} {}", who.user, route.method, case.path);
+            let logged = app.sql_count("SELECT COUNT(*) FROM reveal_log").await;
+            if !REVEALERS.contains(&who.user) {
+                for path in std::iter::once(case.path).chain(out) {
+                    let r = send(&app, &client, route, &path, &case.form).await;
+                    assert_eq!(r.status(), 403, "{} × {} {path}", who.user, route.method);
+                    assert_no_secrets(&r.text().await.unwrap(), &cell);
+                }
+                assert_eq!(app.sql_count("SELECT COUNT(*) FROM reveal_log").await, logged, "{cell} logged");
+                continue;
+            }
+            let r = send(&app, &client, route, &case.path, &case.form).await;
+            let (status, page) = land(&app, &client, r).await;
+            assert_eq!(status, 200, "{cell}");
+            assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
+            for s in SECRETS.iter().filter(|s| **s != case.want) {
+                assert!(!page.contains(s), "{cell} shows {s} as well");
+            }
+            assert_eq!(app.sql_count("SELECT COUNT(*) FROM reveal_log").await, logged + 1, "{cell} logged once");
+            if let Some(path) = out {
+                let r = send(&app, &client, route, &path, &case.form).await;
+                assert_eq!(r.status(), 404, "{} × {} {path}", who.user, route.method);
+                assert_eq!(app.sql_count("SELECT COUNT(*) FROM reveal_log").await, logged + 1, "{cell}: 404 logged");
             }
         }
     }

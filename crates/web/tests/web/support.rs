@@ -210,6 +210,7 @@ async fn start(db: TestDb) -> TestApp {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         today: time::macros::date!(2026 - 06 - 01),
         secure_cookies: false,
+        tls: None,
     };
     let app = Application::build(db.store.clone(), config).await.expect("the application starts");
     let base = format!("http://{}", app.local_addr());

@@ -1,0 +1,248 @@
+//! 显示号码: one personal number (a column with `Column.personal` in
+//! `fupin_domain::schema`: 证件号码, 残疾证号, 联系电话, 银行账号) shown unmasked, once,
+//! to a role that needs it, with a reason; and 查看记录, the log of every such reveal
+//! for county administrators.
+//!
+//! Every page, download and API answer masks these numbers. A county admin, township
+//! officer or village cadre may ask for one value of a household inside their area:
+//! a same-origin POST to `/household/{hh_id}/reveal` naming the table, the row's key
+//! and the column, with a required 原因. The value is never in a URL nor in any GET
+//! answer; the log row (who, when, which value, why, from where) is written before the
+//! value is rendered, and if it cannot be written the value is not shown. Helper
+//! cadres, department officers and inspectors only ever see masks (403). The JSON API
+//! has no reveal.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fupin_domain::schema::{Column, HOUSEHOLDS, PERSONS, Table};
+use fupin_domain::{DivisionCode, Value};
+use fupin_store::reveals::{self, RevealRecord};
+use fupin_store::users::Role;
+use fupin_store::views;
+use serde::Deserialize;
+
+use super::area::PageQuery;
+use super::{Crumb, Nav, crumbs, html};
+use crate::display::{beijing, masked, raw, scrub_ids};
+use crate::session::{Admin, CurrentUser, RemoteAddr};
+use crate::{AppState, WebError};
+
+/// The longest 原因 kept.
+const MAX_REASON: usize = 500;
+/// Log rows on one page of 查看记录.
+const PER_PAGE: i64 = 50;
+
+/// Whether a role may see personal numbers unmasked, one at a time: county admins,
+/// township officers and village cadres (in their own area). Helper cadres, department
+/// officers and inspectors only see masks.
+pub(crate) fn may_reveal(role: Role) -> bool {
+    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre)
+}
+
+/// The 403 a role that only sees masks gets.
+pub(crate) fn forbidden() -> Response {
+    crate::error::error_page(StatusCode::FORBIDDEN, "无权查看", "您的角色只能查看隐去部分数字的号码。")
+}
+
+/// One value a "显示" button on the household page asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RevealTarget {
+    pub table: &'static str,
+    pub key: String,
+    pub field: &'static str,
+}
+
+impl RevealTarget {
+    /// The target for column `name` of a household or person row, if that column is
+    /// personal and filled.
+    pub fn of(table: &'static Table, row: &[Value], name: &str) -> Option<RevealTarget> {
+        let col = table.column(name).filter(|c| c.personal.is_some())?;
+        if raw(table, row, name).is_empty() {
+            return None;
+        }
+        let key = raw(table, row, table.key.first()?);
+        Some(RevealTarget { table: table.name, key, field: col.name })
+    }
+}
+
+/// The tables whose personal columns a household page shows.
+fn table(name: &str) -> Option<&'static Table> {
+    [&HOUSEHOLDS, &PERSONS].into_iter().find(|t| t.name == name)
+}
+
+/// What the form posts.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RevealForm {
+    #[serde(default)]
+    table: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "reveal.html")]
+struct RevealPage {
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    hh_id: String,
+    /// 成员 张三 的证件号码.
+    label: String,
+    /// The value, when shown; otherwise the form again with `message`.
+    value: Option<String>,
+    masked: String,
+    message: String,
+    /// When and why (as logged), under the shown value.
+    at: String,
+    reason: String,
+    target: RevealTarget,
+}
+
+/// `POST /household/{hh_id}/reveal`: 404 unless the household (and the person) is in
+/// the user's area; 400 for a table or column that is not a personal number; 422
+/// without a reason; otherwise the log row, then the one value.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RemoteAddr(remote_addr): RemoteAddr,
+    Path(hh_id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Result<Response, WebError> {
+    if !may_reveal(user.0.role) {
+        return Ok(forbidden());
+    }
+    if hh_id.is_empty() || hh_id.chars().count() > 40 || form.key.chars().count() > 40 {
+        return Err(WebError::NotFound);
+    }
+    let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
+    if !user.may_see(&village) {
+        return Err(WebError::NotFound);
+    }
+    let t = table(&form.table).ok_or_else(|| WebError::BadRequest("只能查看户信息或成员信息中的号码。".into()))?;
+    let col: &Column = t
+        .column(&form.field)
+        .filter(|c| c.personal.is_some())
+        .ok_or_else(|| WebError::BadRequest("只能查看证件号码、联系电话、银行账号等号码。".into()))?;
+    let (row, label) = if t.name == HOUSEHOLDS.name {
+        if form.key != hh_id {
+            return Err(WebError::NotFound);
+        }
+        (household, format!("户 {hh_id} 的{}", col.header))
+    } else {
+        let persons = views::persons_of(&state.store, &hh_id).await?;
+        let person =
+            persons.into_iter().find(|p| raw(&PERSONS, p, "person_id") == form.key).ok_or(WebError::NotFound)?;
+        let label = format!("成员 {} 的{}", raw(&PERSONS, &person, "name"), col.header);
+        (person, label)
+    };
+    let value = raw(t, &row, col.name);
+    if value.is_empty() {
+        return Err(WebError::Refused(format!("{label}没有登记，无可显示。")));
+    }
+    let personal = col.personal.map(|p| masked(p, &value)).unwrap_or_default();
+    let reason = form.reason.trim();
+    let target = RevealTarget { table: t.name, key: form.key.clone(), field: col.name };
+    let mut page = RevealPage {
+        nav: Some(Nav::of(&state, &user).await?),
+        crumbs: crumbs(&state, &user, &village).await?,
+        hh_id: hh_id.clone(),
+        label,
+        value: None,
+        masked: personal,
+        message: String::new(),
+        at: String::new(),
+        reason: String::new(),
+        target,
+    };
+    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+        page.message = if reason.is_empty() {
+            "请填写查看原因：每次查看完整号码都会记录查看人、时间和原因。".to_owned()
+        } else {
+            format!("查看原因最多 {MAX_REASON} 个字。")
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
+    }
+    // The log first: if it cannot be written, the value is not shown.
+    let record = RevealRecord {
+        username: &user.0.username,
+        hh_id: &hh_id,
+        table: t.name,
+        key: &form.key,
+        field: col.name,
+        reason,
+        remote_addr: remote_addr.as_deref(),
+    };
+    reveals::log_reveal(&state.store, &record).await?;
+    tracing::info!(username = %user.0.username, hh_id = %hh_id, table = t.name, field = col.name, "显示完整号码");
+    page.at = beijing(&fupin_store::users::timestamp(time::OffsetDateTime::now_utc()));
+    page.reason = scrub_ids(reason);
+    page.value = Some(value);
+    Ok(html(&page)?.into_response())
+}
+
+/// One log row as shown.
+struct LogLine {
+    at: String,
+    username: String,
+    hh_id: String,
+    what: String,
+    reason: String,
+    remote_addr: String,
+}
+
+#[derive(Template)]
+#[template(path = "reveal_log.html")]
+struct RevealLogPage {
+    nav: Option<Nav>,
+    lines: Vec<LogLine>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /admin/reveals?page=N`: 查看记录, newest first, 50 to a page.
+pub(crate) async fn log(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let total = reveals::reveal_count(&state.store).await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = q.number().min(pages);
+    let rows = reveals::reveal_page(&state.store, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let lines = rows
+        .into_iter()
+        .map(|r| {
+            let header = table(&r.table).and_then(|t| t.column(&r.field)).map(|c| c.header).unwrap_or(&r.field);
+            let whose = if r.table == PERSONS.name { format!("成员 {}", r.key) } else { "户信息".to_owned() };
+            LogLine {
+                at: beijing(&r.at),
+                what: format!("{whose} · {header}"),
+                reason: scrub_ids(&r.reason),
+                remote_addr: r.remote_addr.unwrap_or_default(),
+                username: r.username,
+                hh_id: r.hh_id,
+            }
+        })
+        .collect();
+    let link = |p: i64| format!("/admin/reveals?page={p}");
+    let page = RevealLogPage {
+        nav: Some(Nav::of(&state, &admin.0).await?),
+        lines,
+        total,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    Ok(html(&page)?.into_response())
+}
