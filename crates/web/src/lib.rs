@@ -99,20 +99,25 @@ impl Application {
 
     /// Serves until ctrl-c, or until this future is dropped.
     pub async fn run(self) -> Result<(), WebError> {
+        self.run_until(async {
+            // If the signal handler cannot be installed, serve until dropped.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and (over
+    /// plain HTTP) closes the open ones once their requests are answered, so the port
+    /// refuses from then on (tests stop and restart a server this way).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WebError> {
         tracing::info!(addr = %self.addr, https = self.tls.is_some(), "网页服务已启动");
         if let Some(acceptor) = self.tls {
-            return tls::serve(self.listener, acceptor, self.router).await;
+            return tls::serve(self.listener, acceptor, self.router, shutdown).await;
         }
         // Connection info gives the sign-in audit log each request's peer address.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(async {
-                // If the signal handler cannot be installed, serve until dropped.
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            })
-            .await
-            .map_err(WebError::Serve)
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.map_err(WebError::Serve)
     }
 }

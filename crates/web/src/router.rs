@@ -106,6 +106,10 @@ fn table() -> Vec<Route> {
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
         route!(GET "/static/app.css", Public, stylesheet),
+        // 离线: the service worker (at the root, so it controls /my) and the script
+        // the phone pages load to register it and send the visits queued offline.
+        route!(GET "/sw.js", Public, service_worker),
+        route!(GET "/static/offline.js", Public, offline_script),
         // 用户管理.
         route!(GET "/admin/users", CountyAdmin, admin::list),
         route!(POST "/admin/users", CountyAdmin, admin::create),
@@ -140,6 +144,20 @@ const CSS: &str = include_str!("../static/app.css");
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+}
+
+/// The service worker and the phone pages' script, compiled in like the stylesheet.
+const SERVICE_WORKER: &str = include_str!("../static/sw.js");
+const OFFLINE_JS: &str = include_str!("../static/offline.js");
+
+/// The worker is checked for updates on every navigation (`no-cache`), so a new
+/// release replaces it at the next visit.
+async fn service_worker() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], SERVICE_WORKER)
+}
+
+async fn offline_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], OFFLINE_JS)
 }
 
 /// 404 for a path no route serves: a JSON error under `/api/`, else the error page.

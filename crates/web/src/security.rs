@@ -42,10 +42,12 @@ pub(crate) fn csrf_layer() -> CsrfLayer<impl FnMut(ProtectionError) -> Response 
     })
 }
 
-/// Content-Security-Policy: only our own stylesheet, no scripts yet, no framing, and
-/// forms may only post back here.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// Content-Security-Policy: only our own stylesheet and scripts (files served from
+/// here, nothing inline), our own service worker, requests only back here, no
+/// framing, and forms may only post back here.
+const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; worker-src 'self'; \
+                   connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
 
 /// The headers every answer carries. `Cache-Control: no-store` is set only where the
 /// handler set none: pages hold personal data and must not stay in a shared cache.

@@ -55,12 +55,8 @@ pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     acceptor: Acceptor,
     router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), WebError> {
-    let shutdown = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {

@@ -415,3 +415,121 @@ async fn a_cadre_records_a_birth_in_chromium() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Whether anything answers on the test server's port.
+async fn port_answers(app: &TestApp) -> bool {
+    tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.is_ok()
+}
+
+/// How many visits the browser still holds queued (the count /my shows).
+async fn queued_on_my(c: &Client) -> Option<u64> {
+    let n = c
+        .execute("const e = document.getElementById('offline-queue'); return e ? e.dataset.count : null;", vec![])
+        .await
+        .ok()?;
+    n.as_str().and_then(|s| s.parse().ok())
+}
+
+/// 离线走访: the cadre opens the phone pages online (the service worker keeps them),
+/// loses the server, reloads the visit form from the worker's cache, records a visit
+/// that is queued in the browser, and once the server is back the queue is sent: one
+/// row, also after a second sync.
+async fn record_a_visit_offline(app: &mut TestApp, c: &Client) {
+    const NOTES: &str = "离线记录：家中无人，电话联系户主";
+    const NOTES_2: &str = "离线记录：再次电话回访";
+    let base = app.base.clone();
+    let count_sql = format!("SELECT COUNT(*) FROM visits WHERE hh_id = 'H1' AND notes = '{NOTES}'");
+    sign_in(app, c, "village").await;
+    c.goto(&format!("{base}/my")).await.expect("我的农户");
+    // The worker registers from /my and takes control of the page (clients.claim).
+    let controlled = || async {
+        c.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);", vec![])
+            .await
+            .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    poll(controlled, "the service worker to control /my").await;
+    // Visited again under the worker, so the pages are in its cache.
+    c.goto(&format!("{base}/my")).await.unwrap();
+    c.wait().for_element(Locator::Css("ul.my-list")).await.expect("the list");
+    c.goto(&format!("{base}/my/household/H1/visit")).await.unwrap();
+    c.wait().for_element(Locator::Css("form.stack textarea[name='notes']")).await.expect("the visit form");
+    let cached = || async {
+        c.execute_async(
+            "const done = arguments[0]; caches.open('fupin-pages-v1')\
+               .then(k => k.match('/my/household/H1/visit')).then(r => done(!!r), () => done(false));",
+            vec![],
+        )
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    poll(cached, "the visit form in the worker's cache").await;
+
+    // The signal drops: the server goes away and its port refuses.
+    app.stop_server().await;
+    assert!(!port_answers(app).await, "the stopped server's port refuses");
+
+    // Two visits recorded offline from the cached form: each its own key, both queued.
+    for (i, notes) in [NOTES, NOTES_2].into_iter().enumerate() {
+        if i == 0 {
+            c.refresh().await.expect("reload the form");
+        } else {
+            c.goto(&format!("{base}/my/household/H1/visit")).await.expect("the form again");
+        }
+        c.wait().for_element(Locator::Css("form.stack textarea[name='notes']")).await.expect("the form from the cache");
+        let title = c.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
+        assert_eq!(title, "记录走访", "the worker serves the form offline");
+        c.find(Locator::Css("input[name='mode'][value='phone']")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("textarea[name='notes']")).await.unwrap().send_keys(notes).await.unwrap();
+        c.find(Locator::Css("form.stack button[type='submit']")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#queued")).await.expect("the page that says the visit is queued");
+        let text = c.find(Locator::Css("#queued")).await.unwrap().text().await.unwrap();
+        assert!(text.contains("已离线保存，联网后自动上传"), "{text}");
+        if i == 0 {
+            shoot(c, 390, 844, &screenshot_dir().join("visit-queued-phone.png")).await;
+        }
+    }
+    assert_eq!(app.sql_count(&count_sql).await, 0, "nothing reached the database while offline");
+
+    // /my from the cache counts the queued visits.
+    c.goto(&format!("{base}/my")).await.unwrap();
+    poll(|| async { queued_on_my(c).await == Some(2) }, "/my to show two queued visits").await;
+    assert!(!port_answers(app).await, "still offline");
+
+    // The signal returns: the same server, port and database; the next load of /my sends.
+    app.restart_server().await;
+    assert!(port_answers(app).await, "the restarted server answers");
+    c.goto(&format!("{base}/my")).await.unwrap();
+    poll(|| async { app.sql_count(&count_sql).await == 1 }, "the queued visit to be recorded").await;
+    let second = format!("SELECT COUNT(*) FROM visits WHERE hh_id = 'H1' AND notes = '{NOTES_2}'");
+    poll(|| async { app.sql_count(&second).await == 1 }, "the second queued visit to be recorded").await;
+    poll(|| async { queued_on_my(c).await == Some(0) }, "the queue to be empty").await;
+    let visitor = app.sql_count(&format!("{} AND visitor = 'village' AND mode = 'phone'", count_sql)).await;
+    assert_eq!(visitor, 1, "recorded as the cadre's phone visit");
+
+    // A second sync (another load and an `online` event) sends nothing more.
+    c.goto(&format!("{base}/my")).await.unwrap();
+    c.execute("window.dispatchEvent(new Event('online'));", vec![]).await.expect("an online event");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.sql_count(&count_sql).await, 1, "exactly one row after a second sync");
+    assert_eq!(app.sql_count(&second).await, 1, "exactly one row of the second visit");
+    c.goto(&format!("{base}/my/household/H1")).await.unwrap();
+    let visits = c.find(Locator::Css("#visits")).await.unwrap().text().await.unwrap();
+    assert!(visits.contains(NOTES), "the card lists the visit: {visits}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_recorded_offline_is_sent_when_the_server_returns_in_chromium() {
+    let mut app = spawn_app().await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { record_a_visit_offline(&mut app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

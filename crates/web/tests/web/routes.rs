@@ -128,6 +128,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ),
         ("POST", "/logout") => (c("/logout".into(), ""), None),
         ("GET", "/static/app.css") => (c("/static/app.css".into(), ":root"), None),
+        ("GET", "/sw.js") => (c("/sw.js".into(), "addEventListener"), None),
+        ("GET", "/static/offline.js") => (c("/static/offline.js".into(), "serviceWorker"), None),
         ("GET", "/admin/users") => (c("/admin/users".into(), "/admin/users/village"), None),
         ("POST", "/admin/users") => {
             let fields = vec![

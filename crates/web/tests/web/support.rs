@@ -41,6 +41,8 @@ pub struct TestApp {
     /// Demo accounts by username: `county`, `township` (城关镇), `village` (V1)…
     pub passwords: HashMap<String, String>,
     pub server: tokio::task::JoinHandle<()>,
+    /// Completing this stops the server gracefully ([`TestApp::stop_server`]).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for TestApp {
@@ -206,23 +208,53 @@ async fn start(db: TestDb) -> TestApp {
     for a in fupin_web::accounts::create_demo_accounts(&db.store).await.expect("demo accounts") {
         passwords.insert(a.username, a.password);
     }
-    let config = Config {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        today: time::macros::date!(2026 - 06 - 01),
-        secure_cookies: false,
-        tls: None,
-    };
+    let (base, server, stop) = serve(&db, SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    TestApp { base, db, passwords, server, stop: Some(stop) }
+}
+
+/// Builds and runs the application on `listen` over the test's database.
+async fn serve(
+    db: &TestDb,
+    listen: SocketAddr,
+) -> (String, tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>) {
+    let config = Config { listen, today: time::macros::date!(2026 - 06 - 01), secure_cookies: false, tls: None };
     let app = Application::build(db.store.clone(), config).await.expect("the application starts");
     let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        if let Err(e) = app.run().await {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(e) = app.run_until(shutdown).await {
             panic!("server failed: {e}");
         }
     });
-    TestApp { base, db, passwords, server }
+    (base, server, stop)
 }
 
 impl TestApp {
+    /// Stops the server as a lost signal would look to a phone: the listener closes and
+    /// open connections are closed, so the port refuses. The database stays.
+    pub async fn stop_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        tokio::time::timeout(std::time::Duration::from_secs(20), server)
+            .await
+            .expect("the server stops within 20 s")
+            .expect("the server task ends cleanly");
+    }
+
+    /// Starts the application again on the same address and database.
+    pub async fn restart_server(&mut self) {
+        let addr: SocketAddr = self.base.trim_start_matches("http://").parse().expect("the server's address");
+        let (base, server, stop) = serve(&self.db, addr).await;
+        assert_eq!(base, self.base, "restarted on the same address");
+        self.server = server;
+        self.stop = Some(stop);
+    }
+
     /// A browser-like client (keeps cookies) that is not signed in.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder().cookie_store(true).build().expect("client")

@@ -1,0 +1,101 @@
+// 离线: the service worker of the phone pages (我的农户, the household card, 记录走访).
+//
+// Pages under /my and the static files are fetched from the network first and kept in
+// a cache, which answers when the network fails. A visit form posted without network
+// is kept in IndexedDB (its URL and fields, with the idempotency key the form carries)
+// and answered with a page saying so; offline.js sends it when the server answers
+// again. The server records a visit once per key, so sending twice is harmless.
+"use strict";
+
+const CACHE = "fupin-pages-v1";
+const DB = "fupin-offline";
+const QUEUE = "queue";
+const PRECACHE = ["/static/app.css", "/static/offline.js"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function cacheable(url) {
+  return url.origin === self.location.origin && (url.pathname === "/my" || url.pathname.startsWith("/my/") || url.pathname.startsWith("/static/"));
+}
+
+function isVisitForm(url) {
+  return url.origin === self.location.origin && /^\/my\/household\/[^/]+\/visit$/.test(url.pathname);
+}
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(QUEUE, { keyPath: "id", autoIncrement: true });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function enqueue(item) {
+  const db = await openDb();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(QUEUE, "readwrite");
+    tx.objectStore(QUEUE).add(item);
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
+// Network first; a good answer replaces the cached copy, a failed fetch is answered
+// from the cache. Redirects (to /login when signed out) are never kept.
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok && !response.redirected && response.type === "basic") {
+      await cache.put(request, response.clone());
+    }
+    return response;
+  } catch (err) {
+    const cached = await cache.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    throw err;
+  }
+}
+
+const QUEUED_PAGE = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>已离线保存 · 防返贫监测</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><header class="bar"><a class="brand" href="/my">防返贫监测</a></header>
+<main><div class="notice" role="status" id="queued"><p>已离线保存，联网后自动上传。</p></div>
+<p><a href="/my">返回我的农户</a></p></main>
+<script src="/static/offline.js"></script></body></html>`;
+
+// A visit form posted by the page: sent on if the network answers, else queued.
+async function postVisit(request) {
+  const body = await request.clone().text();
+  try {
+    return await fetch(request);
+  } catch (err) {
+    await enqueue({ url: request.url, body, queuedAt: new Date().toISOString() });
+    return new Response(QUEUED_PAGE, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method === "POST" && request.mode === "navigate" && isVisitForm(url)) {
+    event.respondWith(postVisit(request));
+  } else if (request.method === "GET" && cacheable(url)) {
+    event.respondWith(networkFirst(request));
+  }
+  // Anything else (the replays offline.js sends included) goes to the network as is.
+});
