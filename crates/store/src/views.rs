@@ -320,22 +320,34 @@ pub async fn pairings_of(store: &Store, hh_id: &str) -> Result<Vec<PairingLine>,
 pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
     let escaped = like_escape(hh_id);
     // One indexed query per kind of record (`change_log_entity` serves each); an OR
-    // of the four makes PostgreSQL scan the whole log.
+    // of the four makes PostgreSQL scan the whole log. A household's incomes are the
+    // keys `hh_id|…`: on SQLite a LIKE prefix cannot use the index (its LIKE ignores
+    // case), so it asks for the byte range `hh_id|` ..< `hh_id}` instead; on
+    // PostgreSQL a range would follow the database's collation, so LIKE stays.
     const COLS: &str = "seq, at, actor, source, entity, entity_key, op, field, old_value, new_value, reason, \
                         prev_hash, hash";
+    let incomes = match store.engine() {
+        crate::Engine::Sqlite => "entity_key >= $2 AND entity_key < $5",
+        crate::Engine::Postgres => "entity_key LIKE $2 ESCAPE '\\' AND $5 <> ''",
+    };
     let sql = format!(
         "SELECT {COLS} FROM change_log WHERE entity = 'households' AND entity_key = $1 \
          UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'persons' \
            AND entity_key IN (SELECT person_id FROM persons WHERE hh_id = $1) \
-         UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'incomes' AND entity_key LIKE $2 ESCAPE '\\' \
+         UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'incomes' AND {incomes} \
          UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'pairings' AND entity_key LIKE $3 ESCAPE '\\' \
          ORDER BY seq DESC LIMIT $4"
     );
+    let incomes_from = match store.engine() {
+        crate::Engine::Sqlite => format!("{hh_id}|"),
+        crate::Engine::Postgres => format!("{escaped}|%"),
+    };
     let rows = sqlx::query(safe(sql))
         .bind(hh_id.to_owned())
-        .bind(format!("{escaped}|%"))
+        .bind(incomes_from)
         .bind(format!("%|{escaped}|%"))
         .bind(limit)
+        .bind(format!("{hh_id}}}"))
         .fetch_all(store.pool())
         .await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -152,3 +152,22 @@ async fn villages_list_their_households_page_by_page() {
     assert!(page.contains("<td>张三</td><td class=\"num\">3</td><td>在册贫困户</td><td class=\"num\">3</td>"));
     assert!(page.contains("<td>王五</td><td class=\"num\"></td><td>已脱贫户</td><td class=\"num\">1</td>"));
 }
+
+/// The household's history holds its own row, its members, its incomes (keys
+/// `H1|year`, found by a key range on SQLite) and its pairings — and nothing of a
+/// household whose number starts the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_covers_the_household_its_members_incomes_and_pairings() {
+    let app = spawn_app().await;
+    let records = fupin_store::views::history_of(&app.db.store, "H1", 500).await.expect("history");
+    let entities: std::collections::BTreeSet<&str> = records.iter().map(|r| r.entity.as_str()).collect();
+    for want in ["households", "persons", "incomes"] {
+        assert!(entities.contains(want), "the history of H1 lacks {want}: {entities:?}");
+    }
+    let incomes: Vec<&str> = records.iter().filter(|r| r.entity == "incomes").map(|r| r.entity_key.as_str()).collect();
+    assert_eq!(incomes.len(), 2, "{incomes:?}");
+    assert!(incomes.iter().all(|k| k.starts_with("H1|")), "{incomes:?}");
+    let expected =
+        app.sql_count("SELECT COUNT(*) FROM change_log WHERE entity = 'incomes' AND entity_key LIKE 'H1|%'").await;
+    assert_eq!(incomes.len() as i64, expected);
+}
