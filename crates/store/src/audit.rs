@@ -150,21 +150,7 @@ pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, Store
 }
 
 fn record(row: &sqlx::any::AnyRow) -> Result<ChangeRecord, sqlx::Error> {
-    Ok(ChangeRecord {
-        seq: row.try_get(0)?,
-        at: row.try_get(1)?,
-        actor: row.try_get(2)?,
-        source: row.try_get(3)?,
-        entity: row.try_get(4)?,
-        entity_key: row.try_get(5)?,
-        op: row.try_get(6)?,
-        field: row.try_get(7)?,
-        old_value: row.try_get(8)?,
-        new_value: row.try_get(9)?,
-        reason: row.try_get(10)?,
-        prev_hash: row.try_get(11)?,
-        hash: row.try_get(12)?,
-    })
+    ChangeRecord::from_row(row)
 }
 
 type Replayed = Option<BTreeMap<String, String>>;

@@ -270,21 +270,7 @@ async fn finish(store: &Store, w: Writer, result: Result<Done, OpError>) -> Resu
     .await?;
     let mut changes = Vec::with_capacity(rows.len());
     for r in &rows {
-        changes.push(ChangeRecord {
-            seq: r.try_get(0)?,
-            at: r.try_get(1)?,
-            actor: r.try_get(2)?,
-            source: r.try_get(3)?,
-            entity: r.try_get(4)?,
-            entity_key: r.try_get(5)?,
-            op: r.try_get(6)?,
-            field: r.try_get(7)?,
-            old_value: r.try_get(8)?,
-            new_value: r.try_get(9)?,
-            reason: r.try_get(10)?,
-            prev_hash: r.try_get(11)?,
-            hash: r.try_get(12)?,
-        });
+        changes.push(ChangeRecord::from_row(r)?);
     }
     Ok(Outcome { changes, warnings: done.warnings, created: done.created, version: seq })
 }

@@ -352,21 +352,7 @@ pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<Ch
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(ChangeRecord {
-            seq: r.try_get(0)?,
-            at: r.try_get(1)?,
-            actor: r.try_get(2)?,
-            source: r.try_get(3)?,
-            entity: r.try_get(4)?,
-            entity_key: r.try_get(5)?,
-            op: r.try_get(6)?,
-            field: r.try_get(7)?,
-            old_value: r.try_get(8)?,
-            new_value: r.try_get(9)?,
-            reason: r.try_get(10)?,
-            prev_hash: r.try_get(11)?,
-            hash: r.try_get(12)?,
-        });
+        out.push(ChangeRecord::from_row(r)?);
     }
     Ok(out)
 }

@@ -57,6 +57,30 @@ pub struct ChangeRecord {
 }
 
 impl ChangeRecord {
+    /// The columns [`ChangeRecord::from_row`] reads, in its order.
+    pub const COLUMNS: &'static str =
+        "seq, at, actor, source, entity, entity_key, op, field, old_value, new_value, reason, prev_hash, hash";
+
+    /// Reads a record selected as [`ChangeRecord::COLUMNS`].
+    pub fn from_row(row: &sqlx::any::AnyRow) -> Result<ChangeRecord, sqlx::Error> {
+        use sqlx::Row;
+        Ok(ChangeRecord {
+            seq: row.try_get(0)?,
+            at: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            source: row.try_get(3)?,
+            entity: row.try_get(4)?,
+            entity_key: row.try_get(5)?,
+            op: row.try_get(6)?,
+            field: row.try_get(7)?,
+            old_value: row.try_get(8)?,
+            new_value: row.try_get(9)?,
+            reason: row.try_get(10)?,
+            prev_hash: row.try_get(11)?,
+            hash: row.try_get(12)?,
+        })
+    }
+
     /// SHA-256 over the previous hash and every field but the hash itself, serialised
     /// as a JSON array so no two different records serialise alike.
     pub fn compute_hash(&self) -> String {
