@@ -78,6 +78,10 @@ impl Target {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite lets one writer in at a time and makes the others sleep and retry
+    /// (`busy_timeout`) while holding a pooled connection; writers of this process
+    /// queue here instead, without a connection, so readers keep the pool.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -106,7 +110,7 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await.map_err(|e| StoreError::Connect(redact(&url), e))?;
-        let store = Store { pool, engine };
+        let store = Store { pool, engine, write_gate: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -122,6 +126,15 @@ impl Store {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Waits for this process's turn to write (SQLite; PostgreSQL writers need no
+    /// turn). Hold the guard until the write transaction ends.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.engine {
+            Engine::Sqlite => Some(std::sync::Arc::clone(&self.write_gate).lock_owned().await),
+            Engine::Postgres => None,
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -315,6 +315,15 @@ pub async fn pairings_of(store: &Store, hh_id: &str) -> Result<Vec<PairingLine>,
     Ok(out)
 }
 
+/// The registry head: the number of the newest change record (0 for an empty registry).
+/// Every registry write goes through the writer and adds change records, so what was
+/// read at one head is still true while the head has not moved.
+pub async fn registry_head(store: &Store) -> Result<i64, StoreError> {
+    let (head,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetch_one(store.pool()).await?;
+    Ok(head)
+}
+
 /// The newest `limit` change records of a household: its own row, its current
 /// members, its incomes (keys `hh_id|year`) and its pairings (`helper|hh_id|date`).
 pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {

@@ -120,6 +120,7 @@ pub async fn record_visit(store: &Store, v: &NewVisit<'_>) -> Result<Recorded, S
     }
     let version = crate::operations::household_version(store, v.hh_id).await?;
     // Two copies of one request racing: the unique key lets one row in.
+    let turn = store.write_turn().await;
     let done = sqlx::query(
         "INSERT INTO visits (hh_id, visitor, visited_on, mode, notes, created_at, idempotency_key, based_on_version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -134,6 +135,7 @@ pub async fn record_visit(store: &Store, v: &NewVisit<'_>) -> Result<Recorded, S
     .bind(version)
     .execute(store.pool())
     .await?;
+    drop(turn);
     let visit =
         by_key(store, v.idempotency_key).await?.ok_or_else(|| StoreError::Refused("走访记录写入后未找到".into()))?;
     Ok(Recorded { visit, new: done.rows_affected() > 0 })

@@ -152,6 +152,8 @@ pub struct Writer {
     hash: String,
     pending: Vec<ChangeRecord>,
     stats: WriteStats,
+    /// This process's turn to write, held until the transaction ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// Rows per multi-row statement: keeps bound parameters under SQLite's and
@@ -165,6 +167,7 @@ const MAX_PARAMS: usize = 30_000;
 
 impl Writer {
     pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<Writer, StoreError> {
+        let turn = store.write_turn().await;
         let mut tx = store.pool().begin().await?;
         // Take the chain lock before reading the head, so two writers never both
         // extend the same head.
@@ -184,6 +187,7 @@ impl Writer {
             hash,
             pending: Vec::new(),
             stats: WriteStats::default(),
+            _turn: turn,
         })
     }
 

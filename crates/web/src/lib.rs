@@ -16,6 +16,7 @@
 
 pub mod accounts;
 mod api;
+mod cache;
 mod display;
 mod error;
 mod pages;
@@ -62,6 +63,7 @@ pub(crate) struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub codes: Arc<CodeLists>,
+    pub cache: Arc<cache::Caches>,
 }
 
 /// A server with its listener bound, ready to [`run`](Application::run).
@@ -83,7 +85,12 @@ impl Application {
             .await
             .map_err(|source| WebError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| WebError::Bind { addr: config.listen, source })?;
-        let state = AppState { store, config: Arc::new(config), codes: Arc::new(CodeLists::builtin()) };
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            codes: Arc::new(CodeLists::builtin()),
+            cache: Arc::new(cache::Caches::new()),
+        };
         Ok(Application { listener, router: router::router(state), addr, tls })
     }
 

@@ -95,6 +95,7 @@ pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<Option<
     let hash = token_hash(&token);
     let owner = users::session_user(&state.store, &hash).await?.map(|(u, _)| u.username);
     users::delete_session(&state.store, &hash).await?;
+    state.cache.forget_sessions();
     Ok(owner)
 }
 
@@ -117,7 +118,15 @@ impl CurrentUser {
     /// The user of the live session the headers carry, else [`WebError::SignIn`].
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, WebError> {
         let token = token_from(headers, state.config.secure_cookies).ok_or(WebError::SignIn)?;
-        let (user, expires) = users::session_user(&state.store, &token_hash(&token)).await?.ok_or(WebError::SignIn)?;
+        let hash = token_hash(&token);
+        let (user, expires) = match state.cache.session(&hash) {
+            Some(entry) => entry,
+            None => {
+                let entry = users::session_user(&state.store, &hash).await?.ok_or(WebError::SignIn)?;
+                state.cache.put_session(&hash, entry.clone());
+                entry
+            }
+        };
         let live = users::parse_timestamp(&expires).is_some_and(|t| t > OffsetDateTime::now_utc());
         if !live || user.disabled {
             return Err(WebError::SignIn);

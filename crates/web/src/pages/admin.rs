@@ -285,6 +285,7 @@ async fn set_disabled(
 ) -> Result<Response, WebError> {
     let user = target(&state, &username).await?;
     let outcome = accounts::set_disabled(&state.store, by(&admin, &remote), &user.username, disabled).await;
+    state.cache.forget_sessions();
     after(&state, &admin, &user.username, outcome).await
 }
 
@@ -319,7 +320,9 @@ pub(crate) async fn reset(
 ) -> Result<Response, WebError> {
     let user = target(&state, &username).await?;
     let typed = Some(form.password.as_str()).filter(|p| !p.is_empty());
-    match accounts::reset_password(&state.store, by(&admin, &remote), &user.username, typed).await {
+    let outcome = accounts::reset_password(&state.store, by(&admin, &remote), &user.username, typed).await;
+    state.cache.forget_sessions();
+    match outcome {
         Ok(password) => {
             let nav = Nav::of(&state, &admin.0).await?;
             password_page(nav, "密码已重置", &user.username, password)
@@ -344,5 +347,6 @@ pub(crate) async fn role(
         }
         Err(e) => Err(e),
     };
+    state.cache.forget_sessions();
     after(&state, &admin, &user.username, outcome).await
 }

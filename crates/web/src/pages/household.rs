@@ -2,6 +2,7 @@
 //! every value labelled and every personal number masked.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -100,16 +101,13 @@ pub(crate) async fn show(
     if hh_id.is_empty() || hh_id.chars().count() > 40 {
         return Err(WebError::NotFound);
     }
-    let row = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
-    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
+    let data = load(&state, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let Stored { row, persons, incomes, pairings, records } = &*data;
+    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
     if !user.may_see(&village) {
         return Err(WebError::NotFound);
     }
     let codes = &state.codes;
-    let persons = views::persons_of(&state.store, &hh_id).await?;
-    let incomes = views::incomes_of(&state.store, &hh_id).await?;
-    let pairings = views::pairings_of(&state.store, &hh_id).await?;
-    let records = views::history_of(&state.store, &hh_id, HISTORY_LIMIT).await?;
 
     let head = persons
         .iter()
@@ -119,13 +117,13 @@ pub(crate) async fn show(
     let names: HashMap<String, String> =
         persons.iter().map(|p| (raw(&PERSONS, p, "person_id"), raw(&PERSONS, p, "name"))).collect();
     let helpers = pairings
-        .into_iter()
+        .iter()
         .map(|p| Helper {
-            name: p.helper_name.unwrap_or(p.helper_id),
-            unit: p.unit.unwrap_or_default(),
-            unit_level: p.unit_level.map(|l| codes.label("unit_level", &l).to_owned()).unwrap_or_default(),
-            from: p.from_date,
-            to: p.to_date.unwrap_or_else(|| "至今".to_owned()),
+            name: p.helper_name.clone().unwrap_or_else(|| p.helper_id.clone()),
+            unit: p.unit.clone().unwrap_or_default(),
+            unit_level: p.unit_level.as_ref().map(|l| codes.label("unit_level", l).to_owned()).unwrap_or_default(),
+            from: p.from_date.clone(),
+            to: p.to_date.clone().unwrap_or_else(|| "至今".to_owned()),
         })
         .collect();
     let (flash, clear) = super::edit::take_flash(&headers).unzip();
@@ -134,10 +132,10 @@ pub(crate) async fn show(
     let page = HouseholdPage {
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
-        status: field(&HOUSEHOLDS, &row, "status", codes),
-        sections: sections(&row, codes, reveal),
-        members: members(&persons, &state, reveal),
-        incomes: incomes_grid(&incomes, codes),
+        status: field(&HOUSEHOLDS, row, "status", codes),
+        sections: sections(row, codes, reveal),
+        members: members(persons, &state, reveal),
+        incomes: incomes_grid(incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
         history: records.iter().map(|r| history_line(r, &names, codes)).collect(),
@@ -153,6 +151,38 @@ pub(crate) async fn show(
         response.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     Ok(response)
+}
+
+/// What a household page reads from the registry.
+struct Stored {
+    row: Vec<Value>,
+    persons: Vec<Vec<Value>>,
+    incomes: Vec<Vec<Value>>,
+    pairings: Vec<views::PairingLine>,
+    records: Vec<ChangeRecord>,
+}
+
+/// A household's rows, from the cache while the registry head has not moved since they
+/// were read (module `cache`), else from the database. `None`: no such household.
+async fn load(state: &AppState, hh_id: &str) -> Result<Option<Arc<Stored>>, WebError> {
+    let head = views::registry_head(&state.store).await?;
+    if let Some(data) = state.cache.household::<Stored>(hh_id, head) {
+        return Ok(Some(data));
+    }
+    let Some(row) = views::household(&state.store, hh_id).await? else {
+        return Ok(None);
+    };
+    let data = Arc::new(Stored {
+        row,
+        persons: views::persons_of(&state.store, hh_id).await?,
+        incomes: views::incomes_of(&state.store, hh_id).await?,
+        pairings: views::pairings_of(&state.store, hh_id).await?,
+        records: views::history_of(&state.store, hh_id, HISTORY_LIMIT).await?,
+    });
+    // Read after the head: a write in between moves the head past `head`, so this
+    // entry is never served for the newer head.
+    state.cache.put_household(hh_id, head, Arc::clone(&data));
+    Ok(Some(data))
 }
 
 /// The household's own fields in three sections, empty values left out.

@@ -35,10 +35,7 @@ pub(crate) struct Nav {
 
 impl Nav {
     pub async fn of(state: &AppState, user: &CurrentUser) -> Result<Nav, WebError> {
-        let area_name = views::division(&state.store, user.area())
-            .await?
-            .map(|d| d.name)
-            .unwrap_or_else(|| user.area().to_string());
+        let area_name = division_name(state, user.area()).await?.unwrap_or_else(|| user.area().to_string());
         Ok(Nav {
             display_name: user.0.display_name.clone(),
             role_label: user.0.role.label(),
@@ -46,6 +43,16 @@ impl Nav {
             admin: user.0.role == fupin_store::users::Role::CountyAdmin,
         })
     }
+}
+
+/// A division's name, from the cache when it was read lately.
+pub(crate) async fn division_name(state: &AppState, code: &DivisionCode) -> Result<Option<String>, WebError> {
+    if let Some(name) = state.cache.division(code.as_str()) {
+        return Ok(name);
+    }
+    let name = views::division(&state.store, code).await?.map(|d| d.name);
+    state.cache.put_division(code.as_str(), name.clone());
+    Ok(name)
 }
 
 /// One step of the path from the user's own area down to the page.
@@ -65,7 +72,7 @@ pub(crate) async fn crumbs(state: &AppState, user: &CurrentUser, code: &Division
         let Ok(c) = DivisionCode::parse(&code.as_str()[..len]) else {
             continue;
         };
-        let name = views::division(&state.store, &c).await?.map(|d| d.name).unwrap_or_else(|| c.to_string());
+        let name = division_name(state, &c).await?.unwrap_or_else(|| c.to_string());
         let href = if len == own { "/".to_owned() } else { format!("/area/{c}") };
         out.push(Crumb { href, name });
     }
