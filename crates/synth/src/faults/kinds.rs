@@ -300,7 +300,7 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "贫困户成员同时是帮扶责任人",
         P,
         Helpers,
-        "person: the household's `households.status` in ('2','3') and `persons.id_number` equals (X and x alike) the \
+        "person: the household's `households.status` in ('2','3') and `persons.id_number` is not empty and equals (X and x alike) the \
          `helpers.id_number` of some helper → finding on the person",
     ),
     k("forest_too_large", "人均林地面积超过 70 亩", H, Logic, "household: `households.forest_mu` > 70 × member count"),
