@@ -94,6 +94,9 @@ fn render() -> String {
          - Fields are `table.column` with the registry's English names (`crates/domain/src/schema.rs`); codes \
          are the `data/codes/` codes, quoted.\n\
          - *empty* means the cell is null. Booleans are true for 是.\n\
+         - A comparison with an empty value is false (an empty age, amount or area meets no bound), except where \
+         the check says \"0 or empty\" or \"empty amounts count as 0\".\n\
+         - Code ranges (\"between '03' and '16'\") compare the two-digit codes as numbers.\n\
          - *age* is the age on 31 December of the policy year: policy year − year of `persons.birth_date` (the \
          policy year of generated data is its latest `incomes.year`).\n\
          - *members* are the `persons` rows with the household's `hh_id`; *member count* is their number.\n\

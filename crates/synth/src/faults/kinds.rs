@@ -3,6 +3,9 @@
 //! - Fields are written `table.column` with the registry's English names
 //!   (`fupin_domain::schema`); codes are the `data/codes/` codes, quoted.
 //! - "empty" means the cell is null (not written). Booleans are true for 是.
+//! - A comparison with an empty value is false (an empty age, amount or area meets no
+//!   bound), except where the check says "0 or empty" or "empty amounts count as 0".
+//! - Code ranges ("between '03' and '16'") compare the two-digit codes as numbers.
 //! - *age* is the age on 31 December of the policy year: policy year − year of
 //!   `persons.birth_date` (the policy year of generated data is its latest
 //!   `incomes.year`).
@@ -175,7 +178,7 @@ pub const FAULT_KINDS: &[FaultKind] = &[
     ),
     k(
         "primary_too_old",
-        "20 岁及以上成员在读小学",
+        "20 岁及以上成员在校生状况为学前或小学",
         P,
         Logic,
         "person: age ≥ 20 and `persons.school_status` in ('02','03')",

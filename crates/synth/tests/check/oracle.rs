@@ -74,18 +74,24 @@ fn in_(r: &Rec, f: &str, set: &[&str]) -> bool {
 fn int(r: &Rec, f: &str) -> Option<i64> {
     r[f].parse().ok()
 }
+/// An amount in fen, `None` when empty.
+fn amount(r: &Rec, f: &str) -> Option<i64> {
+    (!r[f].is_empty()).then(|| Yuan::parse(&r[f]).unwrap().fen())
+}
+/// An amount in fen where the check counts empty as 0 (sums, "0 or empty").
 fn fen(r: &Rec, f: &str) -> i64 {
     if r[f].is_empty() { 0 } else { Yuan::parse(&r[f]).unwrap().fen() }
 }
+/// A decimal; empty is never greater than a bound.
 fn dec(r: &Rec, f: &str) -> f64 {
-    r[f].parse().unwrap_or(0.0)
+    r[f].parse().unwrap_or(f64::NEG_INFINITY)
 }
 fn health(p: &Rec, code: &str) -> bool {
     p["health"].split(';').any(|c| c == code)
 }
-fn school_between(p: &Rec, lo: &str, hi: &str) -> bool {
-    let s = p["school_status"].as_str();
-    !s.is_empty() && s >= lo && s <= hi
+/// `persons.school_status` between two codes, compared as numbers.
+fn school_between(p: &Rec, lo: u8, hi: u8) -> bool {
+    p["school_status"].parse::<u8>().is_ok_and(|s| (lo..=hi).contains(&s))
 }
 fn months(p: &Rec) -> i64 {
     int(p, "migrant_months").unwrap_or(0)
@@ -93,8 +99,9 @@ fn months(p: &Rec) -> i64 {
 fn able(p: &Rec) -> bool {
     in_(p, "labour", &["01", "02"])
 }
-fn age(c: &Ctx, p: &Rec) -> i32 {
-    c.year - p["birth_date"][..4].parse::<i32>().unwrap()
+/// Whether the age (policy year − birth year) is known and in `range`.
+fn age_in(c: &Ctx, p: &Rec, range: impl std::ops::RangeBounds<i32>) -> bool {
+    p["birth_date"].get(..4).and_then(|y| y.parse::<i32>().ok()).is_some_and(|y| range.contains(&(c.year - y)))
 }
 fn registered(h: &Hh) -> bool {
     in_(h.row, "status", &["2", "3"])
@@ -185,7 +192,7 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ),
     (
         "cause_school_no_student",
-        H(|_, h| is(h.row, "main_cause", "03") && !h.members.iter().any(|m| school_between(m, "03", "16"))),
+        H(|_, h| is(h.row, "main_cause", "03") && !h.members.iter().any(|m| school_between(m, 3, 16))),
     ),
     (
         "cause_disability_nobody_disabled",
@@ -235,27 +242,27 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ("migrant_place_without_months", P(|_, _, p| !empty(p, "migrant_place") && months(p) == 0)),
     (
         "working_age_healthy_no_labour",
-        P(|c, _, p| (16..=65).contains(&age(c, p)) && is(p, "health", "01") && in_(p, "labour", &["03", "04"])),
+        P(|c, _, p| age_in(c, p, 16..=65) && is(p, "health", "01") && in_(p, "labour", &["03", "04"])),
     ),
     ("missing_ethnicity", P(|_, _, p| empty(p, "ethnicity"))),
     (
         "missing_education",
-        P(|c, _, p| age(c, p) >= 16 && in_(p, "school_status", &["", "01"]) && empty(p, "education")),
+        P(|c, _, p| age_in(c, p, 16..) && in_(p, "school_status", &["", "01"]) && empty(p, "education")),
     ),
-    ("missing_school_status", P(|c, _, p| (6..=23).contains(&age(c, p)) && empty(p, "school_status"))),
+    ("missing_school_status", P(|c, _, p| age_in(c, p, 6..=23) && empty(p, "school_status"))),
     ("farmland_too_large", H(|_, h| dec(h.row, "farmland_mu") > 50.0 * h.members.len() as f64)),
     ("road_too_far", H(|_, h| dec(h.row, "road_km") > 50.0)),
     (
         "senior_high_too_young",
-        P(|c, _, p| age(c, p) <= 14 && (school_between(p, "07", "16") || in_(p, "education", &["04", "05"]))),
+        P(|c, _, p| age_in(c, p, ..=14) && (school_between(p, 7, 16) || in_(p, "education", &["04", "05"]))),
     ),
-    ("primary_too_old", P(|c, _, p| age(c, p) >= 20 && in_(p, "school_status", &["02", "03"]))),
+    ("primary_too_old", P(|c, _, p| age_in(c, p, 20..) && in_(p, "school_status", &["02", "03"]))),
     (
         "dibao_household_without_dibao_member",
         H(|_, h| is(h.row, "attribute", "2") && !h.members.iter().any(|m| yes(m, "dibao"))),
     ),
-    ("tekun_with_able_member", P(|c, h, p| is(h.row, "attribute", "3") && (16..=65).contains(&age(c, p)) && able(p))),
-    ("missing_labour", P(|c, _, p| (16..=65).contains(&age(c, p)) && empty(p, "labour"))),
+    ("tekun_with_able_member", P(|c, h, p| is(h.row, "attribute", "3") && age_in(c, p, 16..=65) && able(p))),
+    ("missing_labour", P(|c, _, p| age_in(c, p, 16..=65) && empty(p, "labour"))),
     ("missing_main_cause", H(|_, h| registered(h) && empty(h.row, "main_cause"))),
     ("missing_home_power", H(|_, h| empty(h.row, "home_power"))),
     ("missing_house_area", H(|_, h| empty(h.row, "house_area"))),
@@ -286,7 +293,7 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ),
     (
         "net_income_out_of_range",
-        H(|_, h| any_income(h, |i| fen(i, "net_per_capita") <= 0 || fen(i, "net_per_capita") > 100_000 * 100)),
+        H(|_, h| any_income(h, |i| amount(i, "net_per_capita").is_some_and(|n| n <= 0 || n > 100_000 * 100))),
     ),
     (
         "wages_without_worker",
