@@ -33,6 +33,17 @@ fn the_oracle_has_one_predicate_per_kind_at_its_level() {
 }
 
 #[test]
+fn the_checksum_of_the_id_checksum_check_is_gb_11643() {
+    // The standard's published example, and numbers the domain crate composes.
+    assert_eq!(oracle::check_char(b"11010519491231002"), 'X');
+    for (seq, male) in [(0u16, false), (17, true), (998, false), (431, true)] {
+        let birth = time::macros::date!(1987 - 02 - 28);
+        let id = fupin_domain::id_number::compose("610981", birth, seq, male).to_string();
+        assert_eq!(oracle::check_char(&id.as_bytes()[..17]), id.chars().last().unwrap(), "{id}");
+    }
+}
+
+#[test]
 fn three_seeds_inject_every_kind_and_the_key_is_what_the_checks_find() {
     let n = FAULT_KINDS.len();
     for seed in [1, 2, 3] {

@@ -112,3 +112,89 @@ fn the_planner_leaves_out_monitoring_kinds_before_monitoring_began() {
     }
     assert_eq!(all.len(), n, "every kind once when faults = kinds");
 }
+
+/// Generates households for `kind` (with its hint) until one takes the fault; returns
+/// the household before and after.
+fn injected(kind: usize, seed: u64) -> (Household, Household, FaultRow) {
+    use rand::SeedableRng;
+    let cfg = crate::Config::xunyang(2000, seed, time::macros::date!(2026 - 03 - 15));
+    let lines = crate::check(&cfg).unwrap();
+    let mut rng = Rng8::seed_from_u64(seed);
+    let tree = fupin_domain::DivisionTree::builtin_xunyang();
+    let villages = crate::villages::plan(&mut rng, &tree, &cfg.county, cfg.households, cfg.first_year).unwrap();
+    let mut g = Gen {
+        rng,
+        ids: crate::ids::IdAllocator::new(),
+        lines,
+        today: cfg.today,
+        first_year: cfg.first_year,
+        last_year: cfg.last_year,
+        min_age: 0,
+        monitoring_on: true,
+    };
+    let mut donors = Donors::default();
+    for i in 0..5000 {
+        let mut hh = g.household(&villages, i % villages.len(), hint(kind));
+        hh.id = format!("{}{:05}", villages[i % villages.len()].code, i + 1);
+        let before = hh.clone();
+        if let Some(row) = apply(kind, &mut hh, &mut g, &mut donors) {
+            return (before, hh, row);
+        }
+        donors.offer(&hh);
+    }
+    panic!("{} was never injected", FAULT_KINDS[kind].kind);
+}
+
+/// Records of the household that differ: members by 人编号, then `income YEAR`,
+/// `monitoring` and `household` (its own row, with the markers for blank cells, pairings
+/// and helpers).
+fn changed_records(before: &Household, after: &Household) -> Vec<String> {
+    let dbg = |x: &dyn std::fmt::Debug| format!("{x:?}");
+    let mut out: Vec<String> = before
+        .persons
+        .iter()
+        .zip(&after.persons)
+        .filter(|(a, b)| dbg(a) != dbg(b))
+        .map(|(_, b)| person_id(after, b.no))
+        .collect();
+    for (x, y) in before.incomes.iter().zip(&after.incomes) {
+        if dbg(x) != dbg(y) {
+            out.push(format!("income {}", y.year));
+        }
+    }
+    if dbg(&before.monitor) != dbg(&after.monitor) {
+        out.push("monitoring".into());
+    }
+    let strip = |h: &Household| {
+        let mut h = h.clone();
+        h.persons.clear();
+        h.incomes.clear();
+        h.monitor = None;
+        format!("{h:?}")
+    };
+    if strip(before) != strip(after) {
+        out.push("household".into());
+    }
+    out
+}
+
+#[test]
+fn every_kind_changes_one_record_of_its_household() {
+    for (kind, k) in FAULT_KINDS.iter().enumerate() {
+        let (before, after, row) = injected(kind, 40 + kind as u64);
+        assert_eq!(row.kind, k.kind);
+        assert!(!row.detail.is_empty());
+        assert_eq!(before.persons.len(), after.persons.len(), "{}: members added or removed", k.kind);
+        let changed = changed_records(&before, &after);
+        assert_eq!(changed.len(), 1, "{}: one record changes, not {changed:?}", k.kind);
+        match k.level {
+            Level::Person if k.kind == "helper_is_poor" => {
+                // The member's own row stays; a helper row with the member's number is added.
+                assert_eq!(changed, ["household"]);
+                assert_eq!(after.helper_member.map(|no| person_id(&after, no)), Some(row.person_id.clone()));
+            }
+            Level::Person => assert_eq!(changed, [row.person_id.clone()], "{}: the named member", k.kind),
+            Level::Household => assert!(row.person_id.is_empty(), "{}", k.kind),
+        }
+    }
+}

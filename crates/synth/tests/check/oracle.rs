@@ -111,7 +111,7 @@ fn risk(h: &Hh, code: &str) -> bool {
 }
 
 /// GB 11643: the check character of 17 digits.
-fn check_char(first17: &[u8]) -> char {
+pub fn check_char(first17: &[u8]) -> char {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let s: u32 = first17.iter().zip(W).map(|(d, w)| u32::from(d - b'0') * w).sum();
     b"10X98765432"[(s % 11) as usize] as char
