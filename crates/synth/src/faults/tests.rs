@@ -193,7 +193,7 @@ fn every_kind_changes_one_record_of_its_household() {
                 assert_eq!(changed, ["household"]);
                 assert_eq!(after.helper_member.map(|no| person_id(&after, no)), Some(row.person_id.clone()));
             }
-            Level::Person => assert_eq!(changed, [row.person_id.clone()], "{}: the named member", k.kind),
+            Level::Person => assert_eq!(changed, [row.person_id.as_str()], "{}: the named member", k.kind),
             Level::Household => assert!(row.person_id.is_empty(), "{}", k.kind),
         }
     }
