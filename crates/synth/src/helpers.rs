@@ -56,6 +56,29 @@ impl HelperPool {
         Ok(self.pool.len() - 1)
     }
 
+    /// Writes member `no` of `hh` as a village-level helper cadre of this township,
+    /// with the member's own name and ID number, and offers the helper to the next
+    /// households (the helper_is_poor fault).
+    pub fn enlist(
+        &mut self,
+        g: &mut Gen,
+        out: &mut Out,
+        hh: &Household,
+        no: u8,
+        village: &str,
+    ) -> Result<(), SynthError> {
+        let Some(p) = hh.persons.iter().find(|p| p.no == no) else { return Ok(()) };
+        let id = format!("BF{}{:05}", self.county, self.next_no);
+        self.next_no += 1;
+        let unit = names::unit(&mut g.rng, 5, &self.town, village);
+        let phone = if p.phone.is_empty() { names::phone(&mut g.rng) } else { p.phone.clone() };
+        out.helper(&HelperRow { id: &id, name: &p.name, id_number: &p.id, unit: &unit, unit_level: 5, phone: &phone })?;
+        self.count += 1;
+        let left = rnd::int(&mut g.rng, 2, 6) as u8;
+        self.pool.push(Helper { id, left });
+        Ok(())
+    }
+
     /// A helper of this township with room for one more household.
     fn take(&mut self, g: &mut Gen, out: &mut Out, town: &str, village: &str) -> Result<String, SynthError> {
         let i = match self.pool.iter().rposition(|h| h.left > 0) {
@@ -92,6 +115,9 @@ impl HelperPool {
         if town != self.town {
             self.town = town.to_owned();
             self.pool.clear();
+        }
+        if hh.unpaired {
+            return Ok(());
         }
         let from = if hh.registered {
             let y = hh.identified_year.unwrap_or(g.first_year);

@@ -132,6 +132,9 @@ impl Gen {
             persons,
             incomes: Vec::new(),
             pairings: Vec::new(),
+            blank: None,
+            unpaired: false,
+            helper_member: None,
         };
         hh.phone = hh.persons.iter().find(|p| !p.phone.is_empty()).map(|p| p.phone.clone()).unwrap_or_default();
         hh.bank_name = rnd::pick(&mut self.rng, names::BANKS);

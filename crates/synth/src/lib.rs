@@ -20,7 +20,7 @@ mod rnd;
 mod villages;
 mod write;
 
-pub use faults::{FAULT_KINDS, FaultKind, Level};
+pub use faults::{FAULT_KINDS, FaultKind, Group, Level};
 
 use fupin_domain::{DivisionTree, PolicyLines};
 use rand::SeedableRng;
@@ -36,7 +36,8 @@ pub struct Config {
     pub households: usize,
     /// Same seed, same configuration: byte-identical files.
     pub seed: u64,
-    /// Data-quality faults to inject; at least one of each kind when ≥ [`FAULT_KINDS`].len().
+    /// Data-quality faults to inject; at least one of each kind when ≥ [`FAULT_KINDS`].len()
+    /// (the monitoring kinds only when the years reach 防返贫监测, 2021 on).
     pub faults: usize,
     /// Nothing is dated after this day.
     pub today: Date,
@@ -130,7 +131,6 @@ pub fn generate(
         }
     }
 
-    let mut planner = faults::Planner::new(&mut rng, cfg.faults, cfg.households);
     let mut g = household::Gen {
         rng,
         ids: ids::IdAllocator::new(),
@@ -142,6 +142,7 @@ pub fn generate(
         monitoring_on: cfg.last_year >= household::MONITORING_FROM
             && cfg.today >= rnd::ymd(household::MONITORING_FROM, 3, 1),
     };
+    let mut planner = faults::Planner::new(&mut g.rng, cfg.faults, cfg.households, g.monitoring_on);
     let mut donors = faults::Donors::default();
     let mut pool = helpers::HelperPool::new(&cfg.county);
     if let Some(pb) = progress {
@@ -180,6 +181,9 @@ pub fn generate(
                 v.late_used += hh.persons.len();
             }
             pool.pair(&mut g, &mut w, &mut hh, &v.town_name, &v.name)?;
+            if let Some(no) = hh.helper_member {
+                pool.enlist(&mut g, &mut w, &hh, no, &v.name)?;
+            }
             w.household(&hh, &v.code)?;
             match row {
                 Some(r) => {

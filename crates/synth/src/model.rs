@@ -222,6 +222,13 @@ pub struct Household {
     pub persons: Vec<Person>,
     pub incomes: Vec<Income>,
     pub pairings: Vec<Pairing>,
+    /// A household column (schema name) written empty; only a fault sets it.
+    pub blank: Option<&'static str>,
+    /// No helper is paired with it; only a fault sets it.
+    pub unpaired: bool,
+    /// This member (人编号's last two digits) also serves as a helper cadre; only a
+    /// fault sets it.
+    pub helper_member: Option<u8>,
 }
 
 impl Household {

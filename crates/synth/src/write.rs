@@ -264,7 +264,12 @@ impl Out {
     /// All rows of one household: the household, its members, incomes and pairings,
     /// and its line in the monitoring key.
     pub fn household(&mut self, hh: &Household, village_code: &str) -> Result<(), SynthError> {
-        self.households.write(|f, c| household_cell(hh, village_code, f, c))?;
+        let blank = hh.blank.map(HhF::from_name);
+        self.households.write(|f, c| {
+            if blank != Some(f) {
+                household_cell(hh, village_code, f, c)
+            }
+        })?;
         for p in &hh.persons {
             self.persons.write(|f, c| match f {
                 PF::PersonId => {

@@ -83,7 +83,7 @@ fn clean_data_has_no_problem_and_realistic_counts() {
     let dir = tempfile::tempdir().unwrap();
     let s = run(&cfg(500, 3, 0), dir.path());
     let d = Data::load(dir.path());
-    let problems = check::findings(&d);
+    let problems = check::all(dir.path(), &d);
     assert!(problems.is_empty(), "clean data has problems: {:#?}", &problems[..problems.len().min(30)]);
     assert!(d.faults.is_empty());
     assert_eq!(s.households, 500);
@@ -117,8 +117,8 @@ fn clean_data_has_no_problem_and_realistic_counts() {
 #[test]
 fn faults_are_exactly_what_the_key_says() {
     let dir = tempfile::tempdir().unwrap();
-    let k = 40;
-    let s = run(&cfg(500, 11, k), dir.path());
+    let k = FAULT_KINDS.len() + 5;
+    let s = run(&cfg(600, 11, k), dir.path());
     assert_eq!(s.faults, k);
     let d = Data::load(dir.path());
     assert_eq!(d.faults.len(), k);
@@ -131,7 +131,7 @@ fn faults_are_exactly_what_the_key_says() {
         assert_eq!(kind.level == Level::Person, !r["人编号"].is_empty(), "{r:?}");
         assert!(!r["detail"].is_empty());
     }
-    let found = check::findings(&d);
+    let found = check::all(dir.path(), &d);
     assert_eq!(found, check::key(&d));
 }
 
@@ -140,7 +140,7 @@ fn faults_spread_over_a_bigger_county() {
     let dir = tempfile::tempdir().unwrap();
     run(&cfg(2000, 5, 100), dir.path());
     let d = Data::load(dir.path());
-    assert_eq!(check::findings(&d), check::key(&d));
+    assert_eq!(check::all(dir.path(), &d), check::key(&d));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn big_county_is_consistent() {
     let dir = tempfile::tempdir().unwrap();
     run(&cfg(n, 99, n / 20), dir.path());
     let d = Data::load(dir.path());
-    let found = check::findings(&d);
+    let found = check::all(dir.path(), &d);
     let key = check::key(&d);
     let extra: Vec<_> = found.iter().filter(|f| !key.contains(f)).take(30).collect();
     let missing: Vec<_> = key.iter().filter(|f| !found.contains(f)).take(30).collect();
@@ -183,7 +183,7 @@ fn an_earlier_reference_year_has_registered_households_and_no_monitoring() {
     c.last_year = 2018;
     run(&c, dir.path());
     let d = Data::load(dir.path());
-    assert_eq!(check::findings(&d), check::key(&d));
+    assert_eq!(check::all(dir.path(), &d), check::key(&d));
     assert!(d.households.iter().any(|h| h["户类型"] == "2"), "some still registered in 2018");
     assert!(d.households.iter().all(|h| h["监测对象类型"].is_empty()));
     assert!(d.monitoring.is_empty());

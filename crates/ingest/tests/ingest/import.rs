@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 use crate::common::{listing, write};
 
-const HOUSEHOLDS: usize = 60;
+const HOUSEHOLDS: usize = 100;
 const SEED: u64 = 20_261_127;
 
 fn today() -> time::Date {
