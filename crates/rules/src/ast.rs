@@ -119,6 +119,37 @@ fn span_of(e: &IdedExpr, info: &SourceInfo) -> Span {
 }
 
 fn lower(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> Node {
+    let mut node = lower_node(e, info, errors);
+    // The parser places a node at its operator (`.`, `==`, `(`); widen it to cover
+    // its operands, and a global call's name, so errors point at the start.
+    let mut start = node.span.start;
+    let mut end = node.span.end;
+    for child in children(&node) {
+        start = start.min(child.span.start);
+        end = end.max(child.span.end);
+    }
+    if let NodeKind::Call(name, _) = &node.kind {
+        if let CelExpr::Call(c) = &e.expr {
+            if c.target.is_none() && info.source.get(..node.span.start).is_some_and(|b| b.ends_with(name.as_str())) {
+                start = start.min(node.span.start - name.len());
+            }
+        }
+    }
+    node.span = Span { start, end };
+    node
+}
+
+fn children(n: &Node) -> Vec<&Node> {
+    match &n.kind {
+        NodeKind::Lit(_) | NodeKind::Ident(_) => vec![],
+        NodeKind::Field(a, _) | NodeKind::Has(a, _) => vec![a],
+        NodeKind::Call(_, args) | NodeKind::List(args) => args.iter().collect(),
+        NodeKind::Agg { list, body, .. } => vec![list, body],
+        NodeKind::Filter { list, cond, .. } => vec![list, cond],
+    }
+}
+
+fn lower_node(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> Node {
     let span = span_of(e, info);
     let node = |kind| Node { kind, span };
     match &e.expr {

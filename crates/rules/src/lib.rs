@@ -16,6 +16,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod db;
 pub mod eval;
 pub mod ir;
 pub mod load;
