@@ -48,3 +48,9 @@ pub async fn run_rule_select(
     }
     Ok(out)
 }
+
+/// The latest year with income rows, the default policy year of a rule run.
+pub async fn latest_income_year(store: &Store) -> Result<Option<i32>, StoreError> {
+    let row: (Option<i64>,) = sqlx::query_as("SELECT MAX(year) FROM incomes").fetch_one(store.pool()).await?;
+    Ok(row.0.map(|y| y as i32))
+}
