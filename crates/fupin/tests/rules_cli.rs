@@ -48,7 +48,19 @@ async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let files = tempfile::tempdir().expect("temp dir");
     let out = files.path().to_str().expect("utf-8 path");
-    let r = fupin(&strings(&["generate", "--households", "40", "--seed", "7", "--faults", "0", "--today", TODAY, "--out", out]));
+    let r = fupin(&strings(&[
+        "generate",
+        "--households",
+        "40",
+        "--seed",
+        "7",
+        "--faults",
+        "0",
+        "--today",
+        TODAY,
+        "--out",
+        out,
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut import = strings(&["import"]);
     import.extend(registry_args(&target));
@@ -99,7 +111,8 @@ async fn try_counts_and_lists_matches_with_masked_numbers() {
     assert!(r.stdout.starts_with("2020 年："), "{}", r.stdout);
     assert_eq!(counts(&r.stdout), (households, exited), "{}", r.stdout);
 
-    let r = try_expr(&target, "has(p.id_number) && p.age >= 18", &["--level", "person", "--limit", "3", "--year", "2020"]);
+    let r =
+        try_expr(&target, "has(p.id_number) && p.age >= 18", &["--level", "person", "--limit", "3", "--year", "2020"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (total, matched) = counts(&r.stdout);
     assert_eq!(total, persons);

@@ -57,10 +57,19 @@ pub enum NodeKind {
     /// such as `x.size()` become `size(x)`).
     Call(String, Vec<Node>),
     List(Vec<Node>),
-    Agg { kind: AggKind, var: String, list: Box<Node>, body: Box<Node> },
+    Agg {
+        kind: AggKind,
+        var: String,
+        list: Box<Node>,
+        body: Box<Node>,
+    },
     /// `list.filter(x, c)` not followed by `.size()`: only valid as the argument of
     /// `size`, which turns it into [`AggKind::Count`].
-    Filter { var: String, list: Box<Node>, cond: Box<Node> },
+    Filter {
+        var: String,
+        list: Box<Node>,
+        cond: Box<Node>,
+    },
 }
 
 /// Why an expression could not be lowered: a message and the place.
@@ -85,7 +94,11 @@ pub fn parse(text: &str) -> Result<Node, Vec<LowerError>> {
                 })
                 .collect());
         }
-        Err(_) => return Err(vec![LowerError { message: "语法错误：无法解析表达式".into(), span: Span::default() }]),
+        Err(_) => {
+            return Err(vec![LowerError {
+                message: "语法错误：无法解析表达式".into(), span: Span::default()
+            }]);
+        }
     };
     let mut errors = Vec::new();
     let node = lower(&expr, &info, &mut errors);
@@ -111,7 +124,8 @@ fn span_of(e: &IdedExpr, info: &SourceInfo) -> Span {
     match info.offset_for(e.id) {
         Some((s, t)) => {
             // The parser counts characters; convert to bytes.
-            let to_byte = |c: u32| info.source.char_indices().nth(c as usize).map(|(b, _)| b).unwrap_or(info.source.len());
+            let to_byte =
+                |c: u32| info.source.char_indices().nth(c as usize).map(|(b, _)| b).unwrap_or(info.source.len());
             Span { start: to_byte(s), end: to_byte(t.max(s)) + 1 }
         }
         None => Span::default(),
@@ -128,12 +142,12 @@ fn lower(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> Node 
         start = start.min(child.span.start);
         end = end.max(child.span.end);
     }
-    if let NodeKind::Call(name, _) = &node.kind {
-        if let CelExpr::Call(c) = &e.expr {
-            if c.target.is_none() && info.source.get(..node.span.start).is_some_and(|b| b.ends_with(name.as_str())) {
-                start = start.min(node.span.start - name.len());
-            }
-        }
+    if let NodeKind::Call(name, _) = &node.kind
+        && let CelExpr::Call(c) = &e.expr
+        && c.target.is_none()
+        && info.source.get(..node.span.start).is_some_and(|b| b.ends_with(name.as_str()))
+    {
+        start = start.min(node.span.start - name.len());
     }
     node.span = Span { start, end };
     node
@@ -168,7 +182,11 @@ fn lower_node(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> 
         CelExpr::Ident(name) => node(NodeKind::Ident(name.clone())),
         CelExpr::Select(s) => {
             let operand = Box::new(lower(&s.operand, info, errors));
-            if s.test { node(NodeKind::Has(operand, s.field.clone())) } else { node(NodeKind::Field(operand, s.field.clone())) }
+            if s.test {
+                node(NodeKind::Has(operand, s.field.clone()))
+            } else {
+                node(NodeKind::Field(operand, s.field.clone()))
+            }
         }
         CelExpr::List(l) => node(NodeKind::List(l.elements.iter().map(|x| lower(x, info, errors)).collect())),
         CelExpr::Call(c) => {
@@ -178,13 +196,12 @@ fn lower_node(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> 
             }
             args.extend(c.args.iter().map(|a| lower(a, info, errors)));
             // `list.filter(x, c).size()` and `size(list.filter(x, c))` count.
-            if c.func_name == "size" && args.len() == 1 {
-                if let NodeKind::Filter { .. } = &args[0].kind {
-                    let Some(Node { kind: NodeKind::Filter { var, list, cond }, .. }) = args.pop() else {
-                        unreachable!("matched above")
-                    };
-                    return node(NodeKind::Agg { kind: AggKind::Count, var, list, body: cond });
-                }
+            if c.func_name == "size"
+                && args.len() == 1
+                && let NodeKind::Filter { .. } = &args[0].kind
+                && let Some(Node { kind: NodeKind::Filter { var, list, cond }, .. }) = args.pop()
+            {
+                return node(NodeKind::Agg { kind: AggKind::Count, var, list, body: cond });
             }
             // `count(list, x, c)` and `sum(list, x, e)`: explicit aggregates.
             if (c.func_name == "count" || c.func_name == "sum") && c.target.is_none() && args.len() == 3 {
@@ -196,7 +213,10 @@ fn lower_node(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> 
                     let kind = if c.func_name == "count" { AggKind::Count } else { AggKind::Sum };
                     return node(NodeKind::Agg { kind, var, list: Box::new(list), body: Box::new(body) });
                 }
-                errors.push(LowerError { message: format!("{} 的第二个参数必须是变量名", c.func_name), span: args[1].span });
+                errors.push(LowerError {
+                    message: format!("{} 的第二个参数必须是变量名", c.func_name),
+                    span: args[1].span,
+                });
             }
             node(NodeKind::Call(c.func_name.clone(), args))
         }

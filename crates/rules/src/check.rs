@@ -119,7 +119,11 @@ impl Checker<'_> {
                 Thing::Value,
                 Some(Ir::new(
                     Ty::Int,
-                    IrKind::Agg { kind: AggKind::Count, depth: 1, body: b(Ir::new(Ty::Bool, IrKind::Const(Const::Bool(true)))) },
+                    IrKind::Agg {
+                        kind: AggKind::Count,
+                        depth: 1,
+                        body: b(Ir::new(Ty::Bool, IrKind::Const(Const::Bool(true)))),
+                    },
                 )),
             )),
             Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "age" => {
@@ -140,7 +144,9 @@ impl Checker<'_> {
                 "monitoring" => Ok((Thing::Value, Some(Ir::new(Ty::Money, IrKind::Line(Line::Monitoring))))),
                 _ => err(span, format!("line 没有“{field}”（可用：line.poverty、line.monitoring）")),
             },
-            Thing::Members => err(span, format!("members 是成员列表，没有字段“{field}”（用 members.exists(m, m.{field} …)）")),
+            Thing::Members => {
+                err(span, format!("members 是成员列表，没有字段“{field}”（用 members.exists(m, m.{field} …)）"))
+            }
             Thing::Value => err(span, format!("这个值不是记录，没有字段“{field}”")),
         }
     }
@@ -211,7 +217,11 @@ impl Checker<'_> {
     fn call(&mut self, name: &str, args: &[Node], span: Span) -> R<Ir> {
         use cel::common::ast::operators as op;
         let arity = |n: usize| -> R<()> {
-            if args.len() == n { Ok(()) } else { err(span, format!("{name} 需要 {n} 个参数，实有 {} 个", args.len())) }
+            if args.len() == n {
+                Ok(())
+            } else {
+                err(span, format!("{name} 需要 {n} 个参数，实有 {} 个", args.len()))
+            }
         };
         match name {
             op::LOGICAL_AND | op::LOGICAL_OR => {
@@ -259,10 +269,8 @@ impl Checker<'_> {
                 arity(3)?;
                 let c = self.bool_arg(&args[0])?;
                 let (x, y) = (self.expr(&args[1])?, self.expr(&args[2])?);
-                let (x, y, ty) = unify(x, y).ok_or_else(|| CheckError {
-                    message: "条件表达式两个分支的类型不同".into(),
-                    span,
-                })?;
+                let (x, y, ty) = unify(x, y)
+                    .ok_or_else(|| CheckError { message: "条件表达式两个分支的类型不同".into(), span })?;
                 Ok(Ir::new(ty, IrKind::Cond(b(c), b(x), b(y))))
             }
             op::IN => {
@@ -279,7 +287,8 @@ impl Checker<'_> {
                     t => return err(args[0].span, format!("in_codes 的第一个参数必须是代码字段，这里是{}", t.name())),
                 };
                 let items = self.const_list(&args[1], Ty::Code(list))?;
-                let codes = items.into_iter().filter_map(|c| if let Const::Text(t) = c { Some(t) } else { None }).collect();
+                let codes =
+                    items.into_iter().filter_map(|c| if let Const::Text(t) = c { Some(t) } else { None }).collect();
                 Ok(Ir::new(Ty::Bool, IrKind::InCodes(b(x), codes)))
             }
             "is_code" => {
@@ -305,7 +314,13 @@ impl Checker<'_> {
             "size" => {
                 arity(1)?;
                 if let (Thing::Members, None) = self.path(&args[0])? {
-                    return self.agg(AggKind::Count, "@size", &args[0], &Node { kind: NodeKind::Lit(Lit::Bool(true)), span }, span);
+                    return self.agg(
+                        AggKind::Count,
+                        "@size",
+                        &args[0],
+                        &Node { kind: NodeKind::Lit(Lit::Bool(true)), span },
+                        span,
+                    );
                 }
                 let x = self.expr(&args[0])?;
                 if x.ty != Ty::Text {
@@ -336,7 +351,9 @@ impl Checker<'_> {
     /// A list of constants for `in` / `in_codes`, each of the element's type; codes
     /// are checked against their list.
     fn const_list(&mut self, node: &Node, ty: Ty) -> R<Vec<Const>> {
-        let NodeKind::List(items) = &node.kind else { return err(node.span, "in 的右边必须是常量列表，如 ['01', '02']") };
+        let NodeKind::List(items) = &node.kind else {
+            return err(node.span, "in 的右边必须是常量列表，如 ['01', '02']");
+        };
         let mut out = Vec::new();
         for item in items {
             let c = match (&item.kind, ty) {
@@ -360,11 +377,11 @@ impl Checker<'_> {
         let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
         // Codes compare with text literals; a literal must be a code of the list.
         for (x, other) in [(&a, &c), (&c, &a)] {
-            if let (Ty::Code(list), IrKind::Const(Const::Text(t))) = (x.ty, &other.kind) {
-                if self.codes.get(list).and_then(|cl| cl.get(t)).is_none() {
-                    let at = if std::ptr::eq(other, &c) { r.span } else { l.span };
-                    return err(at, format!("“{t}”不是代码表 {list} 中的代码"));
-                }
+            if let (Ty::Code(list), IrKind::Const(Const::Text(t))) = (x.ty, &other.kind)
+                && self.codes.get(list).and_then(|cl| cl.get(t)).is_none()
+            {
+                let at = if std::ptr::eq(other, &c) { r.span } else { l.span };
+                return err(at, format!("“{t}”不是代码表 {list} 中的代码"));
             }
         }
         let mismatch =
@@ -392,7 +409,10 @@ impl Checker<'_> {
 
     fn arith(&mut self, op: Arith, l: &Node, r: &Node, span: Span) -> R<Ir> {
         let (a, c) = (self.expr(l)?, self.expr(r)?);
-        let mismatch = || CheckError { message: format!("类型不匹配：{}和{}不能做这种运算", a.ty.name(), c.ty.name()), span };
+        let mismatch = || CheckError {
+            message: format!("类型不匹配：{}和{}不能做这种运算", a.ty.name(), c.ty.name()),
+            span,
+        };
         if !a.ty.is_numeric() || !c.ty.is_numeric() {
             return Err(mismatch());
         }

@@ -119,7 +119,11 @@ pub struct Ir {
 pub enum IrKind {
     Const(Const),
     /// A stored column of a row; `index` is its position in the schema table.
-    Col { rec: Rec, column: &'static Column, index: usize },
+    Col {
+        rec: Rec,
+        column: &'static Column,
+        index: usize,
+    },
     /// Whole years of age at the reference date of a person (`p.age`, `m.age`).
     Age(Rec),
     Year,
@@ -149,7 +153,11 @@ pub enum IrKind {
     /// `size(text)`: characters.
     Length(Box<Ir>),
     /// An aggregate over the household's members; `depth` names the bound member.
-    Agg { kind: crate::ast::AggKind, depth: u8, body: Box<Ir> },
+    Agg {
+        kind: crate::ast::AggKind,
+        depth: u8,
+        body: Box<Ir>,
+    },
 }
 
 impl Ir {
@@ -163,7 +171,12 @@ impl Ir {
             return;
         }
         match &self.kind {
-            IrKind::Const(_) | IrKind::Col { .. } | IrKind::Age(_) | IrKind::Year | IrKind::RefDate | IrKind::Line(_) => {}
+            IrKind::Const(_)
+            | IrKind::Col { .. }
+            | IrKind::Age(_)
+            | IrKind::Year
+            | IrKind::RefDate
+            | IrKind::Line(_) => {}
             IrKind::Present(a)
             | IrKind::Missing(a)
             | IrKind::Not(a)

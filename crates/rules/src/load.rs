@@ -103,7 +103,12 @@ pub fn builtin(codes: &CodeLists) -> Result<Vec<RuleSet>, LoadErrors> {
 /// Every `*.toml` of a directory of user rules, in name order.
 pub fn load_dir(dir: &Path, codes: &CodeLists) -> Result<Vec<RuleSet>, LoadErrors> {
     let io = |e: std::io::Error| {
-        LoadErrors(vec![LoadError { file: dir.display().to_string(), line: 1, column: 1, message: format!("无法读取：{e}") }])
+        LoadErrors(vec![LoadError {
+            file: dir.display().to_string(),
+            line: 1,
+            column: 1,
+            message: format!("无法读取：{e}"),
+        }])
     };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(io)?
@@ -186,21 +191,33 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
         }
         let level = Level::parse(r.level.get_ref());
         if level.is_none() {
-            errors.push(at(r.level.span().start, format!("level“{}”无效（person、household、village、township、county）", r.level.get_ref())));
+            errors.push(at(
+                r.level.span().start,
+                format!("level“{}”无效（person、household、village、township、county）", r.level.get_ref()),
+            ));
         }
         if let Some(l @ (Level::Village | Level::Township | Level::County)) = level {
-            errors.push(at(r.level.span().start, format!("{} 级规则尚未实现：目前只能检查 person 和 household", l.as_str())));
+            errors.push(at(
+                r.level.span().start,
+                format!("{} 级规则尚未实现：目前只能检查 person 和 household", l.as_str()),
+            ));
         }
         let severity = Severity::parse(r.severity.get_ref());
         if severity.is_none() {
-            errors.push(at(r.severity.span().start, format!("severity“{}”无效（error、warning、info）", r.severity.get_ref())));
+            errors.push(at(
+                r.severity.span().start,
+                format!("severity“{}”无效（error、warning、info）", r.severity.get_ref()),
+            ));
         }
         let missing = match &r.missing {
             None => Some(Missing::SkipIfAnyMissing),
             Some(m) => {
                 let v = Missing::parse(m.get_ref());
                 if v.is_none() {
-                    errors.push(at(m.span().start, format!("missing“{}”无效（skip_if_any_missing、skip_if_all_missing、never_skip）", m.get_ref())));
+                    errors.push(at(
+                        m.span().start,
+                        format!("missing“{}”无效（skip_if_any_missing、skip_if_all_missing、never_skip）", m.get_ref()),
+                    ));
                 }
                 v
             }
@@ -210,7 +227,8 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
             Some(y) => {
                 let v = Years::parse(y.get_ref());
                 if v.is_none() {
-                    errors.push(at(y.span().start, format!("years“{}”无效（如 \"2014-2020\"、\"2016-\"）", y.get_ref())));
+                    errors
+                        .push(at(y.span().start, format!("years“{}”无效（如 \"2014-2020\"、\"2016-\"）", y.get_ref())));
                 }
                 v
             }
@@ -226,15 +244,16 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
                 }
             });
             let node = node.ok()?;
-            crate::check::check(&node, level, codes)
-                .map_err(|e| errors.push(at(base + e.span.start, e.message)))
-                .ok()
+            crate::check::check(&node, level, codes).map_err(|e| errors.push(at(base + e.span.start, e.message))).ok()
         };
         let expr = level.and_then(|l| check(&r.expr, l, &mut errors));
-        if let Some(e) = &expr {
-            if e.ty != crate::ir::Ty::Bool {
-                errors.push(at(content_start(text, r.expr.span()), format!("expr 必须是布尔值（true 为通过），实为{}", e.ty.name())));
-            }
+        if let Some(e) = &expr
+            && e.ty != crate::ir::Ty::Bool
+        {
+            errors.push(at(
+                content_start(text, r.expr.span()),
+                format!("expr 必须是布尔值（true 为通过），实为{}", e.ty.name()),
+            ));
         }
         let mut values = Vec::new();
         for (vname, vsrc) in &r.values {
@@ -268,7 +287,8 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
         if r.example.is_empty() {
             errors.push(at(start, format!("规则 {id} 缺少示例：至少要有一个通过和一个不通过的 [[rule.example]]")));
         } else if examples.len() == r.example.len() {
-            for (expect, word) in [(Verdict::Pass, "通过（pass = true）"), (Verdict::Fail, "不通过（pass = false）")] {
+            for (expect, word) in [(Verdict::Pass, "通过（pass = true）"), (Verdict::Fail, "不通过（pass = false）")]
+            {
                 if !examples.iter().any(|e| e.expect == expect) {
                     errors.push(at(start, format!("规则 {id} 缺少{word}的示例")));
                 }
@@ -277,7 +297,9 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
         if errors.len() > before {
             continue;
         }
-        let (Some(level), Some(severity), Some(missing), Some(years), Some(expr)) = (level, severity, missing, years, expr) else {
+        let (Some(level), Some(severity), Some(missing), Some(years), Some(expr)) =
+            (level, severity, missing, years, expr)
+        else {
             continue;
         };
         let sql_blocker = expr.sql_blocker().or_else(|| values.iter().find_map(|(_, v)| v.sql_blocker()));

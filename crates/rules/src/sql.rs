@@ -41,7 +41,15 @@ pub struct NotCompilable {
 
 /// Compiles a rule for the policy year of `env`.
 pub fn compile(rule: &Rule, env: &Env, dialect: Dialect) -> Result<CompiledSql, NotCompilable> {
-    compile_parts(&rule.id, rule.level, rule.missing, &rule.expr, &rule.values.iter().map(|(_, v)| v).collect::<Vec<_>>(), env, dialect)
+    compile_parts(
+        &rule.id,
+        rule.level,
+        rule.missing,
+        &rule.expr,
+        &rule.values.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        env,
+        dialect,
+    )
 }
 
 /// Compiles an expression with its values (the rule's, or a `rules try` query's).
@@ -57,15 +65,21 @@ pub fn compile_parts(
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
     let mut c = Compiler { env, dialect, params: Vec::new() };
     let e = c.expr(expr).map_err(refuse)?;
-    let refs: Vec<String> =
-        expr.referenced().into_iter().map(|r| c.expr(r).map(|s| format!("{s} IS NULL"))).collect::<Result<_, _>>().map_err(refuse)?;
+    let refs: Vec<String> = expr
+        .referenced()
+        .into_iter()
+        .map(|r| c.expr(r).map(|s| format!("{s} IS NULL")))
+        .collect::<Result<_, _>>()
+        .map_err(refuse)?;
     let skip = match missing {
         Missing::SkipIfAnyMissing if !refs.is_empty() => refs.join(" OR "),
         Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
         _ => "FALSE".to_owned(),
     };
     let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
-    let verdict = format!("CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)");
+    let verdict = format!(
+        "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
+    );
     let mut columns = vec![verdict];
     let mut value_storages = Vec::new();
     for v in values {
@@ -88,7 +102,9 @@ pub fn compile_parts(
             "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} ORDER BY p.person_id",
             columns.join(", ")
         ),
-        Level::Household => format!("SELECT h.hh_id, {} FROM households h {joins} ORDER BY h.hh_id", columns.join(", ")),
+        Level::Household => {
+            format!("SELECT h.hh_id, {} FROM households h {joins} ORDER BY h.hh_id", columns.join(", "))
+        }
         l => return Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
     };
     Ok(CompiledSql { sql, params: c.params, value_storages })
@@ -195,7 +211,9 @@ impl Compiler<'_> {
                     Conv::YuanToMoney => format!("({x} * 100)"),
                 }
             }
-            IrKind::Cond(c, a, b) => format!("(CASE WHEN {} THEN {} ELSE {} END)", self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            IrKind::Cond(c, a, b) => {
+                format!("(CASE WHEN {} THEN {} ELSE {} END)", self.expr(c)?, self.expr(a)?, self.expr(b)?)
+            }
             IrKind::InList(a, items) => {
                 let x = self.expr(a)?;
                 if items.is_empty() {
@@ -220,8 +238,12 @@ impl Compiler<'_> {
                     return Err("多选代码字段的 is_code() 只在解释器中实现".into());
                 }
                 let x = self.expr(a)?;
-                let codes: Vec<String> =
-                    self.env.codes.get(list).map(|l| l.codes.iter().map(|c| c.code.clone()).collect()).unwrap_or_default();
+                let codes: Vec<String> = self
+                    .env
+                    .codes
+                    .get(list)
+                    .map(|l| l.codes.iter().map(|c| c.code.clone()).collect())
+                    .unwrap_or_default();
                 if codes.is_empty() {
                     return Ok(format!("(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"));
                 }

@@ -80,7 +80,11 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
         let mut cells = vec![k.clone()];
         for ((h, _), v) in shown_columns(level).iter().zip(values) {
             let shown = v.shown();
-            cells.push(if *h == "证件号码" && *v != fupin_rules::Val::Null { fupin_domain::mask::id_number(&shown) } else { shown });
+            cells.push(if *h == "证件号码" && *v != fupin_rules::Val::Null {
+                fupin_domain::mask::id_number(&shown)
+            } else {
+                shown
+            });
         }
         println!("{}", cells.join("\t"));
     }

@@ -54,7 +54,8 @@ fn a_type_mismatch_points_at_the_comparison() {
 
 #[test]
 fn an_unknown_function_and_a_bad_code_are_both_reported() {
-    let text = format!("{}\n{}", rule("frobnicate(h.status)"), rule("h.status == '7'").replace("id = \"r\"", "id = \"r2\""));
+    let text =
+        format!("{}\n{}", rule("frobnicate(h.status)"), rule("h.status == '7'").replace("id = \"r\"", "id = \"r2\""));
     let e = errors(&text);
     assert_eq!(e.len(), 2, "{e:?}");
     assert_eq!(e[0], "rules/t.toml:6:9：未知的函数“frobnicate”");

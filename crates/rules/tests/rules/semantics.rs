@@ -2,9 +2,9 @@
 //! in the interpreter and in SQL.
 
 use fupin_domain::CodeLists;
+use fupin_rules::Env;
 use fupin_rules::db::{interpret, run_sql, write_records};
 use fupin_rules::load::parse_file;
-use fupin_rules::Env;
 
 /// A one-rule file with the given expression and policy; its examples are the records
 /// to judge: `pass`/`fail`/`skip` is what each must give.
@@ -43,7 +43,8 @@ async fn holds(expr: &str, missing: &str, cases: &[(&str, &str)]) {
 async fn division_by_zero_is_missing() {
     let expr = "h.income.planting / h.income.wages < 2";
     let zero = "income = { wages = 0, planting = 100 }";
-    let (pass, fail) = (("pass", "income = { wages = 100, planting = 100 }"), ("fail", "income = { wages = 10, planting = 100 }"));
+    let (pass, fail) =
+        (("pass", "income = { wages = 100, planting = 100 }"), ("fail", "income = { wages = 10, planting = 100 }"));
     holds(expr, "skip_if_any_missing", &[pass, fail, ("skip", zero)]).await;
     holds(expr, "never_skip", &[pass, fail, ("fail", zero)]).await;
     let either = "h.income.planting / h.income.wages >= 0.5 || h.income.planting > 50";
@@ -56,12 +57,20 @@ async fn missing_values_follow_the_policy() {
     let one_missing = "income = { planting = 1000 }";
     let all_missing = "income = { }";
     let no_row = "";
-    let (pass, fail) = (("pass", "income = { wages = 100, planting = 0 }"), ("fail", "income = { wages = 0, planting = 100 }"));
-    holds(expr, "skip_if_any_missing", &[pass, fail, ("skip", one_missing), ("skip", all_missing), ("skip", no_row)]).await;
+    let (pass, fail) =
+        (("pass", "income = { wages = 100, planting = 0 }"), ("fail", "income = { wages = 0, planting = 100 }"));
+    holds(expr, "skip_if_any_missing", &[pass, fail, ("skip", one_missing), ("skip", all_missing), ("skip", no_row)])
+        .await;
     // Kleene: null || true is true; with every value missing the rule is skipped.
-    holds(expr, "skip_if_all_missing", &[pass, fail, ("pass", one_missing), ("skip", all_missing), ("skip", no_row)]).await;
+    holds(expr, "skip_if_all_missing", &[pass, fail, ("pass", one_missing), ("skip", all_missing), ("skip", no_row)])
+        .await;
     // Never skip: null || false is null, and a missing result fails.
-    holds(expr, "never_skip", &[pass, fail, ("pass", one_missing), ("fail", all_missing), ("fail", "income = { planting = 100 }")]).await;
+    holds(
+        expr,
+        "never_skip",
+        &[pass, fail, ("pass", one_missing), ("fail", all_missing), ("fail", "income = { planting = 100 }")],
+    )
+    .await;
     // has() is never "missing".
     holds("has(h.income.wages)", "skip_if_any_missing", &[pass, ("fail", all_missing)]).await;
 }
