@@ -476,3 +476,33 @@ fn unify(a: Ir, c: Ir) -> Option<(Ir, Ir, Ty)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(text: &str) -> Result<Ir, String> {
+        let node = crate::ast::parse(text).map_err(|e| e[0].message.clone())?;
+        check(&node, Level::Person, &CodeLists::builtin()).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn integers_beside_money_are_yuan() {
+        let ir = checked("h.income.wages > 3000").expect("checks");
+        let IrKind::Cmp(_, _, right) = ir.kind else { panic!("a comparison") };
+        assert_eq!(right.kind, IrKind::Const(Const::Money(300_000)));
+        assert_eq!(checked("h.income.wages / h.income.planting").expect("checks").ty, Ty::Real);
+        assert_eq!(checked("h.income.wages * 2 - 1").expect("checks").ty, Ty::Money);
+    }
+
+    #[test]
+    fn names_codes_and_nulls_are_checked() {
+        assert!(checked("p.relation == '99x'").unwrap_err().contains("不是代码表 relation 中的代码"));
+        assert!(checked("p.relation < '02'").unwrap_err().contains("不能比较大小"));
+        assert!(checked("p.name == null").unwrap_err().contains("has("));
+        assert!(checked("members.exists(m, m.nope)").unwrap_err().contains("nope"));
+        assert!(checked("members.exists(m, m.age)").unwrap_err().contains("布尔"));
+        assert!(checked("q.age > 1").unwrap_err().contains("未知的名称"));
+        assert_eq!(checked("members.exists(m, members.all(n, n.sex == m.sex))").expect("nests").ty, Ty::Bool);
+    }
+}

@@ -244,3 +244,32 @@ pub fn placeholders(template: &str) -> Result<Vec<(usize, &str)>, usize> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_read_ranges_and_refuse_nonsense() {
+        let y = Years::parse("2014-2020").expect("range");
+        assert!(y.contains(2014) && y.contains(2020) && !y.contains(2021) && !y.contains(2013));
+        let open = Years::parse("2016-").expect("open end");
+        assert!(open.contains(2040) && !open.contains(2015));
+        assert_eq!(Years::parse("2019"), Some(Years { from: Some(2019), to: Some(2019) }));
+        for bad in ["2020-2014", "abc", "20x0-", "1800-"] {
+            assert_eq!(Years::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn templates_fill_known_names_and_keep_unknown_ones() {
+        let shown = fill("收入 {income} 元，{year} 年，{x}", |n| match n {
+            "income" => Some("3000".into()),
+            "year" => Some("2019".into()),
+            _ => None,
+        });
+        assert_eq!(shown, "收入 3000 元，2019 年，{x}");
+        assert_eq!(placeholders("a {b} c {d}"), Ok(vec![(2, "b"), (8, "d")]));
+        assert_eq!(placeholders("a {b"), Err(2));
+    }
+}

@@ -83,3 +83,14 @@ async fn money_compares_exactly_in_yuan() {
     let fail = ("fail", "income = { wages = 100.51, planting = 100.49 }");
     holds(expr, "never_skip", &[pass, fail]).await;
 }
+
+#[tokio::test]
+async fn nested_aggregates_bind_each_member() {
+    let expr = "members.all(m, m.relation != '02' || members.exists(n, n.relation == '01' && n.sex != m.sex))";
+    let pass = ("pass", "members = [{ relation = '01', sex = '1' }, { relation = '02', sex = '2' }]");
+    let fail = ("fail", "members = [{ relation = '01', sex = '1' }, { relation = '02', sex = '1' }]");
+    // A spouse without a sex: the inner condition is null for every n, so `exists` is
+    // false (it counts only true conditions), and the spouse violates `all`.
+    let unknown = ("fail", "members = [{ relation = '01', sex = '1' }, { relation = '02' }]");
+    holds(expr, "skip_if_any_missing", &[pass, fail, unknown]).await;
+}
