@@ -94,8 +94,8 @@ struct ExampleToml {
     v: Option<toml::Table>,
 }
 
-/// The shipped rule sets. Panics only if a shipped file is broken, which the tests
-/// of this crate rule out.
+/// The shipped rule sets (a broken shipped file is an error here and fails the tests
+/// of this crate).
 pub fn builtin(codes: &CodeLists) -> Result<Vec<RuleSet>, LoadErrors> {
     collect(BUILTIN_FILES.iter().map(|(f, t)| parse_file(&format!("data/rules/{f}"), t, codes)))
 }

@@ -99,3 +99,23 @@ fn multi_line_expressions_report_the_line_inside() {
     let e = errors(&text);
     assert_eq!(e, ["rules/t.toml:8:3：户没有字段“nothing”"]);
 }
+
+#[test]
+fn a_directory_of_user_rules_reports_every_file() {
+    let dir = std::env::temp_dir().join(format!("fupin-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("a_good.toml"), rule("size(members) > 0")).expect("write");
+    std::fs::write(dir.join("b_bad.toml"), rule("h.nothing > 0")).expect("write");
+    std::fs::write(dir.join("c_bad.toml"), "[[rule]\n").expect("write");
+    std::fs::write(dir.join("notes.txt"), "not a rule file").expect("write");
+    let codes = CodeLists::builtin();
+    let e = fupin_rules::load::load_dir(&dir, &codes).expect_err("two bad files");
+    assert_eq!(e.0.len(), 2, "{e}");
+    assert!(e.0[0].file.ends_with("b_bad.toml") && e.0[0].line == 6, "{e}");
+    assert!(e.0[1].file.ends_with("c_bad.toml") && e.0[1].message.contains("TOML"), "{e}");
+    std::fs::remove_file(dir.join("b_bad.toml")).expect("remove");
+    std::fs::remove_file(dir.join("c_bad.toml")).expect("remove");
+    let sets = fupin_rules::load::load_dir(&dir, &codes).expect("loads");
+    assert_eq!((sets.len(), sets[0].name.as_str(), sets[0].rules.len()), (1, "a_good", 1));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
