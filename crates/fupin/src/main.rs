@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::user::UserCommand,
     },
+    /// 规则：试运行表达式
+    Rules {
+        #[command(subcommand)]
+        command: cmd::rules::RulesCommand,
+    },
     /// 启动网页服务
     Serve(cmd::serve::ServeArgs),
     /// 演示：建立旬阳市登记库、生成约 30 000 户、启动网页服务并打印演示账号
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
             Command::Export(a) => cmd::export::run(a).await,
             Command::Audit { command } => cmd::audit::run(command).await,
             Command::User { command } => cmd::user::run(command).await,
+            Command::Rules { command } => cmd::rules::run(command).await,
             Command::Serve(a) => cmd::serve::serve(a).await,
             Command::Demo(a) => cmd::serve::demo(a).await,
         }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod operations;
 pub mod reveals;
 pub mod rows;
+pub mod rules_sql;
 pub mod testing;
 pub mod tokens;
 pub mod users;

@@ -5,6 +5,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod rules;
 pub mod serve;
 pub mod user;
 

@@ -1,0 +1,161 @@
+//! The rules against a registry: reading households for the interpreter, running
+//! compiled rules through `fupin_store::rules_sql`, and writing example records.
+
+use std::collections::HashMap;
+
+use fupin_domain::Value;
+use fupin_domain::schema::{self, Table};
+use fupin_store::rules_sql::{RuleRow, run_rule_select};
+use fupin_store::{Actor, Engine, Store, StoreError};
+
+use crate::eval::{Env, HouseholdRecord, Val};
+use crate::rule::{Outcome, Rule, Verdict};
+use crate::sql::{CompiledSql, Dialect, NotCompilable, compile};
+
+/// The SQL dialect of a store.
+pub fn dialect(store: &Store) -> Dialect {
+    match store.engine() {
+        Engine::Sqlite => Dialect::Sqlite,
+        Engine::Postgres => Dialect::Postgres,
+    }
+}
+
+/// Every household with its members, and its income and village rows of `year`, in
+/// 户编号 order; members in 人编号 order.
+pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecord>, StoreError> {
+    let mut households: Vec<HouseholdRecord> = Vec::new();
+    store
+        .for_each_row::<StoreError>(&schema::HOUSEHOLDS, |row| {
+            households.push(HouseholdRecord { household: row, ..Default::default() });
+            Ok(())
+        })
+        .await?;
+    let by_id: HashMap<String, usize> = households.iter().enumerate().map(|(i, h)| (h.hh_id(), i)).collect();
+    let hh_of = |row: &[Value]| row.get(schema::PERSONS.index_of("hh_id").unwrap_or(1)).and_then(Value::canonical);
+    let mut members: Vec<(usize, Vec<Value>)> = Vec::new();
+    store
+        .for_each_row::<StoreError>(&schema::PERSONS, |row| {
+            if let Some(i) = hh_of(&row).and_then(|h| by_id.get(&h).copied()) {
+                members.push((i, row));
+            }
+            Ok(())
+        })
+        .await?;
+    for (i, row) in members {
+        households[i].members.push(row);
+    }
+    let of_year = |row: &[Value], t: &Table| row.get(t.index_of("year").unwrap_or(1)) == Some(&Value::Int(year.into()));
+    let mut incomes = Vec::new();
+    store
+        .for_each_row::<StoreError>(&schema::INCOMES, |row| {
+            if of_year(&row, &schema::INCOMES) {
+                incomes.push(row);
+            }
+            Ok(())
+        })
+        .await?;
+    for row in incomes {
+        if let Some(i) = row.first().and_then(Value::canonical).and_then(|h| by_id.get(&h).copied()) {
+            households[i].income = Some(row);
+        }
+    }
+    let mut villages: HashMap<String, Vec<Value>> = HashMap::new();
+    store
+        .for_each_row::<StoreError>(&schema::VILLAGES, |row| {
+            if of_year(&row, &schema::VILLAGES) {
+                villages.insert(row.first().and_then(Value::canonical).unwrap_or_default(), row);
+            }
+            Ok(())
+        })
+        .await?;
+    let vc = schema::HOUSEHOLDS.index_of("village_code").unwrap_or(1);
+    for h in &mut households {
+        let code = h.household.get(vc).and_then(Value::canonical).unwrap_or_default();
+        h.village = villages.get(&code).cloned();
+    }
+    Ok(households)
+}
+
+/// A rule's outcome for every entity of its level, by the interpreter: (key, outcome)
+/// sorted by key.
+pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(String, Outcome)> {
+    let mut out = Vec::new();
+    let pid = schema::PERSONS.index_of("person_id").unwrap_or(0);
+    for r in records {
+        match rule.level {
+            crate::Level::Person => {
+                for (i, m) in r.members.iter().enumerate() {
+                    let key = m.get(pid).and_then(Value::canonical).unwrap_or_default();
+                    out.push((key, rule.evaluate(env, r, Some(i))));
+                }
+            }
+            _ => out.push((r.hh_id(), rule.evaluate(env, r, None))),
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Errors of running a rule in the database.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    NotCompilable(#[from] NotCompilable),
+    #[error("规则在数据库中运行失败：{0}")]
+    Store(#[from] StoreError),
+    #[error("数据库返回了无效的判定值 {0}")]
+    BadVerdict(i64),
+}
+
+/// A rule's outcome for every entity of its level, by SQL in the store: (key,
+/// outcome) sorted by key, values typed as the interpreter types them.
+pub async fn run_sql(store: &Store, rule: &Rule, env: &Env) -> Result<Vec<(String, Outcome)>, RunError> {
+    let compiled = compile(rule, env, dialect(store))?;
+    let types: Vec<_> = rule.values.iter().map(|(_, ir)| ir.ty).collect();
+    run_compiled(store, &compiled, &types).await
+}
+
+/// Runs an already compiled statement; `types` are the value columns' types.
+pub async fn run_compiled(
+    store: &Store,
+    compiled: &CompiledSql,
+    types: &[crate::ir::Ty],
+) -> Result<Vec<(String, Outcome)>, RunError> {
+    let rows = run_rule_select(store, &compiled.sql, &compiled.params, &compiled.value_storages).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for RuleRow { key, verdict, values } in rows {
+        let verdict = match verdict {
+            1 => Verdict::Pass,
+            0 => Verdict::Fail,
+            2 => Verdict::Skip,
+            v => return Err(RunError::BadVerdict(v)),
+        };
+        let values = values.iter().zip(types).map(|(v, t)| Val::from_cell(v, *t)).collect();
+        out.push((key, Outcome { verdict, values }));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Writes records (an example's, or generated ones) into a registry through the
+/// store's writer, as one change.
+pub async fn write_records(store: &Store, records: &[HouseholdRecord], reason: &str) -> Result<(), StoreError> {
+    let mut w = store.writer(Actor::System).await?;
+    for r in records {
+        w.insert(&schema::HOUSEHOLDS, r.household.clone(), reason).await?;
+        for m in &r.members {
+            w.insert(&schema::PERSONS, m.clone(), reason).await?;
+        }
+        if let Some(i) = &r.income {
+            w.insert(&schema::INCOMES, i.clone(), reason).await?;
+        }
+        if let Some(v) = &r.village {
+            let key = fupin_store::rows::key_of(&schema::VILLAGES, v);
+            if w.fetch(&schema::VILLAGES, std::slice::from_ref(&key)).await?.is_empty() {
+                w.insert(&schema::VILLAGES, v.clone(), reason).await?;
+            }
+        }
+    }
+    w.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! The interpreter: evaluates a checked expression on in-memory rows with SQL's
+//! three-valued logic, so that it agrees with the compiled SQL (`sql.rs`) value for
+//! value. A missing value is `Val::Null`; it propagates through comparisons and
+//! arithmetic; `&&`/`||` are Kleene's (false && null = false, true || null = true);
+//! division by zero is null; aggregates count only members whose condition is true.
+
+use fupin_domain::schema::{self, Storage};
+use fupin_domain::{CodeLists, Value, Yuan};
+
+use crate::ast::AggKind;
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+
+/// A value during evaluation. Money is in fen; dates are ISO text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    Money(i64),
+    Text(String),
+}
+
+impl Val {
+    /// The text shown in explanations and stored with findings; the same for a value
+    /// computed here and one read back from SQL.
+    pub fn shown(&self) -> String {
+        match self {
+            Val::Null => "（空）".into(),
+            Val::Bool(b) => if *b { "是" } else { "否" }.into(),
+            Val::Int(i) => i.to_string(),
+            Val::Real(r) => fupin_domain::value::format_real(*r),
+            Val::Money(f) => Yuan::from_fen(*f).to_string(),
+            Val::Text(t) => t.clone(),
+        }
+    }
+
+    /// A stored cell as a value of the column's type.
+    pub fn from_cell(cell: &Value, ty: Ty) -> Val {
+        match (cell, ty) {
+            (Value::Null, _) => Val::Null,
+            (Value::Int(i), Ty::Bool) => Val::Bool(*i != 0),
+            (Value::Int(i), Ty::Money) => Val::Money(*i),
+            (Value::Int(i), Ty::Real) => Val::Real(*i as f64),
+            (Value::Int(i), _) => Val::Int(*i),
+            (Value::Real(r), _) => Val::Real(*r),
+            (Value::Text(t), Ty::Int | Ty::Money | Ty::Bool) => match t.trim().parse::<i64>() {
+                Ok(i) => Val::from_cell(&Value::Int(i), ty),
+                Err(_) => Val::Null,
+            },
+            (Value::Text(t), Ty::Real) => t.trim().parse().map(Val::Real).unwrap_or(Val::Null),
+            (Value::Text(t), _) => Val::Text(t.clone()),
+        }
+    }
+}
+
+/// One household with everything a person- or household-level rule reads: rows in
+/// schema column order (`fupin_domain::schema`), as the store returns them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HouseholdRecord {
+    pub household: Vec<Value>,
+    pub members: Vec<Vec<Value>>,
+    /// The `incomes` row of the policy year, if any.
+    pub income: Option<Vec<Value>>,
+    /// The `village_years` row of the policy year, if any.
+    pub village: Option<Vec<Value>>,
+}
+
+impl HouseholdRecord {
+    pub fn hh_id(&self) -> String {
+        self.household.first().and_then(Value::canonical).unwrap_or_default()
+    }
+}
+
+/// The policy year's built-ins.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub year: i32,
+    /// 31 December of the policy year ([`fupin_domain::date::year_end`]), ISO text.
+    pub ref_date: String,
+    pub poverty_line: Option<Yuan>,
+    pub monitoring_line: Option<Yuan>,
+    pub codes: CodeLists,
+}
+
+impl Env {
+    /// The built-ins of `year` in `province` (two digits, e.g. "61") from the shipped
+    /// policy lines and code lists.
+    pub fn builtin(year: i32, province: &str) -> Env {
+        let lines = fupin_domain::PolicyLines::builtin();
+        let py = lines.for_year(year, province);
+        Env {
+            year,
+            ref_date: fupin_domain::date::iso(fupin_domain::date::year_end(year)),
+            poverty_line: py.map(|p| p.poverty_line),
+            monitoring_line: py.and_then(|p| p.monitoring_line),
+            codes: CodeLists::builtin(),
+        }
+    }
+}
+
+/// Where an expression is evaluated: the household, the person (for person-level
+/// rules) and the members bound by enclosing aggregates.
+pub struct Scope<'a> {
+    pub env: &'a Env,
+    pub record: &'a HouseholdRecord,
+    pub person: Option<usize>,
+    pub bound: Vec<usize>,
+}
+
+fn cell(row: Option<&Vec<Value>>, index: usize) -> &Value {
+    row.and_then(|r| r.get(index)).unwrap_or(&Value::Null)
+}
+
+impl Scope<'_> {
+    fn row(&self, rec: Rec) -> Option<&Vec<Value>> {
+        match rec {
+            Rec::Person => self.person.and_then(|i| self.record.members.get(i)),
+            Rec::Household => Some(&self.record.household),
+            Rec::Income => self.record.income.as_ref(),
+            Rec::Village => self.record.village.as_ref(),
+            Rec::Member(d) => self.bound.get(d as usize - 1).and_then(|i| self.record.members.get(*i)),
+        }
+    }
+
+    /// Evaluates a checked expression.
+    pub fn eval(&mut self, ir: &Ir) -> Val {
+        match &ir.kind {
+            IrKind::Const(c) => match c {
+                Const::Bool(b) => Val::Bool(*b),
+                Const::Int(i) => Val::Int(*i),
+                Const::Real(r) => Val::Real(*r),
+                Const::Money(m) => Val::Money(*m),
+                Const::Text(t) => Val::Text(t.clone()),
+            },
+            IrKind::Col { rec, index, .. } => Val::from_cell(cell(self.row(*rec), *index), ir.ty),
+            IrKind::Age(rec) => {
+                let birth = schema::PERSONS.index_of("birth_date").expect("persons.birth_date");
+                match cell(self.row(*rec), birth) {
+                    Value::Text(b) => age(b, &self.env.ref_date).map(Val::Int).unwrap_or(Val::Null),
+                    _ => Val::Null,
+                }
+            }
+            IrKind::Year => Val::Int(self.env.year as i64),
+            IrKind::RefDate => Val::Text(self.env.ref_date.clone()),
+            IrKind::Line(l) => {
+                let y = match l {
+                    Line::Poverty => self.env.poverty_line,
+                    Line::Monitoring => self.env.monitoring_line,
+                };
+                y.map(|y| Val::Money(y.fen())).unwrap_or(Val::Null)
+            }
+            IrKind::Present(a) => Val::Bool(self.eval(a) != Val::Null),
+            IrKind::Missing(a) => Val::Bool(self.eval(a) == Val::Null),
+            IrKind::Not(a) => match self.eval(a) {
+                Val::Bool(b) => Val::Bool(!b),
+                _ => Val::Null,
+            },
+            IrKind::And(a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Bool(false), _) | (_, Val::Bool(false)) => Val::Bool(false),
+                (Val::Bool(true), Val::Bool(true)) => Val::Bool(true),
+                _ => Val::Null,
+            },
+            IrKind::Or(a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Bool(true), _) | (_, Val::Bool(true)) => Val::Bool(true),
+                (Val::Bool(false), Val::Bool(false)) => Val::Bool(false),
+                _ => Val::Null,
+            },
+            IrKind::Cmp(op, a, c) => compare(*op, &self.eval(a), &self.eval(c)),
+            IrKind::Arith(op, a, c) => arith(*op, &self.eval(a), &self.eval(c)),
+            IrKind::Neg(a) => match self.eval(a) {
+                Val::Int(i) => i.checked_neg().map(Val::Int).unwrap_or(Val::Null),
+                Val::Money(i) => i.checked_neg().map(Val::Money).unwrap_or(Val::Null),
+                Val::Real(r) => Val::Real(-r),
+                _ => Val::Null,
+            },
+            IrKind::Conv(c, a) => match (c, self.eval(a)) {
+                (Conv::IntToReal, Val::Int(i) | Val::Money(i)) => Val::Real(i as f64),
+                (Conv::MoneyToReal, Val::Money(f)) => Val::Real(f as f64 / 100.0),
+                (Conv::YuanToMoney, Val::Int(i)) => i.checked_mul(100).map(Val::Money).unwrap_or(Val::Null),
+                _ => Val::Null,
+            },
+            IrKind::Cond(c, a, x) => match self.eval(c) {
+                Val::Bool(true) => self.eval(a),
+                // SQL's CASE takes the ELSE branch for a null condition too.
+                _ => self.eval(x),
+            },
+            IrKind::InList(a, items) => {
+                let v = self.eval(a);
+                let hit = |c: &Const| match (c, &v) {
+                    (Const::Text(t), Val::Text(x)) => t == x,
+                    (Const::Int(i), Val::Int(x)) => i == x,
+                    _ => false,
+                };
+                if v == Val::Null { Val::Null } else { Val::Bool(items.iter().any(hit)) }
+            }
+            IrKind::InCodes(a, items) => match self.eval(a) {
+                Val::Text(t) => Val::Bool(t.split(';').any(|c| items.iter().any(|i| i == c))),
+                _ => Val::Null,
+            },
+            IrKind::IsCode(a, list) => match self.eval(a) {
+                Val::Text(t) => {
+                    let known = |c: &str| self.env.codes.get(list).and_then(|l| l.get(c)).is_some();
+                    Val::Bool(t.split(';').all(known))
+                }
+                _ => Val::Null,
+            },
+            IrKind::IdValid(a) => match self.eval(a) {
+                Val::Text(t) => Val::Bool(fupin_domain::IdNumber::parse(&t).is_ok()),
+                _ => Val::Null,
+            },
+            IrKind::Length(a) => match self.eval(a) {
+                Val::Text(t) => Val::Int(t.chars().count() as i64),
+                _ => Val::Null,
+            },
+            IrKind::Agg { kind, depth, body } => self.agg(*kind, *depth, body),
+        }
+    }
+
+    fn agg(&mut self, kind: AggKind, depth: u8, body: &Ir) -> Val {
+        let n = self.record.members.len();
+        self.bound.truncate(depth as usize - 1);
+        let mut trues = 0i64;
+        let mut falses = 0i64;
+        let mut sum = 0i64;
+        for i in 0..n {
+            self.bound.push(i);
+            match self.eval(body) {
+                Val::Bool(true) => trues += 1,
+                Val::Bool(false) => falses += 1,
+                Val::Int(x) | Val::Money(x) => sum = sum.saturating_add(x),
+                _ => {}
+            }
+            self.bound.pop();
+        }
+        match kind {
+            AggKind::Exists => Val::Bool(trues > 0),
+            AggKind::All => Val::Bool(falses == 0),
+            AggKind::Count => Val::Int(trues),
+            AggKind::Sum if body.ty == Ty::Money => Val::Money(sum),
+            AggKind::Sum => Val::Int(sum),
+        }
+    }
+}
+
+/// Whole years from an ISO birth date to an ISO reference date, as SQL computes it.
+pub fn age(birth: &str, on: &str) -> Option<i64> {
+    let y = |s: &str| s.get(0..4)?.parse::<i64>().ok();
+    let md = |s: &str| s.get(5..10).map(str::to_owned);
+    let (by, oy, bmd, omd) = (y(birth)?, y(on)?, md(birth)?, md(on)?);
+    Some(oy - by - i64::from(omd < bmd))
+}
+
+fn compare(op: Cmp, a: &Val, c: &Val) -> Val {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (a, c) {
+        (Val::Int(x), Val::Int(y)) | (Val::Money(x), Val::Money(y)) => Some(x.cmp(y)),
+        (Val::Real(x), Val::Real(y)) => x.partial_cmp(y),
+        (Val::Text(x), Val::Text(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    };
+    match ord {
+        None => Val::Null,
+        Some(o) => Val::Bool(match op {
+            Cmp::Eq => o == Ordering::Equal,
+            Cmp::Ne => o != Ordering::Equal,
+            Cmp::Lt => o == Ordering::Less,
+            Cmp::Le => o != Ordering::Greater,
+            Cmp::Gt => o == Ordering::Greater,
+            Cmp::Ge => o != Ordering::Less,
+        }),
+    }
+}
+
+fn arith(op: Arith, a: &Val, c: &Val) -> Val {
+    let ints = |x: i64, y: i64| match op {
+        Arith::Add => x.checked_add(y),
+        Arith::Sub => x.checked_sub(y),
+        Arith::Mul => x.checked_mul(y),
+        Arith::Div => x.checked_div(y),
+        Arith::Rem => x.checked_rem(y),
+    };
+    match (a, c) {
+        (Val::Int(x), Val::Int(y)) => ints(*x, *y).map(Val::Int).unwrap_or(Val::Null),
+        (Val::Money(x), Val::Money(y) | Val::Int(y)) | (Val::Int(x), Val::Money(y)) => {
+            ints(*x, *y).map(Val::Money).unwrap_or(Val::Null)
+        }
+        (Val::Real(x), Val::Real(y)) => match op {
+            Arith::Add => Val::Real(x + y),
+            Arith::Sub => Val::Real(x - y),
+            Arith::Mul => Val::Real(x * y),
+            Arith::Div if *y == 0.0 => Val::Null,
+            Arith::Div => Val::Real(x / y),
+            Arith::Rem => Val::Null,
+        },
+        _ => Val::Null,
+    }
+}
+
+/// The storage a value of this type is read back from SQL as.
+pub fn storage_of(ty: Ty) -> Storage {
+    match ty {
+        Ty::Bool | Ty::Int | Ty::Money => Storage::Integer,
+        Ty::Real => Storage::Real,
+        _ => Storage::Text,
+    }
+}

@@ -1,0 +1,236 @@
+//! The checked form of an expression: every name resolved to a column, a derived
+//! value or a built-in, every node typed, every implicit conversion explicit. The
+//! interpreter (`eval.rs`) and the SQL compiler (`sql.rs`) both read this form only,
+//! so they cannot disagree about what a name means or how money is compared.
+
+use fupin_domain::schema::Column;
+
+/// The type of a value in a rule expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    /// A whole number (counts, years, ages, months).
+    Int,
+    /// A decimal number (亩, 平方米, 公里; also ratios of money).
+    Real,
+    /// Money, exact to the fen. Literals compared with money are 元.
+    Money,
+    Text,
+    /// A date, ISO-8601 text (compares in calendar order).
+    Date,
+    /// One code of the named list.
+    Code(&'static str),
+    /// Several codes of the named list (a multi-code column).
+    Codes(&'static str),
+}
+
+impl Ty {
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Real | Ty::Money)
+    }
+    pub fn is_textual(self) -> bool {
+        matches!(self, Ty::Text | Ty::Date | Ty::Code(_))
+    }
+    /// The Chinese name used in messages.
+    pub fn name(self) -> String {
+        match self {
+            Ty::Bool => "布尔（是/否）".into(),
+            Ty::Int => "整数".into(),
+            Ty::Real => "小数".into(),
+            Ty::Money => "金额".into(),
+            Ty::Text => "文本".into(),
+            Ty::Date => "日期".into(),
+            Ty::Code(l) => format!("代码（{l}）"),
+            Ty::Codes(l) => format!("多选代码（{l}）"),
+        }
+    }
+}
+
+/// Which row a column is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rec {
+    /// `p`: the person a person-level rule is checking.
+    Person,
+    /// `h`: the household.
+    Household,
+    /// `h.income`: the household's `incomes` row of the policy year.
+    Income,
+    /// `v`: the household's `village_years` row of the policy year.
+    Village,
+    /// A member bound by an aggregate; the number is the nesting depth (1 = outermost).
+    Member(u8),
+}
+
+/// A policy value of the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    Poverty,
+    Monitoring,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// An implicit conversion the checker made explicit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conv {
+    /// Int → Real.
+    IntToReal,
+    /// Money (fen) → Real (元).
+    MoneyToReal,
+    /// An Int written as 元 → Money (fen).
+    YuanToMoney,
+}
+
+/// A literal after checking. Money is in fen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    Money(i64),
+    Text(String),
+}
+
+/// A checked expression: a node and its type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ir {
+    pub ty: Ty,
+    pub kind: IrKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IrKind {
+    Const(Const),
+    /// A stored column of a row; `index` is its position in the schema table.
+    Col {
+        rec: Rec,
+        column: &'static Column,
+        index: usize,
+    },
+    /// Whole years of age at the reference date of a person (`p.age`, `m.age`).
+    Age(Rec),
+    Year,
+    RefDate,
+    Line(Line),
+    /// `has(x.f)`: the value is present.
+    Present(Box<Ir>),
+    /// `is_null(x)`: the value is missing.
+    Missing(Box<Ir>),
+    Not(Box<Ir>),
+    And(Box<Ir>, Box<Ir>),
+    Or(Box<Ir>, Box<Ir>),
+    Cmp(Cmp, Box<Ir>, Box<Ir>),
+    Arith(Arith, Box<Ir>, Box<Ir>),
+    Neg(Box<Ir>),
+    Conv(Conv, Box<Ir>),
+    /// `c ? a : b`
+    Cond(Box<Ir>, Box<Ir>, Box<Ir>),
+    /// `x in [...]` over constants.
+    InList(Box<Ir>, Vec<Const>),
+    /// `in_codes(x, [...])`: one of the codes of a (multi-)code value is in the list.
+    InCodes(Box<Ir>, Vec<String>),
+    /// `is_code(x)`: every code of the value is in the column's own code list.
+    IsCode(Box<Ir>, &'static str),
+    /// `id_valid(x)`: a valid GB 11643 citizen number (interpreter only).
+    IdValid(Box<Ir>),
+    /// `size(text)`: characters.
+    Length(Box<Ir>),
+    /// An aggregate over the household's members; `depth` names the bound member.
+    Agg {
+        kind: crate::ast::AggKind,
+        depth: u8,
+        body: Box<Ir>,
+    },
+}
+
+impl Ir {
+    pub fn new(ty: Ty, kind: IrKind) -> Ir {
+        Ir { ty, kind }
+    }
+
+    /// Visits every node, parents first.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Ir) -> bool) {
+        if !f(self) {
+            return;
+        }
+        match &self.kind {
+            IrKind::Const(_)
+            | IrKind::Col { .. }
+            | IrKind::Age(_)
+            | IrKind::Year
+            | IrKind::RefDate
+            | IrKind::Line(_) => {}
+            IrKind::Present(a)
+            | IrKind::Missing(a)
+            | IrKind::Not(a)
+            | IrKind::Neg(a)
+            | IrKind::Conv(_, a)
+            | IrKind::InList(a, _)
+            | IrKind::InCodes(a, _)
+            | IrKind::IsCode(a, _)
+            | IrKind::IdValid(a)
+            | IrKind::Length(a)
+            | IrKind::Agg { body: a, .. } => a.walk(f),
+            IrKind::And(a, b) | IrKind::Or(a, b) | IrKind::Cmp(_, a, b) | IrKind::Arith(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            IrKind::Cond(c, a, b) => {
+                c.walk(f);
+                a.walk(f);
+                b.walk(f);
+            }
+        }
+    }
+
+    /// The values whose absence the missing-value policy looks at: every column,
+    /// age and policy line read outside `has()`/`is_null()` and outside aggregates
+    /// (an aggregate handles its members' missing values itself).
+    pub fn referenced(&self) -> Vec<&Ir> {
+        let mut out: Vec<&Ir> = Vec::new();
+        self.walk(&mut |n| match &n.kind {
+            IrKind::Present(_) | IrKind::Missing(_) | IrKind::Agg { .. } => false,
+            IrKind::Col { .. } | IrKind::Age(_) | IrKind::Line(Line::Monitoring) => {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+                false
+            }
+            _ => true,
+        });
+        out
+    }
+
+    /// Whether the SQL compiler can translate this expression.
+    pub fn sql_blocker(&self) -> Option<&'static str> {
+        let mut blocker = None;
+        self.walk(&mut |n| {
+            match &n.kind {
+                IrKind::IdValid(_) => blocker = Some("id_valid() 的校验位算法只在解释器中实现"),
+                IrKind::IsCode(a, _) if matches!(a.ty, Ty::Codes(_)) => {
+                    blocker = Some("多选代码字段的 is_code() 只在解释器中实现")
+                }
+                _ => {}
+            }
+            blocker.is_none()
+        });
+        blocker
+    }
+}

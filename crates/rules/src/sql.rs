@@ -1,0 +1,270 @@
+//! The SQL compiler: one `SELECT` per rule that returns, for every entity of the
+//! rule's level, its key, the verdict (1 pass, 0 fail, 2 skipped) and the rule's
+//! values, in SQL that SQLite and PostgreSQL both run.
+//!
+//! It reads the checked form (`ir.rs`) that the interpreter reads, and follows the
+//! same semantics: SQL's own three-valued logic, `NULLIF` for division by zero,
+//! members as correlated subqueries on `persons`, ages from the ISO `birth_date`
+//! text. Text literals from rule files are bound as parameters; the statement text
+//! holds only schema identifiers, numbers and our own ISO dates. A rule with a part
+//! SQL cannot express ([`Ir::sql_blocker`]) is refused with the reason, never dropped.
+
+use crate::ast::AggKind;
+use crate::eval::{Env, storage_of};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+use crate::rule::{Level, Missing, Rule};
+use fupin_domain::schema::Storage;
+
+/// Which engine the text is for (they differ only in text ordering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A compiled rule: statement text, the texts bound to `$1…`, and how to read each
+/// value column back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledSql {
+    pub sql: String,
+    pub params: Vec<String>,
+    pub value_storages: Vec<Storage>,
+}
+
+/// Why a rule has no SQL form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("规则 {rule} 不能编译为 SQL（只用解释器运行）：{reason}")]
+pub struct NotCompilable {
+    pub rule: String,
+    pub reason: String,
+}
+
+/// Compiles a rule for the policy year of `env`.
+pub fn compile(rule: &Rule, env: &Env, dialect: Dialect) -> Result<CompiledSql, NotCompilable> {
+    compile_parts(
+        &rule.id,
+        rule.level,
+        rule.missing,
+        &rule.expr,
+        &rule.values.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        env,
+        dialect,
+    )
+}
+
+/// Compiles an expression with its values (the rule's, or a `rules try` query's).
+pub fn compile_parts(
+    id: &str,
+    level: Level,
+    missing: Missing,
+    expr: &Ir,
+    values: &[&Ir],
+    env: &Env,
+    dialect: Dialect,
+) -> Result<CompiledSql, NotCompilable> {
+    let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
+    let mut c = Compiler { env, dialect, params: Vec::new() };
+    let e = c.expr(expr).map_err(refuse)?;
+    let refs: Vec<String> = expr
+        .referenced()
+        .into_iter()
+        .map(|r| c.expr(r).map(|s| format!("{s} IS NULL")))
+        .collect::<Result<_, _>>()
+        .map_err(refuse)?;
+    let skip = match missing {
+        Missing::SkipIfAnyMissing if !refs.is_empty() => refs.join(" OR "),
+        Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
+        _ => "FALSE".to_owned(),
+    };
+    let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
+    let verdict = format!(
+        "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
+    );
+    let mut columns = vec![verdict];
+    let mut value_storages = Vec::new();
+    for v in values {
+        let s = c.expr(v).map_err(refuse)?;
+        columns.push(match v.ty {
+            Ty::Bool => format!("CAST(CASE {s} WHEN TRUE THEN 1 WHEN FALSE THEN 0 END AS BIGINT)"),
+            Ty::Int | Ty::Money => format!("CAST({s} AS BIGINT)"),
+            Ty::Real => format!("CAST({s} AS DOUBLE PRECISION)"),
+            _ => format!("CAST({s} AS TEXT)"),
+        });
+        value_storages.push(storage_of(v.ty));
+    }
+    let year = env.year;
+    let joins = format!(
+        "LEFT JOIN incomes i ON i.hh_id = h.hh_id AND i.year = {year} \
+         LEFT JOIN village_years v ON v.village_code = h.village_code AND v.year = {year}"
+    );
+    let sql = match level {
+        Level::Person => format!(
+            "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} ORDER BY p.person_id",
+            columns.join(", ")
+        ),
+        Level::Household => {
+            format!("SELECT h.hh_id, {} FROM households h {joins} ORDER BY h.hh_id", columns.join(", "))
+        }
+        l => return Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
+    };
+    Ok(CompiledSql { sql, params: c.params, value_storages })
+}
+
+struct Compiler<'a> {
+    env: &'a Env,
+    dialect: Dialect,
+    params: Vec<String>,
+}
+
+fn alias(rec: Rec) -> String {
+    match rec {
+        Rec::Person => "p".into(),
+        Rec::Household => "h".into(),
+        Rec::Income => "i".into(),
+        Rec::Village => "v".into(),
+        Rec::Member(d) => format!("m{d}"),
+    }
+}
+
+impl Compiler<'_> {
+    fn bind(&mut self, text: &str) -> String {
+        self.params.push(text.to_owned());
+        format!("CAST(${} AS TEXT)", self.params.len())
+    }
+
+    fn constant(&mut self, c: &Const) -> Result<String, String> {
+        Ok(match c {
+            Const::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            Const::Int(i) | Const::Money(i) => format!("({i})"),
+            Const::Real(r) if r.is_finite() => format!("CAST({r:?} AS DOUBLE PRECISION)"),
+            Const::Real(_) => return Err("无穷大不能写入 SQL".into()),
+            Const::Text(t) => self.bind(t),
+        })
+    }
+
+    /// Ordered text comparison in byte order on both engines.
+    fn collate(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    fn expr(&mut self, ir: &Ir) -> Result<String, String> {
+        Ok(match &ir.kind {
+            IrKind::Const(c) => self.constant(c)?,
+            IrKind::Col { rec, column, .. } => {
+                let col = format!("{}.{}", alias(*rec), column.name);
+                if ir.ty == Ty::Bool { format!("({col} = 1)") } else { col }
+            }
+            IrKind::Age(rec) => {
+                let b = format!("{}.birth_date", alias(*rec));
+                let (ry, rmd) = (&self.env.ref_date[0..4], &self.env.ref_date[5..10]);
+                format!(
+                    "({ry} - CAST(SUBSTR({b}, 1, 4) AS BIGINT) - CASE WHEN '{rmd}'{c} < SUBSTR({b}, 6, 5) THEN 1 ELSE 0 END)",
+                    c = self.collate()
+                )
+            }
+            IrKind::Year => format!("({})", self.env.year),
+            IrKind::RefDate => format!("'{}'", self.env.ref_date),
+            IrKind::Line(l) => {
+                let y = match l {
+                    Line::Poverty => self.env.poverty_line,
+                    Line::Monitoring => self.env.monitoring_line,
+                };
+                y.map(|y| format!("({})", y.fen())).unwrap_or_else(|| "CAST(NULL AS BIGINT)".into())
+            }
+            IrKind::Present(a) => format!("({} IS NOT NULL)", self.expr(a)?),
+            IrKind::Missing(a) => format!("({} IS NULL)", self.expr(a)?),
+            IrKind::Not(a) => format!("(NOT {})", self.expr(a)?),
+            IrKind::And(a, b) => format!("({} AND {})", self.expr(a)?, self.expr(b)?),
+            IrKind::Or(a, b) => format!("({} OR {})", self.expr(a)?, self.expr(b)?),
+            IrKind::Cmp(op, a, b) => {
+                let o = match op {
+                    Cmp::Eq => "=",
+                    Cmp::Ne => "<>",
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                };
+                let textual = !a.ty.is_numeric() && a.ty != Ty::Bool && !matches!(op, Cmp::Eq | Cmp::Ne);
+                let c = if textual { self.collate() } else { "" };
+                format!("({}{c} {o} {}{c})", self.expr(a)?, self.expr(b)?)
+            }
+            IrKind::Arith(op, a, b) => {
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match op {
+                    Arith::Add => format!("({x} + {y})"),
+                    Arith::Sub => format!("({x} - {y})"),
+                    Arith::Mul => format!("({x} * {y})"),
+                    Arith::Div => format!("({x} / NULLIF({y}, 0))"),
+                    Arith::Rem => format!("({x} % NULLIF({y}, 0))"),
+                }
+            }
+            IrKind::Neg(a) => format!("(- {})", self.expr(a)?),
+            IrKind::Conv(c, a) => {
+                let x = self.expr(a)?;
+                match c {
+                    Conv::IntToReal => format!("CAST({x} AS DOUBLE PRECISION)"),
+                    Conv::MoneyToReal => format!("(CAST({x} AS DOUBLE PRECISION) / 100)"),
+                    Conv::YuanToMoney => format!("({x} * 100)"),
+                }
+            }
+            IrKind::Cond(c, a, b) => {
+                format!("(CASE WHEN {} THEN {} ELSE {} END)", self.expr(c)?, self.expr(a)?, self.expr(b)?)
+            }
+            IrKind::InList(a, items) => {
+                let x = self.expr(a)?;
+                if items.is_empty() {
+                    return Ok(format!("(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"));
+                }
+                let list = items.iter().map(|i| self.constant(i)).collect::<Result<Vec<_>, _>>()?;
+                format!("({x} IN ({}))", list.join(", "))
+            }
+            IrKind::InCodes(a, items) => {
+                let x = self.expr(a)?;
+                if items.is_empty() {
+                    return Ok(format!("(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"));
+                }
+                let tests: Vec<String> = items
+                    .iter()
+                    .map(|code| format!("(';' || {x} || ';') LIKE {}", self.bind(&format!("%;{code};%"))))
+                    .collect();
+                format!("({})", tests.join(" OR "))
+            }
+            IrKind::IsCode(a, list) => {
+                if matches!(a.ty, Ty::Codes(_)) {
+                    return Err("多选代码字段的 is_code() 只在解释器中实现".into());
+                }
+                let x = self.expr(a)?;
+                let codes: Vec<String> = self
+                    .env
+                    .codes
+                    .get(list)
+                    .map(|l| l.codes.iter().map(|c| c.code.clone()).collect())
+                    .unwrap_or_default();
+                if codes.is_empty() {
+                    return Ok(format!("(CASE WHEN {x} IS NULL THEN NULL ELSE FALSE END)"));
+                }
+                let binds: Vec<String> = codes.iter().map(|c| self.bind(c)).collect();
+                format!("({x} IN ({}))", binds.join(", "))
+            }
+            IrKind::IdValid(_) => return Err("id_valid() 的校验位算法只在解释器中实现".into()),
+            IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
+            IrKind::Agg { kind, depth, body } => {
+                let m = format!("m{depth}");
+                let from = format!("FROM persons {m} WHERE {m}.hh_id = h.hh_id");
+                match kind {
+                    AggKind::Exists => format!("(EXISTS (SELECT 1 {from} AND {}))", self.expr(body)?),
+                    AggKind::All => format!("(NOT EXISTS (SELECT 1 {from} AND NOT {}))", self.expr(body)?),
+                    AggKind::Count if body.kind == IrKind::Const(Const::Bool(true)) => {
+                        format!("(SELECT COUNT(*) {from})")
+                    }
+                    AggKind::Count => format!("(SELECT COUNT(*) {from} AND {})", self.expr(body)?),
+                    AggKind::Sum => format!("(SELECT CAST(COALESCE(SUM({}), 0) AS BIGINT) {from})", self.expr(body)?),
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the rules crate, on the engine `FUPIN_TEST_DB` names.
+
+mod rules {
+    mod agreement;
+    mod examples;
+    mod load_errors;
+    mod semantics;
+}
