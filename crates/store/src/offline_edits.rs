@@ -239,9 +239,8 @@ async fn keep(
     .bind(applied_version)
     .execute(store.pool())
     .await?;
-    let row = by_key(store, p.idempotency_key)
-        .await?
-        .ok_or_else(|| StoreError::Refused("离线更正写入后未找到".into()))?;
+    let row =
+        by_key(store, p.idempotency_key).await?.ok_or_else(|| StoreError::Refused("离线更正写入后未找到".into()))?;
     Ok((row, done.rows_affected() > 0))
 }
 
@@ -343,8 +342,8 @@ pub async fn decide(
         Decision::Apply { seen_version } => {
             let why = format!("采纳 {} 的离线更正（{}）：{reason}", e.submitted_by, e.reason);
             let edit = Edit::new(reviewer, why).based_on(seen_version);
-            let out = operations::correct_field(store, &edit, &e.entity, &e.entity_key, &e.field, &e.proposed_value)
-                .await?;
+            let out =
+                operations::correct_field(store, &edit, &e.entity, &e.entity_key, &e.field, &e.proposed_value).await?;
             (Status::Applied, Some(out.version))
         }
         Decision::Discard => (Status::Discarded, None),

@@ -14,6 +14,8 @@ mod browser;
 mod dashboard;
 #[path = "web/edit.rs"]
 mod edit;
+#[path = "web/offline_sync.rs"]
+mod offline_sync;
 #[path = "web/pages.rs"]
 mod pages;
 #[path = "web/reveal.rs"]

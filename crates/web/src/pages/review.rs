@@ -261,7 +261,8 @@ async fn decide(
     match offline_edits::decide(&state.store, &key, decision, &user.0.username, &reason).await {
         Ok(done) => {
             tracing::info!(user = %user.0.username, key = %key, status = done.status.as_str(), "离线更正已处理");
-            let message = format!("{}：户 {} 的{}", done.status.label(), done.hh_id, field_label(&done.entity, &done.field));
+            let message =
+                format!("{}：户 {} 的{}", done.status.label(), done.hh_id, field_label(&done.entity, &done.field));
             let cookie = flash_cookie(&message, &[]);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/review")).into_response())
         }
