@@ -206,6 +206,41 @@ async fn household_of_person(store: &Store, person_id: &str) -> Result<Option<St
     Ok(row.map(|r| r.0))
 }
 
+/// The shipped code lists, read once.
+fn codes() -> &'static fupin_domain::CodeLists {
+    static CODES: std::sync::OnceLock<fupin_domain::CodeLists> = std::sync::OnceLock::new();
+    CODES.get_or_init(fupin_domain::CodeLists::builtin)
+}
+
+/// Refuses a value its column cannot hold, as [`operations::correct_field`] would: a
+/// proposal flagged for review must be one a reviewer can apply.
+async fn check_value(store: &Store, p: &Proposal<'_>) -> Result<(), OpError> {
+    let Some(table) = fupin_domain::schema::table(p.entity) else {
+        return Err(OpError::Refused(format!("没有名为 {} 的登记表", p.entity)));
+    };
+    let Some(column) = table.column(p.field) else {
+        return Err(OpError::Refused(format!("「{}」没有字段 {}", table.title, p.field)));
+    };
+    if table.key.contains(&column.name) || column.name == "hh_id" {
+        return Err(OpError::Refused(format!("「{}」不能在这里更正", column.header)));
+    }
+    let id_type = if p.entity == "persons" {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT id_type FROM persons WHERE person_id = $1")
+            .bind(p.entity_key.to_owned())
+            .fetch_optional(store.pool())
+            .await?;
+        row.and_then(|r| r.0).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let parsed = fupin_domain::household_rules::parse_field(codes(), column, p.value, &id_type)
+        .map_err(|e| OpError::Refused(format!("「{}」{e}", column.header)))?;
+    if column.required && parsed.value.is_null() {
+        return Err(OpError::Refused(format!("「{}」必填，不能清空", column.header)));
+    }
+    Ok(())
+}
+
 /// Stores a proposal under its key (first one wins) and returns the row the key holds,
 /// and whether it is this call's.
 async fn keep(
@@ -263,6 +298,7 @@ pub async fn sync(store: &Store, p: &Proposal<'_>) -> Result<Synced, OpError> {
     if p.entity == "persons" && household_of_person(store, p.entity_key).await?.as_deref() != Some(p.hh_id) {
         return Err(OpError::Refused(format!("{} 不是户 {} 的成员", p.entity_key, p.hh_id)));
     }
+    check_value(store, p).await?;
     let edit = Edit::new(p.submitted_by, p.reason).based_on(p.base_version);
     match operations::correct_field(store, &edit, p.entity, p.entity_key, p.field, p.value).await {
         Ok(out) => {

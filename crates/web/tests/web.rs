@@ -10,6 +10,8 @@ mod api;
 mod auth;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/browser_offline.rs"]
+mod browser_offline;
 #[path = "web/dashboard.rs"]
 mod dashboard;
 #[path = "web/edit.rs"]

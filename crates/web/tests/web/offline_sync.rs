@@ -133,6 +133,13 @@ async fn a_correction_on_a_stale_version_is_flagged_and_reviewed_never_overwriti
     let (_, card) = land(&app, &client, post(&app, &client, "/my/household/H1/change", &fields).await).await;
     assert!(card.contains("这条更正已提交过（待审核）"), "{card}");
     assert_eq!(footprint(&app).await, before);
+    // A stale correction whose value its field cannot hold is refused, not flagged: a
+    // reviewer could never apply it.
+    let bad = months_form("stale-key-0003-abcdef", &base, "很多个月", "电话核实");
+    let r = post(&app, &client, "/my/household/H1/change", &bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("务工时间"));
+    assert_eq!(footprint(&app).await, before);
 
     // The village's cadre sees it on /my and in the review list; the page shows the
     // current value against the proposed one and what changed meanwhile.
