@@ -58,6 +58,9 @@ async fn footprint(app: &TestApp) -> (i64, i64) {
     (app.sql_count("SELECT COUNT(*) FROM change_log").await, app.sql_count("SELECT COUNT(*) FROM offline_edits").await)
 }
 
+/// A form's fields in order.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 fn months_form<'a>(key: &'a str, version: &'a str, value: &'a str, reason: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("key", key),
@@ -263,7 +266,7 @@ async fn malformed_and_oversized_sync_bodies_are_refused_with_nothing_changed() 
     let before = footprint(&app).await;
     let url = format!("{}/my/household/H1/change", app.base);
     let long_reason = "长".repeat(3000);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<(Form, u16, &str)> = vec![
         (months_form("bad-key-0001-abcdef", &v, "8", &long_reason), 400, "表单内容过长"),
         (
             months_form("bad-key-0002-abcdef", &v, "8", "原因").into_iter().filter(|(k, _)| *k != "version").collect(),
