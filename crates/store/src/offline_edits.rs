@@ -336,6 +336,15 @@ pub async fn pending_count(store: &Store, area: &DivisionCode) -> Result<i64, St
     Ok(n)
 }
 
+/// How many flagged conflicts await review on one household.
+pub async fn pending_count_of(store: &Store, hh_id: &str) -> Result<i64, StoreError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending' AND hh_id = $1")
+        .bind(hh_id.to_owned())
+        .fetch_one(store.pool())
+        .await?;
+    Ok(n)
+}
+
 /// A reviewer's decision on a flagged conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

@@ -162,6 +162,8 @@ struct CardPage {
     may_visit: bool,
     /// Whether the role corrects the registry (记录更正).
     may_edit: bool,
+    /// Flagged offline corrections of this household awaiting review (editors only).
+    to_review: i64,
     flash: Option<super::edit::Flash>,
 }
 
@@ -202,6 +204,10 @@ pub(crate) async fn card(
         this_quarter,
         may_visit: may_visit(user.0.role),
         may_edit: super::edit::may_edit(user.0.role),
+        to_review: match super::edit::may_edit(user.0.role) {
+            true => fupin_store::offline_edits::pending_count_of(&state.store, &hh_id).await?,
+            false => 0,
+        },
         flash,
         hh_id,
     };

@@ -30,6 +30,19 @@ const LIST_LIMIT: i64 = 200;
 /// Change records shown as "changed meanwhile".
 const HISTORY_LIMIT: i64 = 50;
 
+/// How many flagged corrections await review in `area` (inside the user's own), for
+/// the roles that review them; `None` for the others.
+pub(crate) async fn pending_here(
+    state: &AppState,
+    user: &CurrentUser,
+    area: &DivisionCode,
+) -> Result<Option<i64>, WebError> {
+    if !super::edit::may_edit(user.0.role) || !user.may_see(area) {
+        return Ok(None);
+    }
+    Ok(Some(offline_edits::pending_count(&state.store, area).await?))
+}
+
 /// A proposal as the pages show it: values labelled and masked.
 struct Line {
     key: String,

@@ -148,6 +148,12 @@ async fn a_correction_on_a_stale_version_is_flagged_and_reviewed_never_overwriti
     // current value against the proposed one and what changed meanwhile.
     let (_, my) = get(&app, &client, "/my").await;
     assert!(my.contains("待审核的离线更正：1 条"), "{my}");
+    let (_, area) = get(&app, &client, &format!("/area/{V1}")).await;
+    assert!(area.contains("待审核的离线更正：1 条"), "the village page counts it: {area}");
+    let (_, card) = get(&app, &client, "/my/household/H1").await;
+    assert!(card.contains("本户有 1 条待审核的离线更正"), "{card}");
+    let (_, other) = get(&app, &client, "/my/household/H2").await;
+    assert!(!other.contains("待审核的离线更正"), "{other}");
     let (status, list) = get(&app, &client, "/review").await;
     assert_eq!(status, 200);
     assert!(list.contains("/review/stale-key-0001-abcdef") && list.contains("现值：3 → 提议：9"), "{list}");
@@ -182,6 +188,8 @@ async fn a_correction_on_a_stale_version_is_flagged_and_reviewed_never_overwriti
     let township = signed_in(&app, "township").await;
     let (_, list) = get(&app, &township, "/review").await;
     assert!(list.contains("/review/stale-key-0002-abcdef"), "the township sees its villages' proposals: {list}");
+    let (_, area) = get(&app, &township, &format!("/area/{TOWN_A}")).await;
+    assert!(area.contains("待审核的离线更正：1 条"), "the township page counts it: {area}");
     let seen = version(&app, "H1").await.to_string();
     changed_meanwhile(&app, "4").await;
     let before = footprint(&app).await;
