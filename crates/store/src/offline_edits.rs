@@ -11,9 +11,11 @@
 //! reason ([`decide`]). Every sync is kept under its key, so a replay (an offline queue
 //! sent twice) neither applies nor flags twice.
 //!
-//! Two copies of one request racing: the first to commit its correction moves the
-//! household's version on, so the other's correction meets a conflict; its row then
-//! loses the race on the unique key and it answers with the first one's row.
+//! Two copies of one request racing (two tabs sending one queue): syncs and decisions
+//! run one at a time in the server ([`SYNC`]), so the second finds the first's row
+//! under the key and does nothing. Across processes sharing a database the unique key
+//! still lets one row in, and the version check lets at most one copy write: the
+//! first to commit moves the household's version on, so another meets a conflict.
 
 use fupin_domain::DivisionCode;
 use sqlx::Row;
@@ -23,6 +25,11 @@ use time::OffsetDateTime;
 use crate::operations::{self, Edit, OpError};
 use crate::users::timestamp;
 use crate::{Store, StoreError};
+
+/// One sync or decision at a time: the check of a key and what follows from it do not
+/// interleave with another copy of the same request. Registry writers queue on the
+/// chain lock anyway, so this costs no parallelism that writes had.
+static SYNC: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Idempotency keys: what a page generates (hex of random bytes), with room to spare.
 const KEY_CHARS: std::ops::RangeInclusive<usize> = 16..=100;
@@ -286,6 +293,7 @@ async fn keep(
 /// the sender may edit the household.
 pub async fn sync(store: &Store, p: &Proposal<'_>) -> Result<Synced, OpError> {
     check(p)?;
+    let _one_at_a_time = SYNC.lock().await;
     if let Some(first) = by_key(store, p.idempotency_key).await? {
         if first.submitted_by != p.submitted_by || first.hh_id != p.hh_id {
             return Err(OpError::Refused("表单已失效，请重新打开更正表单".into()));
@@ -366,6 +374,7 @@ pub async fn decide(
     reviewer: &str,
     reason: &str,
 ) -> Result<OfflineEdit, OpError> {
+    let _one_at_a_time = SYNC.lock().await;
     let Some(e) = by_key(store, key).await? else {
         return Err(OpError::Refused("没有这条离线更正".into()));
     };

@@ -322,3 +322,29 @@ async fn malformed_and_oversized_sync_bodies_are_refused_with_nothing_changed() 
     // The server still answers.
     assert_eq!(get(&app, &client, "/my/household/H1").await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_sent_by_two_tabs_at_once_applies_or_flags_once() {
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let current = version(&app, "H1").await.to_string();
+    let stale = (version(&app, "H1").await - 1).to_string();
+    for (key, v, value, status) in [
+        ("race-key-0001-abcdef", current.as_str(), "7", "applied"),
+        ("race-key-0002-abcdef", stale.as_str(), "11", "pending"),
+    ] {
+        let log = app.sql_count("SELECT COUNT(*) FROM change_log").await;
+        let fields = months_form(key, v, value, "同时发送");
+        let send = || post(&app, &client, "/my/household/H1/change", &fields);
+        let (a, b, c, d) = tokio::join!(send(), send(), send(), send());
+        for r in [a, b, c, d] {
+            assert_eq!(r.status(), 303, "{key}: every copy is answered");
+        }
+        let rows =
+            format!("SELECT COUNT(*) FROM offline_edits WHERE idempotency_key = '{key}' AND status = '{status}'");
+        assert_eq!(app.sql_count(&rows).await, 1, "{key}: one row");
+        let written = app.sql_count("SELECT COUNT(*) FROM change_log").await - log;
+        assert_eq!(written, i64::from(status == "applied"), "{key}: at most one change record");
+    }
+    assert_eq!(months(&app, "P1").await, Some(7), "the flagged copy did not overwrite");
+}
