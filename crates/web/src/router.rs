@@ -13,7 +13,9 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
-use crate::pages::{admin, area, auth_log, dashboard, edit, household, households, login, my, reveal, search, visit};
+use crate::pages::{
+    admin, area, auth_log, dashboard, edit, household, households, login, my, my_change, reveal, review, search, visit,
+};
 use crate::session::CurrentUser;
 use crate::{AppState, WebError, api, security};
 
@@ -102,6 +104,16 @@ fn table() -> Vec<Route> {
         route!(GET "/my/household/{hh_id}", SignedInArea, my::card),
         route!(GET "/my/household/{hh_id}/visit", Visitor, visit::form),
         route!(POST "/my/household/{hh_id}/visit", Visitor, visit::submit),
+        // 离线更正 (phone first): a field of the household or a member, online or queued
+        // offline, applied or flagged for review; 离线待发, drawn from the phone's queue;
+        // 待审核的离线更正 with apply / discard (pages/my_change.rs, pages/review.rs).
+        route!(GET "/my/household/{hh_id}/change", RegistryEditor, my_change::form),
+        route!(POST "/my/household/{hh_id}/change", RegistryEditor, my_change::submit),
+        route!(GET "/my/outbox", SignedInArea, my_change::outbox),
+        route!(GET "/review", RegistryEditor, review::list),
+        route!(GET "/review/{key}", RegistryEditor, review::show),
+        route!(POST "/review/{key}/apply", RegistryEditor, review::apply),
+        route!(POST "/review/{key}/discard", RegistryEditor, review::discard),
         route!(GET "/login", Public, login::form),
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),

@@ -1,8 +1,11 @@
 // 离线: loaded by the phone pages. Registers the service worker (sw.js) and sends the
-// visits it queued while the network was down: at each page load, when the browser
-// comes back online, and every 30 seconds. A queued visit is removed once the server
-// has answered it (recorded now or already recorded under the same key); one that the
-// server refuses or that meets a signed-out session stays queued and is counted on /my.
+// visits and corrections it queued while the network was down: at each page load, when
+// the browser comes back online, and every 30 seconds. A queued item is removed once the
+// server has answered it (recorded or flagged for review now, or already under the same
+// key). One the server refuses (422 with the reason, 400 a bad form, 403/404 out of
+// scope) is kept as stuck with the server's reason and not sent again until the cadre
+// retries it on 离线待发 (/my/outbox), or discards it there. One that meets a
+// signed-out session or a server error stays queued. Pages show the counts.
 "use strict";
 
 (function () {
@@ -12,15 +15,34 @@
 
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
 
-  // A visit form served again from the worker's cache would repeat the idempotency key
-  // it was first rendered with, and a second visit recorded from it would be taken for
-  // a replay of the first. Each load of the form draws its own key instead, as the
-  // server does for each form it renders; a resent POST keeps its body, key included.
-  const key = document.querySelector("form[action$='/visit'] input[name='key']");
+  // A form served again from the worker's cache would repeat the idempotency key it was
+  // first rendered with, and a second record made from it would be taken for a replay
+  // of the first. Each load of a form draws its own key instead, as the server does for
+  // each form it renders; a resent POST keeps its body, key included.
+  const key = document.querySelector("form[action$='/visit'] input[name='key'], form[action$='/change'] input[name='key']");
   if (key && window.crypto && crypto.getRandomValues) {
     const bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     key.value = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // A correction carries what it is about in words, for the outbox (the server ignores it).
+  const change = document.querySelector("form[action$='/change']");
+  if (change) {
+    change.addEventListener("submit", () => {
+      const chosen = (name) => {
+        const s = change.querySelector("select[name='" + name + "']");
+        return s && s.selectedOptions[0] ? s.selectedOptions[0].textContent : "";
+      };
+      let summary = change.querySelector("input[name='summary']");
+      if (!summary) {
+        summary = document.createElement("input");
+        summary.type = "hidden";
+        summary.name = "summary";
+        change.appendChild(summary);
+      }
+      summary.value = chosen("target") + " · " + chosen("field");
+    });
   }
 
   function openDb() {
@@ -40,21 +62,114 @@
     });
   }
 
-  function remove(db, id) {
+  function write(db, action) {
     return new Promise((resolve, reject) => {
       const tx = db.transaction(QUEUE, "readwrite");
-      tx.objectStore(QUEUE).delete(id);
+      action(tx.objectStore(QUEUE));
       tx.oncomplete = resolve;
       tx.onerror = () => reject(tx.error);
     });
   }
 
-  function show(count) {
+  const remove = (db, id) => write(db, (s) => s.delete(id));
+  const put = (db, item) => write(db, (s) => s.put(item));
+
+  // The server's reason in a refused answer: the form's error, else the error page's text.
+  async function reasonOf(response) {
+    let text = "";
+    try {
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const el = doc.querySelector("[role='alert']") || doc.querySelector("main .notice p") || doc.querySelector("main p");
+      text = el ? el.textContent.trim() : "";
+    } catch (err) {
+      text = "";
+    }
+    return (text || "服务器拒收") + "（HTTP " + response.status + "）";
+  }
+
+  // Long digit runs (phone or ID numbers typed into a form) are shown masked.
+  function masked(text) {
+    return String(text).replace(/\d{7,}/g, (d) => d.slice(0, 3) + "*".repeat(d.length - 7) + d.slice(-4));
+  }
+
+  function describe(item) {
+    const f = new URLSearchParams(item.body || "");
+    const hh = (/\/my\/household\/([^/]+)\//.exec(new URL(item.url).pathname) || [])[1] || "";
+    if (item.kind === "change") {
+      const what = f.get("summary") || f.get("field") || "";
+      return { title: "更正 · 户 " + decodeURIComponent(hh), detail: what + " → " + (f.get("value") || "（空）") + "；原因：" + (f.get("reason") || "") };
+    }
+    const mode = f.get("mode") === "phone" ? "电话联系" : "入户走访";
+    return { title: "走访 · 户 " + decodeURIComponent(hh), detail: (f.get("visited_on") || "") + " " + mode + "；" + (f.get("notes") || "") };
+  }
+
+  function show(items) {
+    const queued = items.filter((i) => !i.stuck).length;
+    const stuck = items.length - queued;
     const el = document.getElementById("offline-queue");
-    if (!el) return;
-    el.textContent = "待上传的离线走访：" + count + " 条";
-    el.dataset.count = String(count);
-    el.hidden = count === 0;
+    if (el) {
+      el.textContent = "待上传的离线记录：" + queued + " 条" + (stuck ? " · 未能上传：" + stuck + " 条（见离线待发）" : "");
+      el.dataset.count = String(queued);
+      el.dataset.stuck = String(stuck);
+      el.hidden = items.length === 0;
+    }
+    const list = document.getElementById("outbox");
+    if (!list) return;
+    list.textContent = "";
+    for (const item of items) {
+      const d = describe(item);
+      const li = document.createElement("li");
+      li.className = item.stuck ? "stuck" : "queued";
+      li.dataset.id = String(item.id);
+      const title = document.createElement("strong");
+      title.textContent = d.title;
+      const state = document.createElement("span");
+      state.className = item.stuck ? "tag due" : "tag";
+      state.textContent = item.stuck ? "未能上传" : "待上传";
+      const detail = document.createElement("p");
+      detail.className = "notes";
+      detail.textContent = masked(d.detail);
+      const when = document.createElement("span");
+      when.className = "muted";
+      when.textContent = "保存于 " + new Date(item.queuedAt).toLocaleString("zh-CN");
+      li.append(title, " ", state, " ", when, detail);
+      if (item.stuck) {
+        const why = document.createElement("p");
+        why.className = "error reason";
+        why.textContent = masked(item.stuck.reason);
+        const retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "retry";
+        retry.textContent = "重试";
+        retry.addEventListener("click", () => act(item.id, "retry"));
+        const drop = document.createElement("button");
+        drop.type = "button";
+        drop.className = "discard";
+        drop.textContent = "放弃";
+        drop.addEventListener("click", () => act(item.id, "discard"));
+        li.append(why, retry, " ", drop);
+      }
+      list.appendChild(li);
+    }
+    list.dataset.loaded = "1";
+    const empty = document.getElementById("outbox-empty");
+    if (empty) empty.hidden = items.length > 0;
+  }
+
+  async function act(id, what) {
+    const db = await openDb();
+    try {
+      const item = (await all(db)).find((i) => i.id === id);
+      if (item && what === "discard") await remove(db, id);
+      if (item && what === "retry") {
+        delete item.stuck;
+        await put(db, item);
+      }
+      show(await all(db));
+    } finally {
+      db.close();
+    }
+    if (what === "retry") sync();
   }
 
   let syncing = false;
@@ -65,6 +180,7 @@
     try {
       db = await openDb();
       for (const item of await all(db)) {
+        if (item.stuck) continue;
         let response;
         try {
           response = await fetch(item.url, {
@@ -76,14 +192,19 @@
         } catch (err) {
           break; // still offline: try again later
         }
-        // Recorded (or recorded before under the same key): the server sends the
-        // browser on to the household card. Anything else stays queued.
+        // Recorded, flagged or recorded before under the same key: the server sends
+        // the browser on to the household card.
         const landed = new URL(response.url);
-        if (response.ok && landed.pathname.startsWith("/my/household/") && !landed.pathname.endsWith("/visit")) {
+        const onCard = /^\/my\/household\/[^/]+$/.test(landed.pathname);
+        if (response.ok && onCard) {
           await remove(db, item.id);
+        } else if (response.status >= 400 && response.status < 500 && ![401, 408, 429].includes(response.status)) {
+          item.stuck = { status: response.status, reason: await reasonOf(response), at: new Date().toISOString() };
+          await put(db, item);
         }
+        // Anything else (signed out, a server error) stays queued for the next round.
       }
-      show((await all(db)).length);
+      show(await all(db));
     } catch (err) {
       // IndexedDB unavailable (private mode): nothing was queued either.
     } finally {

@@ -1,10 +1,13 @@
-// 离线: the service worker of the phone pages (我的农户, the household card, 记录走访).
+// 离线: the service worker of the phone pages (我的农户, the household card, 记录走访,
+// 记录更正, 离线待发).
 //
 // Pages under /my and the static files are fetched from the network first and kept in
-// a cache, which answers when the network fails. A visit form posted without network
-// is kept in IndexedDB (its URL and fields, with the idempotency key the form carries)
-// and answered with a page saying so; offline.js sends it when the server answers
-// again. The server records a visit once per key, so sending twice is harmless.
+// a cache, which answers when the network fails. A visit or correction form posted
+// without network is kept in IndexedDB (its URL and fields, with the idempotency key
+// and, for a correction, the household version the form carries) and answered with a
+// page saying so; offline.js sends it when the server answers again. The server acts
+// once per key, so sending twice is harmless; a correction whose household changed
+// meanwhile is flagged for review on the server, never written over.
 "use strict";
 
 const CACHE = "fupin-pages-v1";
@@ -29,8 +32,11 @@ function cacheable(url) {
   return url.origin === self.location.origin && (url.pathname === "/my" || url.pathname.startsWith("/my/") || url.pathname.startsWith("/static/"));
 }
 
-function isVisitForm(url) {
-  return url.origin === self.location.origin && /^\/my\/household\/[^/]+\/visit$/.test(url.pathname);
+// "visit" or "change" for a form the phone may queue, else null.
+function queueKind(url) {
+  if (url.origin !== self.location.origin) return null;
+  const m = /^\/my\/household\/[^/]+\/(visit|change)$/.exec(url.pathname);
+  return m ? m[1] : null;
 }
 
 function openDb() {
@@ -78,13 +84,14 @@ const QUEUED_PAGE = `<!doctype html>
 <p><a href="/my">返回我的农户</a></p></main>
 <script src="/static/offline.js"></script></body></html>`;
 
-// A visit form posted by the page: sent on if the network answers, else queued.
-async function postVisit(request) {
+// A visit or correction form posted by the page: sent on if the network answers, else
+// queued.
+async function postQueueable(request, kind) {
   const body = await request.clone().text();
   try {
     return await fetch(request);
   } catch (err) {
-    await enqueue({ url: request.url, body, queuedAt: new Date().toISOString() });
+    await enqueue({ url: request.url, body, kind, queuedAt: new Date().toISOString() });
     return new Response(QUEUED_PAGE, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
   }
 }
@@ -92,8 +99,9 @@ async function postVisit(request) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method === "POST" && request.mode === "navigate" && isVisitForm(url)) {
-    event.respondWith(postVisit(request));
+  const kind = queueKind(url);
+  if (request.method === "POST" && request.mode === "navigate" && kind) {
+    event.respondWith(postQueueable(request, kind));
   } else if (request.method === "GET" && cacheable(url)) {
     event.respondWith(networkFirst(request));
   }

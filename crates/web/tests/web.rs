@@ -10,12 +10,16 @@ mod api;
 mod auth;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/browser_offline.rs"]
+mod browser_offline;
 #[path = "web/cache.rs"]
 mod cache;
 #[path = "web/dashboard.rs"]
 mod dashboard;
 #[path = "web/edit.rs"]
 mod edit;
+#[path = "web/offline_sync.rs"]
+mod offline_sync;
 #[path = "web/pages.rs"]
 mod pages;
 #[path = "web/reveal.rs"]

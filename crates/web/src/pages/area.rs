@@ -32,6 +32,8 @@ struct AreaPage {
     child_label: &'static str,
     lines: Vec<AreaLine>,
     total: Counts,
+    /// Flagged offline corrections awaiting review here, for roles that review.
+    to_review: Option<i64>,
 }
 
 /// One household line of a village's list.
@@ -58,6 +60,8 @@ struct VillagePage {
     /// The user may add households here (`/area/{code}/new-household`).
     can_edit: bool,
     code: String,
+    /// Flagged offline corrections awaiting review here, for roles that review.
+    to_review: Option<i64>,
 }
 
 /// `?page=` as typed: anything but a positive number means the first page.
@@ -107,12 +111,13 @@ async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, pa
     let nav = Some(Nav::of(state, user).await?);
     let crumbs = crumbs(state, user, code).await?;
     let total = views::counts_in(&state.store, code).await?;
+    let to_review = super::review::pending_here(state, user, code).await?;
     let child_label = match code.level() {
         DivisionLevel::County => "乡镇",
         DivisionLevel::Township => "村（社区）",
         DivisionLevel::Village => {
             let can_edit = edit::may_edit(user.0.role);
-            return village(state, code, division.name, nav, crumbs, total, page, can_edit).await;
+            return village(state, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
         }
         // Province and city accounts do not exist; such a code has no page.
         _ => return Err(WebError::NotFound),
@@ -122,7 +127,7 @@ async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, pa
         .into_iter()
         .map(|a| AreaLine { href: format!("/area/{}", a.division.code), name: a.division.name, counts: a.counts })
         .collect();
-    let page = AreaPage { nav, crumbs, title: division.name, child_label, lines, total };
+    let page = AreaPage { nav, crumbs, title: division.name, child_label, lines, total, to_review };
     Ok(html(&page)?.into_response())
 }
 
@@ -136,6 +141,7 @@ async fn village(
     total: Counts,
     page: i64,
     can_edit: bool,
+    to_review: Option<i64>,
 ) -> Result<Response, WebError> {
     let pages = ((total.households + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = page.min(pages);
@@ -163,6 +169,7 @@ async fn village(
         next: (page < pages).then(|| link(page + 1)),
         can_edit,
         code: code.to_string(),
+        to_review,
     };
     Ok(html(&page)?.into_response())
 }

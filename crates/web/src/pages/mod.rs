@@ -12,7 +12,9 @@ pub(crate) mod household;
 pub(crate) mod households;
 pub(crate) mod login;
 pub(crate) mod my;
+pub(crate) mod my_change;
 pub(crate) mod reveal;
+pub(crate) mod review;
 pub(crate) mod search;
 pub(crate) mod visit;
 

@@ -78,6 +78,8 @@ struct ListPage {
     limited: bool,
     /// A helper-cadre account not linked to a helper: nothing to list, say why.
     unlinked: bool,
+    /// Flagged offline corrections awaiting review in the area, for roles that review.
+    to_review: Option<i64>,
 }
 
 /// `/my`.
@@ -122,7 +124,12 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser) -> Re
         });
     }
     let visited = lines.iter().filter(|l| l.this_quarter).count();
+    let to_review = match super::edit::may_edit(user.0.role) {
+        true => Some(fupin_store::offline_edits::pending_count(&state.store, user.area()).await?),
+        false => None,
+    };
     let page = ListPage {
+        to_review,
         nav: Some(Nav::of(&state, &user).await?),
         quarter: format!("{}年第{}季度", today.year(), (u8::from(today.month()) - 1) / 3 + 1),
         visited,
@@ -153,6 +160,10 @@ struct CardPage {
     visits: Vec<VisitLine>,
     this_quarter: bool,
     may_visit: bool,
+    /// Whether the role corrects the registry (记录更正).
+    may_edit: bool,
+    /// Flagged offline corrections of this household awaiting review (editors only).
+    to_review: i64,
     flash: Option<super::edit::Flash>,
 }
 
@@ -192,6 +203,11 @@ pub(crate) async fn card(
             .collect(),
         this_quarter,
         may_visit: may_visit(user.0.role),
+        may_edit: super::edit::may_edit(user.0.role),
+        to_review: match super::edit::may_edit(user.0.role) {
+            true => fupin_store::offline_edits::pending_count_of(&state.store, &hh_id).await?,
+            false => 0,
+        },
         flash,
         hh_id,
     };

@@ -17,7 +17,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// chromedriver, stopped (by its own process id) when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
     l.local_addr().expect("its address").port()
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
         assert!(
             Path::new(path).exists(),
@@ -60,7 +60,7 @@ async fn start_driver() -> Driver {
     driver
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let profile = driver._profile.path().display().to_string();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -79,7 +79,7 @@ async fn browser(driver: &Driver) -> Client {
     ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a Chromium session")
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = match (std::env::var_os("FUPIN_SCREENSHOTS"), std::env::var_os("CARGO_TARGET_DIR")) {
         (Some(d), _) => PathBuf::from(d),
         (None, Some(t)) => PathBuf::from(t).join("..").join("screenshots"),
@@ -91,7 +91,7 @@ fn screenshot_dir() -> PathBuf {
 
 /// Resizes so the page's viewport (not the window) has the given size, then saves a
 /// screenshot of it.
-async fn shoot(c: &Client, width: u32, height: u32, file: &Path) {
+pub(crate) async fn shoot(c: &Client, width: u32, height: u32, file: &Path) {
     c.set_window_size(width, height).await.expect("resize");
     let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.expect("viewport");
     let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
@@ -281,7 +281,7 @@ async fn foreign_site(action: String) -> (String, tokio::task::JoinHandle<()>) {
 }
 
 /// Signs in through the form as `user`.
-async fn sign_in(app: &TestApp, c: &Client, user: &str) {
+pub(crate) async fn sign_in(app: &TestApp, c: &Client, user: &str) {
     c.goto(&format!("{}/login", app.base)).await.expect("open");
     c.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("#password")).await.unwrap().send_keys(&app.passwords[user]).await.unwrap();
@@ -293,7 +293,7 @@ async fn sign_in(app: &TestApp, c: &Client, user: &str) {
 
 /// Polls `done` until it holds (a clicked form navigates asynchronously, and the page
 /// before it may have the element a test would wait for).
-async fn poll<F, Fut>(done: F, what: &str)
+pub(crate) async fn poll<F, Fut>(done: F, what: &str)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -306,7 +306,7 @@ where
 }
 
 /// Waits until the browser shows `path`.
-async fn arrived(c: &Client, path: &str) {
+pub(crate) async fn arrived(c: &Client, path: &str) {
     poll(|| async { c.current_url().await.is_ok_and(|u| u.path() == path) }, path).await;
 }
 
@@ -417,12 +417,12 @@ async fn a_cadre_records_a_birth_in_chromium() {
 }
 
 /// Whether anything answers on the test server's port.
-async fn port_answers(app: &TestApp) -> bool {
+pub(crate) async fn port_answers(app: &TestApp) -> bool {
     tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.is_ok()
 }
 
 /// How many visits the browser still holds queued (the count /my shows).
-async fn queued_on_my(c: &Client) -> Option<u64> {
+pub(crate) async fn queued_on_my(c: &Client) -> Option<u64> {
     let n = c
         .execute("const e = document.getElementById('offline-queue'); return e ? e.dataset.count : null;", vec![])
         .await

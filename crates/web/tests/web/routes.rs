@@ -121,6 +121,45 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             let path = |hh: &str| format!("/my/household/{hh}/visit");
             (form(path(who.hh_in.0), fields, "已记录走访"), Some(path(who.hh_out)))
         }
+        // 离线更正 and its review (tests/web/offline_sync.rs and browser_offline.rs test
+        // them in depth). Each editor sends a correction based on version 0, so it is
+        // flagged; the review pages then list it, apply it, and a discard after that
+        // says it is decided. Another area's proposal (the county's, on H4) is 404.
+        ("GET", "/my/household/{hh_id}/change") => (
+            c(format!("/my/household/{}/change", who.hh_in.0), "保存更正"),
+            Some(format!("/my/household/{}/change", who.hh_out)),
+        ),
+        ("POST", "/my/household/{hh_id}/change") => {
+            let fields = vec![
+                ("key", matrix_key(who.user)),
+                ("version", "0".into()),
+                ("target", "household".into()),
+                ("field", "households.phone".into()),
+                ("value", "13900002222".into()),
+                ("reason", "路由矩阵".into()),
+            ];
+            let path = |hh: &str| format!("/my/household/{hh}/change");
+            (form(path(who.hh_in.0), fields, "已提交审核"), Some(path(who.hh_out)))
+        }
+        ("GET", "/my/outbox") => (c("/my/outbox".into(), "离线待发"), None),
+        ("GET", "/review") => (c("/review".into(), who.hh_in.1), None),
+        ("GET", "/review/{key}") => {
+            (c(format!("/review/{}", matrix_key(who.user)), who.hh_in.1), Some(other_review(who)))
+        }
+        ("POST", "/review/{key}/apply") => {
+            let fields = vec![("reason", "路由矩阵".into()), ("version", "999999999".into())];
+            (
+                form(format!("/review/{}/apply", matrix_key(who.user)), fields, "已采纳"),
+                Some(format!("{}/apply", other_review(who))),
+            )
+        }
+        ("POST", "/review/{key}/discard") => {
+            let fields = vec![("reason", "路由矩阵".into())];
+            (
+                form(format!("/review/{}/discard", matrix_key(who.user)), fields, "已由"),
+                Some(format!("{}/discard", other_review(who))),
+            )
+        }
         ("GET", "/login") => (c("/login".into(), "用户名"), None),
         ("POST", "/login") => (
             form("/login".into(), vec![("username", "nobody".into()), ("password", "x".into())], "用户名或密码不正确"),
@@ -245,6 +284,20 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         }
         ("GET", "/api/v1/openapi.json") => (c("/api/v1/openapi.json".into(), "\"openapi\""), None),
         (method, path) => panic!("{method} {path} has no case in the route matrix: add one"),
+    }
+}
+
+/// The idempotency key of the correction `user` sends in the matrix.
+fn matrix_key(user: &str) -> String {
+    format!("route-matrix-change-{user}")
+}
+
+/// A review page outside `who`'s area: the county's proposal (on H4) for a township or
+/// village, a key nobody sent for the county-wide roles.
+fn other_review(who: &Who) -> String {
+    match who.user {
+        "township" | "village" | "helper" => format!("/review/{}", matrix_key("county")),
+        _ => format!("/review/{}", matrix_key("nobody")),
     }
 }
 

@@ -1,0 +1,241 @@
+//! 记录更正 on the phone: one field of the household or of a member (phone, health,
+//! labour, migrant work…) corrected from the household card, online or without signal,
+//! and the outbox (`/my/outbox`) that shows what the phone still holds.
+//!
+//! The form carries the household version it was rendered with and an idempotency key
+//! (offline.js draws a fresh key at each load, as for visits). Posted — at once, or
+//! later from the phone's queue — it goes to [`offline_edits::sync`]: applied when the
+//! household has not changed since (change history with who and why), else kept as a
+//! flagged conflict for review (`/review`), never written over the newer data. A key
+//! sent twice is answered with what the first did. What the server refuses (422 with
+//! the reason, 400 for a forged form, 403/404 for scope) the phone keeps as stuck.
+//!
+//! Policy `RegistryEditor`: county admins, township officers and village cadres, on
+//! households inside their area (404 outside).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use fupin_domain::schema::{self, PERSONS};
+use fupin_store::offline_edits::{self, MAX_REASON_CHARS, MAX_VALUE_CHARS, Proposal, Synced};
+use fupin_store::operations::{self, OpError};
+use fupin_store::views;
+use rand::RngCore;
+
+use super::edit::{Editor, flash_cookie};
+use super::my::household_in_scope;
+use super::{Nav, html};
+use crate::display::raw;
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// The fields a cadre corrects from the phone, as `table.column`.
+pub(crate) const PHONE_FIELDS: &[&str] = &[
+    "households.phone",
+    "persons.phone",
+    "persons.health",
+    "persons.disease",
+    "persons.labour",
+    "persons.migrant_place",
+    "persons.migrant_months",
+    "persons.employer",
+    "persons.school_status",
+];
+
+/// The header a field shows, prefixed by whose it is: `成员：健康状况`.
+pub(crate) fn field_label(table: &str, column: &str) -> String {
+    let prefix = if table == "households" { "户" } else { "成员" };
+    let header = schema::table(table).and_then(|t| t.column(column)).map(|c| c.header).unwrap_or(column);
+    format!("{prefix}：{header}")
+}
+
+/// A form field longer than this is a forged request.
+const MAX_FIELD_BYTES: usize = 4 * MAX_REASON_CHARS + 64;
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "my_change.html")]
+struct FormPage {
+    nav: Option<Nav>,
+    hh_id: String,
+    head: String,
+    version: i64,
+    key: String,
+    targets: Vec<Choice>,
+    fields: Vec<Choice>,
+    value: String,
+    reason: String,
+    max_value: usize,
+    max_reason: usize,
+    error: Option<String>,
+}
+
+fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What a refused form shows again.
+#[derive(Default)]
+struct Typed {
+    target: String,
+    field: String,
+    value: String,
+    reason: String,
+    key: String,
+    version: Option<i64>,
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    hh_id: &str,
+    typed: Typed,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let persons = views::persons_of(&state.store, hh_id).await?;
+    let codes = &state.codes;
+    let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
+    let mut targets = vec![Choice {
+        value: "household".into(),
+        label: "本户".into(),
+        selected: typed.target.is_empty() || typed.target == "household",
+    }];
+    for p in &persons {
+        let id = raw(&PERSONS, p, "person_id");
+        let relation = codes.label("relation", &raw(&PERSONS, p, "relation")).to_owned();
+        targets.push(Choice {
+            selected: typed.target == id,
+            label: format!("{}（{relation}）", raw(&PERSONS, p, "name")),
+            value: id,
+        });
+    }
+    let fields = PHONE_FIELDS
+        .iter()
+        .map(|f| {
+            let (t, c) = f.split_once('.').unwrap_or_default();
+            Choice { value: (*f).to_owned(), label: field_label(t, c), selected: typed.field == *f }
+        })
+        .collect();
+    let version = match typed.version {
+        Some(v) => v,
+        None => operations::household_version(&state.store, hh_id).await?,
+    };
+    let page = FormPage {
+        nav: Some(Nav::of(state, user).await?),
+        hh_id: hh_id.to_owned(),
+        head: head.unwrap_or_default(),
+        version,
+        key: if typed.key.is_empty() { new_key() } else { typed.key },
+        targets,
+        fields,
+        value: typed.value,
+        reason: typed.reason,
+        max_value: MAX_VALUE_CHARS,
+        max_reason: MAX_REASON_CHARS,
+        error,
+    };
+    Ok((status, html(&page)?).into_response())
+}
+
+/// `GET /my/household/{hh_id}/change`.
+pub(crate) async fn form(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path(hh_id): Path<String>,
+) -> Result<Response, WebError> {
+    household_in_scope(&state, &user, &hh_id).await?;
+    page(&state, &user, &hh_id, Typed::default(), StatusCode::OK, None).await
+}
+
+/// `POST /my/household/{hh_id}/change`: applied, flagged for review, or (a replay)
+/// what the first sending did; then the card with a message. Refused: the form with
+/// the reason (422); a forged form (oversized, no version): 400.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    Editor(user): Editor,
+    Path(hh_id): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    household_in_scope(&state, &user, &hh_id).await?;
+    if pairs.len() > 12 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
+        tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单过长，已拒绝");
+        return Err(WebError::BadRequest("表单内容过长".into()));
+    }
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let Ok(version) = get("version").parse::<i64>() else {
+        tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单缺少页面版本，已拒绝");
+        return Err(WebError::BadRequest("表单缺少页面版本，请重新打开更正表单".into()));
+    };
+    let typed = Typed {
+        target: get("target").to_owned(),
+        field: get("field").to_owned(),
+        value: get("value").to_owned(),
+        reason: get("reason").to_owned(),
+        key: get("key").to_owned(),
+        version: Some(version),
+    };
+    let refuse = |typed: Typed, message: String| {
+        tracing::warn!(user = %user.0.username, hh_id = %hh_id, reason = %message, "离线更正被拒绝");
+        page(&state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
+    };
+    if !PHONE_FIELDS.contains(&typed.field.as_str()) {
+        return refuse(typed, "请选择要更正的字段".into()).await;
+    }
+    let (table, column) = typed.field.split_once('.').unwrap_or_default();
+    let entity_key = match (table, typed.target.as_str()) {
+        ("households", "household" | "") => hh_id.clone(),
+        ("households", _) => return refuse(typed, "户的信息请在「更正对象」中选择“本户”".into()).await,
+        (_, "household" | "") => return refuse(typed, "成员的信息请在「更正对象」中选择该成员".into()).await,
+        (_, member) => member.to_owned(),
+    };
+    let proposal = Proposal {
+        idempotency_key: &typed.key,
+        hh_id: &hh_id,
+        entity: table,
+        entity_key: &entity_key,
+        field: column,
+        value: &typed.value,
+        reason: &typed.reason,
+        base_version: version,
+        submitted_by: &user.0.username,
+    };
+    let label = field_label(table, column);
+    let (message, warnings) = match offline_edits::sync(&state.store, &proposal).await {
+        Ok(Synced::Applied { warnings, .. }) => (format!("已保存更正：{label}"), warnings),
+        Ok(Synced::Flagged(_)) => {
+            tracing::warn!(user = %user.0.username, hh_id = %hh_id, "离线更正与期间的修改冲突，已提交审核");
+            (format!("本户在这条更正之后已被修改，“{label}”未写入，已提交审核"), Vec::new())
+        }
+        Ok(Synced::Replayed(first)) => {
+            tracing::info!(user = %user.0.username, hh_id = %hh_id, "重复提交的更正，未重复处理");
+            (format!("这条更正已提交过（{}）：{label}", first.status.label()), Vec::new())
+        }
+        Err(OpError::Refused(m)) => return refuse(typed, m).await,
+        Err(e @ OpError::Conflict { .. }) => return refuse(typed, e.to_string()).await,
+        Err(OpError::Store(e)) => return Err(e.into()),
+    };
+    let cookie = flash_cookie(&message, &warnings);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/my/household/{hh_id}"))).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "my_outbox.html")]
+struct OutboxPage {
+    nav: Option<Nav>,
+}
+
+/// `GET /my/outbox`: the frame offline.js fills from the phone's queue (the server
+/// never sees what is still queued).
+pub(crate) async fn outbox(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    let page = OutboxPage { nav: Some(Nav::of(&state, &user).await?) };
+    Ok(html(&page)?.into_response())
+}
