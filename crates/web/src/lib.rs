@@ -18,6 +18,7 @@ pub mod accounts;
 mod api;
 mod display;
 mod error;
+pub mod i18n;
 mod pages;
 mod password;
 mod router;
