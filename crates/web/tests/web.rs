@@ -14,6 +14,8 @@ mod browser;
 mod dashboard;
 #[path = "web/edit.rs"]
 mod edit;
+#[path = "web/i18n.rs"]
+mod i18n;
 #[path = "web/pages.rs"]
 mod pages;
 #[path = "web/reveal.rs"]

@@ -570,7 +570,7 @@ impl Fields {
     }
 }
 
-fn label_of<'a>(t: Tr, name: &'a str) -> &'a str {
+fn label_of(t: Tr, name: &str) -> &str {
     match name {
         "reason" => t.t("edit.reason"),
         "name" => t.t("person.name"),
@@ -806,6 +806,7 @@ async fn village_in_area(state: &AppState, user: &CurrentUser, code: &str) -> Re
     Ok((code, d.name))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn new_household_page(
     state: &AppState,
     t: Tr,
