@@ -125,6 +125,11 @@ static CATALOGUE: LazyLock<[Messages; 2]> = LazyLock::new(|| {
     })
 });
 
+/// Parses both catalogues now (at start), so that a broken line is logged then.
+pub(crate) fn load() {
+    LazyLock::force(&CATALOGUE);
+}
+
 /// Parses the subset of TOML the catalogue uses: `# comments`, blank lines and
 /// `dotted.key = "basic string"` (escapes `\"`, `\\`, `\n`, `\t`, `\uXXXX`). Returns
 /// the messages and the errors, each naming file and line.
@@ -314,6 +319,7 @@ pub(crate) async fn switch(
         );
     };
     let cookie = Cookie::build((COOKIE_NAME, lang.code()))
+        .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies)
         .path("/")
