@@ -8,6 +8,8 @@ use fupin_domain::schema::{Column, Kind, Personal, Table};
 use fupin_domain::{CodeLists, Value, Yuan, date, mask};
 use time::{Date, OffsetDateTime, UtcOffset};
 
+use crate::i18n::Tr;
+
 /// Masks a personal value according to its kind.
 pub(crate) fn masked(p: Personal, text: &str) -> String {
     match p {
@@ -58,9 +60,9 @@ pub(crate) fn raw(table: &Table, row: &[Value], name: &str) -> String {
 }
 
 /// `1990-03-05（35 岁）`.
-pub(crate) fn birth_with_age(birth: &str, today: Date) -> String {
+pub(crate) fn birth_with_age(t: Tr, birth: &str, today: Date) -> String {
     match date::parse(birth) {
-        Some(d) => format!("{}（{} 岁）", date::iso(d), date::age_on(d, today)),
+        Some(d) => t.f2("display.birth_age", "date", date::iso(d), "age", date::age_on(d, today)),
         None => birth.to_owned(),
     }
 }
@@ -110,19 +112,19 @@ pub(crate) fn scrub_ids(text: &str) -> String {
 }
 
 /// Who made a change, from the change log's `actor`.
-pub(crate) fn actor(a: &str) -> String {
+pub(crate) fn actor(t: Tr, a: &str) -> String {
     match a {
-        "import" => "文件导入".to_owned(),
-        "system" => "系统".to_owned(),
+        "import" => t.t("display.actor.import").to_owned(),
+        "system" => t.t("display.actor.system").to_owned(),
         _ => a.strip_prefix("user:").unwrap_or(a).to_owned(),
     }
 }
 
 /// A whole row as recorded in the history (canonical JSON), as `表头：值` pairs with
 /// personal values masked; at most `max` pairs, then how many more.
-pub(crate) fn row_summary(table: &Table, json: &str, codes: &CodeLists, max: usize) -> String {
+pub(crate) fn row_summary(t: Tr, table: &Table, json: &str, codes: &CodeLists, max: usize) -> String {
     let Ok(map) = serde_json::from_str::<BTreeMap<String, String>>(json) else {
-        return "（无法读取的记录）".to_owned();
+        return t.t("display.unreadable").to_owned();
     };
     let parts: Vec<String> = table
         .columns
@@ -136,7 +138,7 @@ pub(crate) fn row_summary(table: &Table, json: &str, codes: &CodeLists, max: usi
     let more = parts.len().saturating_sub(max);
     let mut out = parts.into_iter().take(max).collect::<Vec<_>>().join("；");
     if more > 0 {
-        out.push_str(&format!("……等 {more} 项"));
+        out.push_str(&t.f1("display.more", "count", more));
     }
     out
 }
@@ -167,9 +169,13 @@ mod tests {
     fn history_rows_are_summarised_masked() {
         let codes = CodeLists::builtin();
         let json = r#"{"person_id":"P1","name":"张三","id_number":"61098119900101123X","relation":"01"}"#;
-        let s = row_summary(&PERSONS, json, &codes, 10);
+        let zh = Tr::default();
+        let s = row_summary(zh, &PERSONS, json, &codes, 10);
         assert_eq!(s, "人编号：P1；姓名：张三；证件号码：610981********123X；与户主关系：户主");
-        assert_eq!(row_summary(&PERSONS, json, &codes, 2), "人编号：P1；姓名：张三……等 2 项");
+        assert_eq!(row_summary(zh, &PERSONS, json, &codes, 2), "人编号：P1；姓名：张三……等 2 项");
+        let en = Tr::new(crate::i18n::Lang::En);
+        assert_eq!(row_summary(en, &PERSONS, json, &codes, 2), "人编号：P1；姓名：张三 … 2 more");
+        assert_eq!(row_summary(en, &PERSONS, "not json", &codes, 2), "(unreadable record)");
     }
 
     #[test]
@@ -177,8 +183,11 @@ mod tests {
         assert_eq!(beijing("2026-11-05T08:30:00Z"), "2026-11-05 16:30");
         assert_eq!(beijing("2026-11-05T20:30:00.123456Z"), "2026-11-06 04:30");
         let today = date::parse("2026-06-01").unwrap();
-        assert_eq!(birth_with_age("1990-06-02", today), "1990-06-02（35 岁）");
-        assert_eq!(actor("user:cadre"), "cadre");
+        let (zh, en) = (Tr::default(), Tr::new(crate::i18n::Lang::En));
+        assert_eq!(birth_with_age(zh, "1990-06-02", today), "1990-06-02（35 岁）");
+        assert_eq!(birth_with_age(en, "1990-06-02", today), "1990-06-02 (35)");
+        assert_eq!(actor(zh, "user:cadre"), "cadre");
+        assert_eq!(actor(en, "import"), "file import");
     }
 
     #[test]

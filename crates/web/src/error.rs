@@ -66,14 +66,16 @@ pub enum WebError {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub(crate) struct ErrorPage<'a> {
+    pub t: crate::i18n::Tr,
     pub nav: Option<crate::pages::Nav>,
     pub title: &'a str,
     pub message: &'a str,
 }
 
-/// An error page with the given status; plain text if the template itself fails.
+/// An error page with the given status, in the request's language; plain text if the
+/// template itself fails.
 pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let page = ErrorPage { nav: None, title, message };
+    let page = ErrorPage { t: crate::i18n::current(), nav: None, title, message };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -98,23 +100,20 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let t = crate::i18n::current();
         match &self {
             WebError::NotFound => {
-                error_page(StatusCode::NOT_FOUND, "页面不存在", "您要找的页面或记录不存在，或不在您的管辖范围内。")
+                error_page(StatusCode::NOT_FOUND, t.t("error.not_found.title"), t.t("error.not_found.body"))
             }
             WebError::Forbidden => {
-                error_page(StatusCode::FORBIDDEN, "无权访问", "此页面仅限县级管理员使用。如需使用，请联系县级管理员。")
+                error_page(StatusCode::FORBIDDEN, t.t("error.forbidden.title"), t.t("error.forbidden.body"))
             }
             WebError::SignIn => Redirect::to("/login").into_response(),
-            WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, "请求有误", m),
-            WebError::Refused(m) => error_page(StatusCode::UNPROCESSABLE_ENTITY, "无法完成", m),
+            WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, t.t("error.bad_request.title"), m),
+            WebError::Refused(m) => error_page(StatusCode::UNPROCESSABLE_ENTITY, t.t("error.refused.title"), m),
             _ => {
                 tracing::error!(error = %chain(&self), "请求处理失败");
-                error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "服务器出错了",
-                    "处理您的请求时出错，已记录在日志中。请稍后再试，或联系管理员。",
-                )
+                error_page(StatusCode::INTERNAL_SERVER_ERROR, t.t("error.internal.title"), t.t("error.internal.body"))
             }
         }
     }

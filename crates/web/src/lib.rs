@@ -19,6 +19,7 @@ mod api;
 mod cache;
 mod display;
 mod error;
+mod i18n;
 mod pages;
 mod password;
 mod router;
@@ -80,6 +81,8 @@ impl Application {
     pub async fn build(store: Store, mut config: Config) -> Result<Application, WebError> {
         // Certificates are read before the port is taken: a bad file stops the start.
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        // The message catalogue is parsed now, not at the first page (its errors are logged).
+        i18n::load();
         config.secure_cookies |= tls.is_some();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

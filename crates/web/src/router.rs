@@ -118,6 +118,8 @@ fn table() -> Vec<Route> {
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
         route!(GET "/static/app.css", Public, stylesheet),
+        // 中文 | English: the switcher in every page's footer keeps the choice in a cookie.
+        route!(GET "/lang/{lang}", Public, crate::i18n::switch),
         // 离线: the service worker (at the root, so it controls /my) and the script
         // the phone pages load to register it and send the visits queued offline.
         route!(GET "/sw.js", Public, service_worker),
@@ -213,10 +215,11 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     }
     if policy == Policy::Visitor && !my::may_visit(user.0.role) {
         tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");
+        let t = crate::i18n::current();
         return crate::error::error_page(
             axum::http::StatusCode::FORBIDDEN,
-            "无权记录走访",
-            "您的角色只能查看农户，不能记录走访。",
+            t.t("visit.forbidden.title"),
+            t.t("visit.forbidden.body"),
         );
     }
     request.extensions_mut().insert(user);
@@ -234,7 +237,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(security::csrf_layer())
-        .layer(axum::middleware::from_fn(security::require_origin_headers));
+        .layer(axum::middleware::from_fn(security::require_origin_headers))
+        // Outermost of the layers that answer: a refused request's page is in its language too.
+        .layer(axum::middleware::from_fn(crate::i18n::scope));
     for layer in security::header_layers() {
         app = app.layer(layer);
     }

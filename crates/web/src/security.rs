@@ -16,11 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::error_page;
 
 fn forbidden() -> Response {
-    error_page(
-        StatusCode::FORBIDDEN,
-        "请求被拒绝",
-        "这个请求不是从本系统的页面发出的，已被拒绝。请回到系统页面重新操作。",
-    )
+    let t = crate::i18n::current();
+    error_page(StatusCode::FORBIDDEN, t.t("error.cross_site.title"), t.t("error.cross_site.body"))
 }
 
 /// Refuses a state-changing request that says nothing about where it comes from.

@@ -12,6 +12,7 @@ use fupin_store::{StoreError, tokens};
 use serde::Deserialize;
 
 use crate::display::beijing;
+use crate::i18n::Tr;
 use crate::pages::{Nav, html};
 use crate::session::{self, CurrentUser};
 use crate::{AppState, WebError};
@@ -30,6 +31,7 @@ struct TokenRow {
 #[derive(Template)]
 #[template(path = "tokens.html")]
 struct TokensPage {
+    t: Tr,
     nav: Option<Nav>,
     tokens: Vec<TokenRow>,
     /// A token just created: its name and the token itself, shown this once.
@@ -39,6 +41,7 @@ struct TokensPage {
 
 async fn page(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     status: StatusCode,
     created: Option<(String, String)>,
@@ -47,20 +50,20 @@ async fn page(
     let tokens = tokens::list(&state.store, &user.0.username)
         .await?
         .into_iter()
-        .map(|t| TokenRow {
-            created: beijing(&t.created_at),
-            last_used: t.last_used_at.as_deref().map(beijing).unwrap_or_else(|| "从未使用".to_owned()),
-            revoked: t.revoked_at.as_deref().map(beijing).unwrap_or_default(),
-            name: t.name,
+        .map(|tok| TokenRow {
+            created: beijing(&tok.created_at),
+            last_used: tok.last_used_at.as_deref().map(beijing).unwrap_or_else(|| t.t("tokens.never_used").to_owned()),
+            revoked: tok.revoked_at.as_deref().map(beijing).unwrap_or_default(),
+            name: tok.name,
         })
         .collect();
-    let page = TokensPage { nav: Some(Nav::of(state, user).await?), tokens, created, message };
+    let page = TokensPage { t, nav: Some(Nav::of(state, user).await?), tokens, created, message };
     Ok((status, html(&page)?).into_response())
 }
 
 /// `GET /account/tokens`.
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    page(&state, &user, StatusCode::OK, None, String::new()).await
+pub(crate) async fn list(State(state): State<AppState>, t: Tr, user: CurrentUser) -> Result<Response, WebError> {
+    page(&state, t, &user, StatusCode::OK, None, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -72,6 +75,7 @@ pub(crate) struct NameForm {
 /// `POST /account/tokens`: a new token, shown once on the answer.
 pub(crate) async fn create(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Form(form): Form<NameForm>,
 ) -> Result<Response, WebError> {
@@ -81,9 +85,9 @@ pub(crate) async fn create(
     match tokens::create(&state.store, &user.0.username, &name, &session::token_hash(&token)).await {
         Ok(()) => {
             tracing::info!(username = %user.0.username, name = %name, "创建访问令牌");
-            page(&state, &user, StatusCode::OK, Some((name, token)), String::new()).await
+            page(&state, t, &user, StatusCode::OK, Some((name, token)), String::new()).await
         }
-        Err(StoreError::Refused(m)) => page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, None, m).await,
+        Err(StoreError::Refused(m)) => page(&state, t, &user, StatusCode::UNPROCESSABLE_ENTITY, None, m).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::{Nav, html};
 use crate::accounts::{self, AccountRequest, ChangedBy};
 use crate::display::beijing;
+use crate::i18n::Tr;
 use crate::session::{Admin, RemoteAddr};
 use crate::{AppState, WebError};
 
@@ -29,10 +30,10 @@ struct RoleOption {
     selected: bool,
 }
 
-fn role_options(selected: &str) -> Vec<RoleOption> {
+fn role_options(t: Tr, selected: &str) -> Vec<RoleOption> {
     Role::ALL
         .into_iter()
-        .map(|r| RoleOption { value: r.as_str(), label: r.label(), selected: r.as_str() == selected })
+        .map(|r| RoleOption { value: r.as_str(), label: super::role_label(t, r), selected: r.as_str() == selected })
         .collect()
 }
 
@@ -43,18 +44,21 @@ struct AreaOption {
     selected: bool,
 }
 
-fn area_options(divisions: &[DivisionRow], selected: &str) -> Vec<AreaOption> {
+fn area_options(t: Tr, divisions: &[DivisionRow], selected: &str) -> Vec<AreaOption> {
     divisions
         .iter()
         .map(|d| {
             let (indent, level) = match d.level.as_str() {
-                "county" => ("", "县"),
-                "township" => ("\u{3000}", "乡镇"),
-                _ => ("\u{3000}\u{3000}", "村"),
+                "county" => ("", t.t("level.county")),
+                "township" => ("\u{3000}", t.t("level.township")),
+                _ => ("\u{3000}\u{3000}", t.t("level.village_short")),
             };
             AreaOption {
                 code: d.code.clone(),
-                label: format!("{indent}{}（{level} {}）", d.name, d.code),
+                label: format!(
+                    "{indent}{}",
+                    t.f3("admin.area_option", "name", &d.name, "level", level, "code", &d.code)
+                ),
                 selected: d.code == selected,
             }
         })
@@ -72,7 +76,7 @@ struct UserLine {
     last_login: String,
 }
 
-fn line(user: &User, names: &HashMap<String, String>) -> UserLine {
+fn line(t: Tr, user: &User, names: &HashMap<String, String>) -> UserLine {
     let code = user.area.as_str();
     let locked = user
         .locked_until
@@ -82,17 +86,18 @@ fn line(user: &User, names: &HashMap<String, String>) -> UserLine {
     UserLine {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
-        role: user.role.label(),
+        role: super::role_label(t, user.role),
         area: names.get(code).map(|n| format!("{n}（{code}）")).unwrap_or_else(|| code.to_owned()),
         disabled: user.disabled,
         locked,
-        last_login: user.last_login_at.as_deref().map(beijing).unwrap_or_else(|| "从未登录".to_owned()),
+        last_login: user.last_login_at.as_deref().map(beijing).unwrap_or_else(|| t.t("admin.never").to_owned()),
     }
 }
 
 #[derive(Template)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
+    t: Tr,
     nav: Option<Nav>,
     users: Vec<UserLine>,
     message: String,
@@ -104,6 +109,7 @@ struct UsersPage {
 #[derive(Template)]
 #[template(path = "admin_user.html")]
 struct UserPage {
+    t: Tr,
     nav: Option<Nav>,
     user: UserLine,
     message: String,
@@ -114,6 +120,7 @@ struct UserPage {
 #[derive(Template)]
 #[template(path = "admin_password.html")]
 struct PasswordPage {
+    t: Tr,
     nav: Option<Nav>,
     title: &'static str,
     username: String,
@@ -164,19 +171,21 @@ async fn area_names(state: &AppState) -> Result<(Vec<DivisionRow>, HashMap<Strin
 
 async fn users_page(
     state: &AppState,
+    t: Tr,
     admin: &Admin,
     status: StatusCode,
     message: String,
     form: CreateForm,
 ) -> Result<Response, WebError> {
     let (divisions, names) = area_names(state).await?;
-    let users = users::list(&state.store).await?.iter().map(|u| line(u, &names)).collect();
+    let users = users::list(&state.store).await?.iter().map(|u| line(t, u, &names)).collect();
     let page = UsersPage {
+        t,
         nav: Some(Nav::of(state, &admin.0).await?),
         users,
         message,
-        roles: role_options(&form.role),
-        areas: area_options(&divisions, &form.area),
+        roles: role_options(t, &form.role),
+        areas: area_options(t, &divisions, &form.area),
         form,
     };
     Ok((status, html(&page)?).into_response())
@@ -189,6 +198,7 @@ async fn target(state: &AppState, username: &str) -> Result<User, WebError> {
 
 async fn user_page(
     state: &AppState,
+    t: Tr,
     admin: &Admin,
     user: &User,
     status: StatusCode,
@@ -196,28 +206,30 @@ async fn user_page(
 ) -> Result<Response, WebError> {
     let (divisions, names) = area_names(state).await?;
     let page = UserPage {
+        t,
         nav: Some(Nav::of(state, &admin.0).await?),
-        user: line(user, &names),
+        user: line(t, user, &names),
         message,
-        roles: role_options(user.role.as_str()),
-        areas: area_options(&divisions, user.area.as_str()),
+        roles: role_options(t, user.role.as_str()),
+        areas: area_options(t, &divisions, user.area.as_str()),
     };
     Ok((status, html(&page)?).into_response())
 }
 
-fn password_page(nav: Nav, title: &'static str, username: &str, password: String) -> Result<Response, WebError> {
-    let page = PasswordPage { nav: Some(nav), title, username: username.to_owned(), password };
+fn password_page(t: Tr, nav: Nav, title: &'static str, username: &str, password: String) -> Result<Response, WebError> {
+    let page = PasswordPage { t, nav: Some(nav), title, username: username.to_owned(), password };
     Ok(html(&page)?.into_response())
 }
 
 /// `GET /admin/users`.
-pub(crate) async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, WebError> {
-    users_page(&state, &admin, StatusCode::OK, String::new(), CreateForm::default()).await
+pub(crate) async fn list(State(state): State<AppState>, t: Tr, admin: Admin) -> Result<Response, WebError> {
+    users_page(&state, t, &admin, StatusCode::OK, String::new(), CreateForm::default()).await
 }
 
 /// `POST /admin/users`: creates an account and shows its first password once.
 pub(crate) async fn create(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     Form(form): Form<CreateForm>,
@@ -238,12 +250,12 @@ pub(crate) async fn create(
     match outcome {
         Ok(password) => {
             let nav = Nav::of(&state, &admin.0).await?;
-            password_page(nav, "账号已创建", form.username.trim(), password)
+            password_page(t, nav, t.t("admin.created"), form.username.trim(), password)
         }
         Err(WebError::Refused(m)) => {
             // The form comes back as typed, without the password.
             let form = CreateForm { password: String::new(), ..form };
-            users_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, m, form).await
+            users_page(&state, t, &admin, StatusCode::UNPROCESSABLE_ENTITY, m, form).await
         }
         Err(e) => Err(e),
     }
@@ -252,16 +264,18 @@ pub(crate) async fn create(
 /// `GET /admin/users/{username}`.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     Path(username): Path<String>,
 ) -> Result<Response, WebError> {
     let user = target(&state, &username).await?;
-    user_page(&state, &admin, &user, StatusCode::OK, String::new()).await
+    user_page(&state, t, &admin, &user, StatusCode::OK, String::new()).await
 }
 
 /// Back to the account's page after a change, or the page with the refusal.
 async fn after(
     state: &AppState,
+    t: Tr,
     admin: &Admin,
     username: &str,
     outcome: Result<(), WebError>,
@@ -270,7 +284,7 @@ async fn after(
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{username}")).into_response()),
         Err(WebError::Refused(m)) => {
             let user = target(state, username).await?;
-            user_page(state, admin, &user, StatusCode::UNPROCESSABLE_ENTITY, m).await
+            user_page(state, t, admin, &user, StatusCode::UNPROCESSABLE_ENTITY, m).await
         }
         Err(e) => Err(e),
     }
@@ -278,6 +292,7 @@ async fn after(
 
 async fn set_disabled(
     state: AppState,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     username: String,
@@ -286,33 +301,36 @@ async fn set_disabled(
     let user = target(&state, &username).await?;
     let outcome = accounts::set_disabled(&state.store, by(&admin, &remote), &user.username, disabled).await;
     state.cache.forget_sessions();
-    after(&state, &admin, &user.username, outcome).await
+    after(&state, t, &admin, &user.username, outcome).await
 }
 
 /// `POST /admin/users/{username}/disable`: the account can no longer sign in and its
 /// sessions end.
 pub(crate) async fn disable(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     Path(username): Path<String>,
 ) -> Result<Response, WebError> {
-    set_disabled(state, admin, remote, username, true).await
+    set_disabled(state, t, admin, remote, username, true).await
 }
 
 /// `POST /admin/users/{username}/enable`.
 pub(crate) async fn enable(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     Path(username): Path<String>,
 ) -> Result<Response, WebError> {
-    set_disabled(state, admin, remote, username, false).await
+    set_disabled(state, t, admin, remote, username, false).await
 }
 
 /// `POST /admin/users/{username}/reset`: a new password (typed or generated), shown once.
 pub(crate) async fn reset(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     Path(username): Path<String>,
@@ -325,15 +343,16 @@ pub(crate) async fn reset(
     match outcome {
         Ok(password) => {
             let nav = Nav::of(&state, &admin.0).await?;
-            password_page(nav, "密码已重置", &user.username, password)
+            password_page(t, nav, t.t("admin.reset_done"), &user.username, password)
         }
-        Err(e) => after(&state, &admin, &user.username, Err(e)).await,
+        Err(e) => after(&state, t, &admin, &user.username, Err(e)).await,
     }
 }
 
 /// `POST /admin/users/{username}/role`: another role and area.
 pub(crate) async fn role(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     remote: RemoteAddr,
     Path(username): Path<String>,
@@ -348,5 +367,5 @@ pub(crate) async fn role(
         Err(e) => Err(e),
     };
     state.cache.forget_sessions();
-    after(&state, &admin, &user.username, outcome).await
+    after(&state, t, &admin, &user.username, outcome).await
 }

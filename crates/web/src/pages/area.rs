@@ -10,6 +10,7 @@ use fupin_store::views::{self, Counts};
 use serde::Deserialize;
 
 use super::{Crumb, Nav, crumbs, edit, edit_xlsx, html};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -26,6 +27,7 @@ pub(crate) struct AreaLine {
 #[derive(Template)]
 #[template(path = "area.html")]
 struct AreaPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     title: String,
@@ -48,6 +50,7 @@ struct HouseholdRow {
 #[derive(Template)]
 #[template(path = "village.html")]
 struct VillagePage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     title: String,
@@ -80,17 +83,18 @@ impl PageQuery {
 }
 
 /// `/`: the user's own area; a village cadre is sent straight to the village.
-pub(crate) async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+pub(crate) async fn home(State(state): State<AppState>, t: Tr, user: CurrentUser) -> Result<Response, WebError> {
     if user.area().level() == DivisionLevel::Village {
         return Ok(Redirect::to(&format!("/area/{}", user.area())).into_response());
     }
     let area = user.area().clone();
-    show_area(&state, &user, &area, 1).await
+    show_area(&state, t, &user, &area, 1).await
 }
 
 /// `/area/{code}`: a township or village inside the user's area; anything else is 404.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
@@ -103,21 +107,27 @@ pub(crate) async fn show(
         return village_xlsx(&state, &code).await;
     }
     let page = q.number();
-    show_area(&state, &user, &code, page).await
+    show_area(&state, t, &user, &code, page).await
 }
 
-async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, page: i64) -> Result<Response, WebError> {
+async fn show_area(
+    state: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    code: &DivisionCode,
+    page: i64,
+) -> Result<Response, WebError> {
     let division = views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
     let nav = Some(Nav::of(state, user).await?);
     let crumbs = crumbs(state, user, code).await?;
     let total = views::counts_in(&state.store, code).await?;
     let to_review = super::review::pending_here(state, user, code).await?;
     let child_label = match code.level() {
-        DivisionLevel::County => "乡镇",
-        DivisionLevel::Township => "村（社区）",
+        DivisionLevel::County => t.t("level.township"),
+        DivisionLevel::Township => t.t("level.village"),
         DivisionLevel::Village => {
             let can_edit = edit::may_edit(user.0.role);
-            return village(state, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
+            return village(state, t, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
         }
         // Province and city accounts do not exist; such a code has no page.
         _ => return Err(WebError::NotFound),
@@ -127,13 +137,14 @@ async fn show_area(state: &AppState, user: &CurrentUser, code: &DivisionCode, pa
         .into_iter()
         .map(|a| AreaLine { href: format!("/area/{}", a.division.code), name: a.division.name, counts: a.counts })
         .collect();
-    let page = AreaPage { nav, crumbs, title: division.name, child_label, lines, total, to_review };
+    let page = AreaPage { t, nav, crumbs, title: division.name, child_label, lines, total, to_review };
     Ok(html(&page)?.into_response())
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn village(
     state: &AppState,
+    t: Tr,
     code: &DivisionCode,
     title: String,
     nav: Option<Nav>,
@@ -158,6 +169,7 @@ async fn village(
         .collect();
     let link = |p: i64| format!("/area/{code}?page={p}");
     let page = VillagePage {
+        t,
         nav,
         crumbs,
         title,

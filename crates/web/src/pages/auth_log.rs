@@ -9,6 +9,7 @@ use fupin_store::users::{self, AuthEvent};
 use super::area::PageQuery;
 use super::{Nav, html};
 use crate::display::beijing;
+use crate::i18n::Tr;
 use crate::session::Admin;
 use crate::{AppState, WebError};
 
@@ -28,6 +29,7 @@ struct LogLine {
 #[derive(Template)]
 #[template(path = "auth_log.html")]
 struct AuthLogPage {
+    t: Tr,
     nav: Option<Nav>,
     lines: Vec<LogLine>,
     total: i64,
@@ -40,6 +42,7 @@ struct AuthLogPage {
 /// `GET /admin/auth-log?page=N`.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
@@ -52,7 +55,7 @@ pub(crate) async fn show(
         .into_iter()
         .map(|r| LogLine {
             at: beijing(&r.at),
-            event: AuthEvent::parse(&r.event).map(|e| e.label().to_owned()).unwrap_or(r.event),
+            event: AuthEvent::parse(&r.event).map(|e| event_label(t, e).to_owned()).unwrap_or(r.event),
             username: r.username,
             detail: r.detail,
             actor: r.actor.unwrap_or_default(),
@@ -61,6 +64,7 @@ pub(crate) async fn show(
         .collect();
     let link = |p: i64| format!("/admin/auth-log?page={p}");
     let page = AuthLogPage {
+        t,
         nav: Some(Nav::of(&state, &admin.0).await?),
         lines,
         total,
@@ -70,4 +74,20 @@ pub(crate) async fn show(
         next: (page < pages).then(|| link(page + 1)),
     };
     Ok(html(&page)?.into_response())
+}
+
+/// An event as the log page names it, in the page's language.
+fn event_label(t: Tr, e: AuthEvent) -> &'static str {
+    match e {
+        AuthEvent::LoginOk => t.t("auth_log.event.login_ok"),
+        AuthEvent::LoginFailed => t.t("auth_log.event.login_failed"),
+        AuthEvent::LoginLocked => t.t("auth_log.event.login_locked"),
+        AuthEvent::Locked => t.t("auth_log.event.locked"),
+        AuthEvent::Logout => t.t("auth_log.event.logout"),
+        AuthEvent::UserCreated => t.t("auth_log.event.user_created"),
+        AuthEvent::UserDisabled => t.t("auth_log.event.user_disabled"),
+        AuthEvent::UserEnabled => t.t("auth_log.event.user_enabled"),
+        AuthEvent::PasswordReset => t.t("auth_log.event.password_reset"),
+        AuthEvent::RoleChanged => t.t("auth_log.event.role_changed"),
+    }
 }

@@ -26,6 +26,7 @@ use serde::Deserialize;
 
 use super::dashboard_charts::{Bars, bar_svg};
 use super::{Crumb, Nav, crumbs, html};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -127,6 +128,7 @@ struct MonitorLine {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     title: String,
@@ -150,17 +152,19 @@ struct DashboardPage {
 /// `/dashboard`: the user's own area.
 pub(crate) async fn home(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let area = user.area().clone();
     let year = year_of(&state, q.year.as_deref());
-    show_dashboard(&state, &user, &area, year).await
+    show_dashboard(&state, t, &user, &area, year).await
 }
 
 /// `/dashboard/{code}`: an area inside the user's; anything else is 404.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<YearQuery>,
@@ -170,7 +174,7 @@ pub(crate) async fn show(
         return Err(WebError::NotFound);
     }
     let year = year_of(&state, q.year.as_deref());
-    show_dashboard(&state, &user, &code, year).await
+    show_dashboard(&state, t, &user, &code, year).await
 }
 
 /// The link to the households behind a number.
@@ -204,15 +208,16 @@ fn rate(f: &StatusFigures) -> Option<f64> {
 
 async fn show_dashboard(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     code: &DivisionCode,
     year: i32,
 ) -> Result<Response, WebError> {
     let division = views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
     let (child_label, children) = match code.level() {
-        DivisionLevel::County => ("乡镇", views::children(&state.store, code).await?),
-        DivisionLevel::Township => ("村（社区）", views::children(&state.store, code).await?),
-        DivisionLevel::Village => ("村（社区）", vec![division.clone()]),
+        DivisionLevel::County => (t.t("level.township"), views::children(&state.store, code).await?),
+        DivisionLevel::Township => (t.t("level.village"), views::children(&state.store, code).await?),
+        DivisionLevel::Village => (t.t("level.village"), vec![division.clone()]),
         _ => return Err(WebError::NotFound),
     };
     let nav = Some(Nav::of(state, user).await?);
@@ -248,12 +253,12 @@ async fn show_dashboard(
             status_line(d.name.clone(), href, &d.code, year, &figures(&d.code))
         })
         .collect();
-    let status_total = status_line("合计".to_owned(), None, code.as_str(), year, &total);
+    let status_total = status_line(t.t("common.total").to_owned(), None, code.as_str(), year, &total);
     let status_labels: Vec<String> =
         STATUSES.iter().map(|s| state.codes.label("household_status", s).to_owned()).collect();
     let names: Vec<String> = children.iter().map(|d| d.name.clone()).collect();
     let status_chart = bar_svg(Bars {
-        title: "户数（按户类型）",
+        title: t.t("dashboard.status.chart"),
         categories: names.clone(),
         series: (0..3)
             .map(|i| {
@@ -288,18 +293,21 @@ async fn show_dashboard(
         })
         .collect();
     let incidence_chart = bar_svg(Bars {
-        title: "贫困发生率（%）",
+        title: t.t("dashboard.incidence.chart"),
         categories: names,
-        series: vec![("贫困发生率", children.iter().map(|d| rate(&figures(&d.code)).unwrap_or(0.0)).collect())],
+        series: vec![(
+            t.t("dashboard.incidence"),
+            children.iter().map(|d| rate(&figures(&d.code)).unwrap_or(0.0)).collect(),
+        )],
         stacked: false,
         mark: threshold,
     });
 
     let exits = &counted.exits;
     let exit_chart = bar_svg(Bars {
-        title: "脱贫户数（按脱贫年度）",
+        title: t.t("dashboard.exits.title"),
         categories: exits.iter().map(|(y, _, _)| y.to_string()).collect(),
-        series: vec![("脱贫户数", exits.iter().map(|(_, n, _)| *n as f64).collect())],
+        series: vec![(t.t("dashboard.exits.chart"), exits.iter().map(|(_, n, _)| *n as f64).collect())],
         stacked: false,
         mark: None,
     });
@@ -315,11 +323,11 @@ async fn show_dashboard(
     let monitoring = &counted.monitoring;
     let type_label = |t: &str| state.codes.label("monitor_type", t).to_owned();
     let monitor_chart = bar_svg(Bars {
-        title: "监测对象（按类型）",
+        title: t.t("dashboard.monitor.title"),
         categories: monitoring.iter().map(|m| type_label(&m.monitor_type)).collect(),
         series: vec![
-            ("风险未消除", monitoring.iter().map(|m| m.open as f64).collect()),
-            ("风险已消除", monitoring.iter().map(|m| m.cleared as f64).collect()),
+            (t.t("dashboard.monitor.open"), monitoring.iter().map(|m| m.open as f64).collect()),
+            (t.t("dashboard.monitor.cleared"), monitoring.iter().map(|m| m.cleared as f64).collect()),
         ],
         stacked: true,
         mark: None,
@@ -327,13 +335,13 @@ async fn show_dashboard(
     let monitor_lines = monitoring
         .iter()
         .map(|m| {
-            let t = &m.monitor_type;
+            let mt = &m.monitor_type;
             let link = |n: i64, state: &str| Linked {
                 n,
-                href: list_href(code.as_str(), year, &format!("monitor_type={t}{state}")),
+                href: list_href(code.as_str(), year, &format!("monitor_type={mt}{state}")),
             };
             MonitorLine {
-                label: type_label(t),
+                label: type_label(mt),
                 open: link(m.open, "&monitor=open"),
                 cleared: link(m.cleared, "&monitor=cleared"),
                 total: link(m.open + m.cleared, ""),
@@ -342,6 +350,7 @@ async fn show_dashboard(
         .collect();
 
     let page = DashboardPage {
+        t,
         nav,
         crumbs,
         title: division.name,

@@ -30,6 +30,7 @@ use fupin_store::{audit, views};
 
 use super::{Crumb, Nav, crumbs, html};
 use crate::display::{field, raw, scrub_ids};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -48,7 +49,8 @@ pub(crate) fn may_edit(role: Role) -> bool {
 
 /// The 403 a read-only role gets on an editing route.
 pub(crate) fn read_only() -> Response {
-    crate::error::error_page(StatusCode::FORBIDDEN, "无权修改", "您的角色只能查看登记数据，不能修改。")
+    let t = crate::i18n::current();
+    crate::error::error_page(StatusCode::FORBIDDEN, t.t("edit.forbidden.title"), t.t("edit.forbidden.body"))
 }
 
 /// A signed-in user whose role may edit the registry.
@@ -78,10 +80,12 @@ pub(crate) struct Flash {
 }
 
 pub(crate) fn flash_cookie(message: &str, warnings: &[String]) -> String {
+    let t = crate::i18n::current();
     let mut text = message.to_owned();
     for w in warnings {
         if text.len() + w.len() > 1500 {
-            text.push_str("\n（其余提示略）");
+            text.push('\n');
+            text.push_str(t.t("edit.more_warnings"));
             break;
         }
         text.push('\n');
@@ -181,6 +185,7 @@ struct MemberLine {
 #[derive(Template)]
 #[template(path = "edit_form.html")]
 struct FormPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     title: String,
@@ -236,29 +241,29 @@ impl Change {
         }
     }
 
-    fn title(self) -> &'static str {
+    fn title(self, t: Tr) -> &'static str {
         match self {
-            Change::Birth => "登记出生",
-            Change::Death => "登记死亡",
-            Change::MarriageIn => "登记婚入",
-            Change::MarriageOut => "登记婚出",
-            Change::Move => "迁移成员",
-            Change::Correct => "更正信息",
-            Change::Split => "分户",
-            Change::Merge => "合户",
+            Change::Birth => t.t("edit.birth"),
+            Change::Death => t.t("edit.death"),
+            Change::MarriageIn => t.t("edit.marriage_in"),
+            Change::MarriageOut => t.t("edit.marriage_out"),
+            Change::Move => t.t("edit.move"),
+            Change::Correct => t.t("edit.correct"),
+            Change::Split => t.t("edit.split"),
+            Change::Merge => t.t("edit.merge"),
         }
     }
 
-    fn intro(self) -> &'static str {
+    fn intro(self, t: Tr) -> &'static str {
         match self {
-            Change::Birth => "新生儿加入本户，人编号由系统编排。",
-            Change::Death => "成员死亡后移出本户；户主死亡而户内还有他人时，须指定新户主。",
-            Change::MarriageIn => "婚入成员的与户主关系应为配偶、之儿媳或之女婿。",
-            Change::MarriageOut => "成员婚出后移出本户；户主婚出而户内还有他人时，须指定新户主。",
-            Change::Move => "把本户一名成员迁入本辖区内另一户。",
-            Change::Correct => "更正本户或一名成员的一项登记信息。",
-            Change::Split => "选出分出的成员和新户主，组成新户（户编号由系统编排）。",
-            Change::Merge => "把本户全部成员并入另一户，本户随之注销；须为本户成员指定并入后的与户主关系。",
+            Change::Birth => t.t("edit.birth.intro"),
+            Change::Death => t.t("edit.death.intro"),
+            Change::MarriageIn => t.t("edit.marriage_in.intro"),
+            Change::MarriageOut => t.t("edit.marriage_out.intro"),
+            Change::Move => t.t("edit.move.intro"),
+            Change::Correct => t.t("edit.correct.intro"),
+            Change::Split => t.t("edit.split.intro"),
+            Change::Merge => t.t("edit.merge.intro"),
         }
     }
 }
@@ -315,91 +320,102 @@ fn code_choices(state: &AppState, list: &str, only: Option<&[&str]>, blank: Opti
 
 /// The fields of a new person (出生, 婚入, 新增农户's head), the relation chosen
 /// among those `allowed`.
-fn person_inputs(state: &AppState, allowed: fn(&str) -> bool, default_relation: &str) -> Vec<Input> {
+fn person_inputs(t: Tr, state: &AppState, allowed: fn(&str) -> bool, default_relation: &str) -> Vec<Input> {
     let relations = code_choices(state, "relation", None, None).into_iter().filter(|(c, _)| allowed(c)).collect();
     vec![
-        Input::new("name", "姓名", "text").required(),
-        Input::new("sex", "性别", "select").choices(code_choices(state, "sex", None, Some("（请选择）"))),
-        Input::new("birth_date", "出生日期", "date"),
-        Input::new("relation", "与户主关系", "select").required().choices(relations).value(default_relation),
-        Input::new("id_number", "证件号码（居民身份证）", "text").hint("可暂缺；核验不通过的号码照存并提示"),
+        Input::new("name", t.t("person.name"), "text").required(),
+        Input::new("sex", t.t("edit.sex"), "select").choices(code_choices(
+            state,
+            "sex",
+            None,
+            Some(t.t("edit.choose")),
+        )),
+        Input::new("birth_date", t.t("person.birth"), "date"),
+        Input::new("relation", t.t("person.relation"), "select").required().choices(relations).value(default_relation),
+        Input::new("id_number", t.t("edit.id_number"), "text").hint(t.t("edit.id_number.hint")),
     ]
 }
 
-fn reason_input() -> Input {
-    Input::new("reason", "原因", "textarea").required().hint("必填，记入变更记录")
+fn reason_input(t: Tr) -> Input {
+    Input::new("reason", t.t("edit.reason"), "textarea").required().hint(t.t("edit.reason.hint"))
 }
 
 /// The registry columns a correction may change, as `table.column` with its header.
-fn correctable() -> Vec<(String, String)> {
+fn correctable(t: Tr) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (table, prefix) in [(&HOUSEHOLDS, "户"), (&PERSONS, "成员")] {
+    for (table, prefix) in [(&HOUSEHOLDS, t.t("edit.correct.household")), (&PERSONS, t.t("edit.correct.person"))] {
         for c in table.columns {
             if table.key.contains(&c.name) || c.name == "hh_id" {
                 continue;
             }
-            out.push((format!("{}.{}", table.name, c.name), format!("{prefix}：{}", c.header)));
+            out.push((
+                format!("{}.{}", table.name, c.name),
+                t.f2("edit.correct.field", "what", prefix, "header", c.header),
+            ));
         }
     }
     out
 }
 
-fn inputs_for(change: Change, state: &AppState, hh: &Household) -> Vec<Input> {
+fn inputs_for(t: Tr, change: Change, state: &AppState, hh: &Household) -> Vec<Input> {
     let members = hh.member_choices(state);
-    let mut with_blank = vec![(String::new(), "（不需要）".to_owned())];
+    let mut with_blank = vec![(String::new(), t.t("edit.not_needed").to_owned())];
     with_blank.extend(members.clone());
-    let person = || Input::new("person", "成员", "select").required().choices(members.clone());
-    let new_head =
-        || Input::new("new_head", "新户主", "select").choices(with_blank.clone()).hint("户主离开而户内还有他人时必选");
+    let person = || Input::new("person", t.t("edit.person"), "select").required().choices(members.clone());
+    let new_head = || {
+        Input::new("new_head", t.t("edit.new_head"), "select")
+            .choices(with_blank.clone())
+            .hint(t.t("edit.new_head.hint"))
+    };
     let mut inputs = match change {
-        Change::Birth => person_inputs(state, household_rules::birth_relation_allowed, "03"),
-        Change::MarriageIn => person_inputs(state, |r| household_rules::MARRIAGE_IN_RELATIONS.contains(&r), "05"),
-        Change::Death => vec![person(), Input::new("date", "死亡日期", "date").required(), new_head()],
-        Change::MarriageOut => vec![person(), Input::new("date", "婚出日期", "date"), new_head()],
+        Change::Birth => person_inputs(t, state, household_rules::birth_relation_allowed, "03"),
+        Change::MarriageIn => person_inputs(t, state, |r| household_rules::MARRIAGE_IN_RELATIONS.contains(&r), "05"),
+        Change::Death => vec![person(), Input::new("date", t.t("edit.death.date"), "date").required(), new_head()],
+        Change::MarriageOut => vec![person(), Input::new("date", t.t("edit.marriage_out.date"), "date"), new_head()],
         Change::Move => vec![
             person(),
-            Input::new("to_hh", "迁入户的户编号", "text").required(),
-            Input::new("relation", "迁入后与户主关系", "select").required().choices(code_choices(
+            Input::new("to_hh", t.t("edit.move.to_hh"), "text").required(),
+            Input::new("relation", t.t("edit.move.relation"), "select").required().choices(code_choices(
                 state,
                 "relation",
                 None,
-                Some("（请选择）"),
+                Some(t.t("edit.choose")),
             )),
-            new_head().hint("迁出的是本户户主而户内还有他人时必选"),
+            new_head().hint(t.t("edit.move.new_head.hint")),
         ],
         Change::Correct => {
-            let mut targets = vec![("household".to_owned(), "本户".to_owned())];
+            let mut targets = vec![("household".to_owned(), t.t("edit.correct.this_household").to_owned())];
             targets.extend(members.clone());
             vec![
-                Input::new("target", "更正对象", "select").required().choices(targets),
-                Input::new("field", "字段", "select").required().choices(correctable()),
-                Input::new("value", "新的值", "text").hint("代码可填代码或名称；留空表示清除"),
+                Input::new("target", t.t("edit.correct.target"), "select").required().choices(targets),
+                Input::new("field", t.t("household.history.field"), "select").required().choices(correctable(t)),
+                Input::new("value", t.t("edit.correct.value"), "text").hint(t.t("edit.correct.value.hint")),
             ]
         }
         Change::Split => {
             let mut v = vec![
-                Input::new("member", "分出的成员", "checks").required().choices(members.clone()),
-                Input::new("new_head", "新户的户主", "select").required().choices(members.clone()),
-                Input::new("remaining_head", "原户新户主", "select")
+                Input::new("member", t.t("edit.split.members"), "checks").required().choices(members.clone()),
+                Input::new("new_head", t.t("edit.split.new_head"), "select").required().choices(members.clone()),
+                Input::new("remaining_head", t.t("edit.split.remaining_head"), "select")
                     .choices(with_blank.clone())
-                    .hint("原户主分出时必选"),
+                    .hint(t.t("edit.split.remaining_head.hint")),
             ];
             for p in &hh.persons {
                 let id = raw(&PERSONS, p, "person_id");
-                let label = format!("{} 分出后与新户主关系", raw(&PERSONS, p, "name"));
+                let label = t.f1("edit.split.relation", "name", raw(&PERSONS, p, "name"));
                 v.push(
                     Input::new(&format!("rel_{id}"), &label, "select")
-                        .choices(code_choices(state, "relation", None, Some("（不变）")))
-                        .hint("仅对分出的成员有效"),
+                        .choices(code_choices(state, "relation", None, Some(t.t("edit.unchanged"))))
+                        .hint(t.t("edit.split.relation.hint")),
                 );
             }
             v
         }
         Change::Merge => {
-            let mut v = vec![Input::new("into_hh", "并入户的户编号", "text").required()];
+            let mut v = vec![Input::new("into_hh", t.t("edit.merge.into_hh"), "text").required()];
             for p in &hh.persons {
                 let id = raw(&PERSONS, p, "person_id");
-                let label = format!("{} 并入后与户主关系", raw(&PERSONS, p, "name"));
+                let label = t.f1("edit.merge.relation", "name", raw(&PERSONS, p, "name"));
                 v.push(
                     Input::new(&format!("rel_{id}"), &label, "select")
                         .required()
@@ -410,7 +426,7 @@ fn inputs_for(change: Change, state: &AppState, hh: &Household) -> Vec<Input> {
             v
         }
     };
-    inputs.push(reason_input());
+    inputs.push(reason_input(t));
     inputs
 }
 
@@ -446,6 +462,7 @@ fn mark_selected(inputs: &mut [Input]) {
 #[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     change: Change,
     hh: &Household,
@@ -461,17 +478,17 @@ async fn form_page(
     } else {
         operations::household_version(&state.store, &hh.hh_id).await?
     };
-    let mut inputs = inputs_for(change, state, hh);
-    if let Some(t) = typed {
-        fill(&mut inputs, t);
+    let mut inputs = inputs_for(t, change, state, hh);
+    if let Some(typed) = typed {
+        fill(&mut inputs, typed);
     }
     mark_selected(&mut inputs);
     let head = hh
         .persons
         .iter()
         .find(|p| raw(&PERSONS, p, "relation") == "01")
-        .map(|p| format!("{}户", raw(&PERSONS, p, "name")))
-        .unwrap_or_else(|| "农户".to_owned());
+        .map(|p| t.f1("household.of", "head", raw(&PERSONS, p, "name")))
+        .unwrap_or_else(|| t.t("household.anonymous").to_owned());
     let members = hh
         .persons
         .iter()
@@ -482,13 +499,14 @@ async fn form_page(
         })
         .collect();
     let page = FormPage {
+        t,
         nav: Some(Nav::of(state, user).await?),
         crumbs: crumbs(state, user, &hh.village).await?,
-        title: change.title().to_owned(),
-        subject: format!("{head}（户编号 {}）", hh.hh_id),
+        title: change.title(t).to_owned(),
+        subject: t.f2("edit.subject", "head", head, "hh_id", &hh.hh_id),
         back: format!("/household/{}", hh.hh_id),
         action: format!("/household/{}/change/{}", hh.hh_id, change.slug()),
-        intro: change.intro(),
+        intro: change.intro(t),
         members,
         message,
         conflict,
@@ -516,26 +534,26 @@ impl Fields {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
     }
     /// Refuses forged sizes before anything is read.
-    fn check_sizes(&self) -> Result<(), Fail> {
+    fn check_sizes(&self, t: Tr) -> Result<(), Fail> {
         if self.0.len() > MAX_PAIRS {
-            return Err(Fail::Refused("表单字段过多".to_owned()));
+            return Err(Fail::Refused(t.t("edit.too_many_fields").to_owned()));
         }
         for (k, v) in &self.0 {
             let max = if k == "reason" { MAX_REASON } else { MAX_FIELD };
             if k.chars().count() > MAX_FIELD || v.chars().count() > max {
-                return Err(Fail::Refused(format!("「{}」超过 {max} 个字", label_of(k))));
+                return Err(Fail::Refused(t.f2("edit.too_long", "field", label_of(t, k), "max", max)));
             }
         }
         Ok(())
     }
     /// The edit: who, 原因 (required) and the version the page was based on.
-    fn edit(&self, user: &CurrentUser) -> Result<Edit, Fail> {
+    fn edit(&self, t: Tr, user: &CurrentUser) -> Result<Edit, Fail> {
         let reason = self.get("reason");
         if reason.is_empty() {
-            return Err(Fail::Refused("请填写变更原因".to_owned()));
+            return Err(Fail::Refused(t.t("edit.no_reason").to_owned()));
         }
         let Ok(version) = self.get("version").parse::<i64>() else {
-            return Err(Fail::Refused("表单缺少页面版本：请从户详情页重新打开此表单".to_owned()));
+            return Err(Fail::Refused(t.t("edit.no_version").to_owned()));
         };
         Ok(Edit::new(user.0.username.clone(), reason).based_on(version))
     }
@@ -552,14 +570,14 @@ impl Fields {
     }
 }
 
-fn label_of(name: &str) -> &str {
+fn label_of(t: Tr, name: &str) -> &str {
     match name {
-        "reason" => "原因",
-        "name" => "姓名",
-        "id_number" => "证件号码",
-        "value" => "新的值",
-        "to_hh" => "迁入户的户编号",
-        "into_hh" => "并入户的户编号",
+        "reason" => t.t("edit.reason"),
+        "name" => t.t("person.name"),
+        "id_number" => t.t("person.id_number"),
+        "value" => t.t("edit.correct.value"),
+        "to_hh" => t.t("edit.move.to_hh"),
+        "into_hh" => t.t("edit.merge.into_hh"),
         other => other,
     }
 }
@@ -592,25 +610,25 @@ fn optional(s: &str) -> Option<&str> {
 }
 
 /// Refuses a person who is not a member of this household.
-fn member<'a>(hh: &Household, f: &'a Fields, name: &str) -> Result<&'a str, Fail> {
+fn member<'a>(t: Tr, hh: &Household, f: &'a Fields, name: &str) -> Result<&'a str, Fail> {
     let id = f.get(name);
     if id.is_empty() {
-        return Err(Fail::Refused("请选择成员".to_owned()));
+        return Err(Fail::Refused(t.t("edit.choose_member").to_owned()));
     }
     if !hh.is_member(id) {
-        return Err(Fail::Refused(format!("{id} 不是户 {} 的成员", hh.hh_id)));
+        return Err(Fail::Refused(t.f2("edit.not_member", "id", id, "hh_id", &hh.hh_id)));
     }
     Ok(id)
 }
 
 /// Another household named on a form: it must lie inside the user's area (one outside
 /// reads like one that does not exist).
-async fn other_household(state: &AppState, user: &CurrentUser, hh_id: &str, what: &str) -> Result<(), Fail> {
+async fn other_household(state: &AppState, t: Tr, user: &CurrentUser, hh_id: &str, what: &str) -> Result<(), Fail> {
     if hh_id.is_empty() {
-        return Err(Fail::Refused(format!("请填写{what}")));
+        return Err(Fail::Refused(t.f1("edit.other.missing", "what", what)));
     }
     if household_in_area(state, user, hh_id).await?.is_none() {
-        return Err(Fail::Refused(format!("{what} {hh_id} 不存在，或不在您的管辖范围内")));
+        return Err(Fail::Refused(t.f2("edit.other.unknown", "what", what, "hh_id", hh_id)));
     }
     Ok(())
 }
@@ -618,35 +636,36 @@ async fn other_household(state: &AppState, user: &CurrentUser, hh_id: &str, what
 /// Runs a posted change. Returns the outcome and the household to show next.
 async fn run(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     change: Change,
     hh: &Household,
     f: &Fields,
 ) -> Result<(Outcome, String), Fail> {
-    f.check_sizes()?;
-    let edit = f.edit(user)?;
+    f.check_sizes(t)?;
+    let edit = f.edit(t, user)?;
     let store = &state.store;
     let here = hh.hh_id.clone();
     let out = match change {
         Change::Birth => operations::record_birth(store, &edit, &hh.hh_id, f.person()).await?,
         Change::MarriageIn => operations::record_marriage_in(store, &edit, &hh.hh_id, f.person()).await?,
         Change::Death => {
-            let p = member(hh, f, "person")?;
+            let p = member(t, hh, f, "person")?;
             let date = f.get("date");
             if date.is_empty() {
-                return Err(Fail::Refused("请填写死亡日期".to_owned()));
+                return Err(Fail::Refused(t.t("edit.death.no_date").to_owned()));
             }
             operations::record_death(store, &edit, p, date, optional(f.get("new_head"))).await?
         }
         Change::MarriageOut => {
-            let p = member(hh, f, "person")?;
+            let p = member(t, hh, f, "person")?;
             operations::record_marriage_out(store, &edit, p, optional(f.get("date")), optional(f.get("new_head")))
                 .await?
         }
         Change::Move => {
-            let p = member(hh, f, "person")?;
+            let p = member(t, hh, f, "person")?;
             let to = f.get("to_hh");
-            other_household(state, user, to, "迁入的户").await?;
+            other_household(state, t, user, to, t.t("edit.move.to")).await?;
             operations::move_member(store, &edit, p, to, f.get("relation"), optional(f.get("new_head"))).await?
         }
         Change::Correct => {
@@ -656,20 +675,20 @@ async fn run(
                 "households" => hh.hh_id.clone(),
                 "persons" => {
                     if target == "household" || target.is_empty() {
-                        return Err(Fail::Refused("成员的信息请在「更正对象」中选择该成员".to_owned()));
+                        return Err(Fail::Refused(t.t("edit.correct.choose_person").to_owned()));
                     }
-                    member(hh, f, "target")?.to_owned()
+                    member(t, hh, f, "target")?.to_owned()
                 }
-                _ => return Err(Fail::Refused("请选择要更正的字段".to_owned())),
+                _ => return Err(Fail::Refused(t.t("edit.correct.choose_field").to_owned())),
             };
             if table == "households" && target != "household" && !target.is_empty() {
-                return Err(Fail::Refused("户的信息请在「更正对象」中选择“本户”".to_owned()));
+                return Err(Fail::Refused(t.t("edit.correct.choose_household").to_owned()));
             }
             let value = f.get("value");
             if table == "households" && column == "village_code" {
                 let inside = DivisionCode::parse(value).is_ok_and(|c| user.may_see(&c));
                 if !inside {
-                    return Err(Fail::Refused(format!("行政村代码 {value} 不在您的管辖范围内")));
+                    return Err(Fail::Refused(t.f1("edit.correct.village_outside", "code", value)));
                 }
             }
             operations::correct_field(store, &edit, table, &key, column, value).await?
@@ -679,7 +698,7 @@ async fn run(
                 f.all("member").into_iter().filter(|m| !m.is_empty()).map(str::to_owned).collect();
             for m in &members {
                 if !hh.is_member(m) {
-                    return Err(Fail::Refused(format!("{m} 不是户 {} 的成员", hh.hh_id)));
+                    return Err(Fail::Refused(t.f2("edit.not_member", "id", m, "hh_id", &hh.hh_id)));
                 }
             }
             let relations = relations_from(f, &members);
@@ -695,7 +714,7 @@ async fn run(
         }
         Change::Merge => {
             let into = f.get("into_hh");
-            other_household(state, user, into, "并入的户").await?;
+            other_household(state, t, user, into, t.t("edit.merge.into")).await?;
             let ids: Vec<String> = hh.persons.iter().map(|p| raw(&PERSONS, p, "person_id")).collect();
             let relations = relations_from(f, &ids);
             let out = operations::merge_households(store, &edit, &hh.hh_id, into, relations).await?;
@@ -710,10 +729,10 @@ fn relations_from(f: &Fields, ids: &[String]) -> Vec<(String, String)> {
     ids.iter().filter_map(|id| optional(f.get(&format!("rel_{id}"))).map(|r| (id.clone(), r.to_owned()))).collect()
 }
 
-fn done_message(change: Change, out: &Outcome) -> String {
-    let mut m = format!("已保存：{}，记入变更记录 {} 条", change.title(), out.changes.len());
+fn done_message(t: Tr, change: Change, out: &Outcome) -> String {
+    let mut m = t.f2("edit.saved", "change", change.title(t), "count", out.changes.len());
     if let Some(c) = &out.created {
-        m.push_str(&format!("（新编号 {c}）"));
+        m.push_str(&t.f1("edit.saved.created", "id", c));
     }
     m
 }
@@ -721,17 +740,19 @@ fn done_message(change: Change, out: &Outcome) -> String {
 /// `GET /household/{hh_id}/change/{change}`: the form.
 pub(crate) async fn form(
     State(state): State<AppState>,
+    t: Tr,
     Editor(user): Editor,
     Path((hh_id, change)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
     let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
-    form_page(&state, &user, change, &hh, None, StatusCode::OK, String::new(), false).await
+    form_page(&state, t, &user, change, &hh, None, StatusCode::OK, String::new(), false).await
 }
 
 /// `POST /household/{hh_id}/change/{change}`: the change, then the household page.
 pub(crate) async fn submit(
     State(state): State<AppState>,
+    t: Tr,
     Editor(user): Editor,
     Path((hh_id, change)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -739,21 +760,21 @@ pub(crate) async fn submit(
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
     let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
     let f = Fields(pairs);
-    match run(&state, &user, change, &hh, &f).await {
+    match run(&state, t, &user, change, &hh, &f).await {
         Ok((out, next)) => {
             tracing::info!(user = %user.0.username, change = change.slug(), "登记数据已修改");
-            let cookie = flash_cookie(&done_message(change, &out), &out.warnings);
+            let cookie = flash_cookie(&done_message(t, change, &out), &out.warnings);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/household/{next}"))).into_response())
         }
         Err(Fail::Refused(m)) => {
             tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更被拒绝");
-            form_page(&state, &user, change, &hh, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m, false).await
+            form_page(&state, t, &user, change, &hh, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m, false).await
         }
         Err(Fail::Conflict(m)) => {
             tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更基于过期页面，未保存");
             // The current household, with what the user typed, to check and resend.
             let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
-            form_page(&state, &user, change, &hh, Some(&f), StatusCode::CONFLICT, m, true).await
+            form_page(&state, t, &user, change, &hh, Some(&f), StatusCode::CONFLICT, m, true).await
         }
         Err(Fail::Web(e)) => Err(e),
     }
@@ -765,6 +786,7 @@ pub(crate) async fn submit(
 #[derive(Template)]
 #[template(path = "edit_household.html")]
 struct NewHouseholdPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     village: String,
@@ -784,8 +806,10 @@ async fn village_in_area(state: &AppState, user: &CurrentUser, code: &str) -> Re
     Ok((code, d.name))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn new_household_page(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     code: &DivisionCode,
     name: String,
@@ -794,25 +818,26 @@ async fn new_household_page(
     message: String,
 ) -> Result<Response, WebError> {
     let mut inputs = vec![
-        Input::new("group_no", "组", "text"),
-        Input::new("status", "户类型", "select").required().choices(code_choices(
+        Input::new("group_no", t.t("household.group"), "text"),
+        Input::new("status", t.t("household.status"), "select").required().choices(code_choices(
             state,
             "household_status",
             None,
-            Some("（请选择）"),
+            Some(t.t("edit.choose")),
         )),
-        Input::new("phone", "联系电话", "text"),
+        Input::new("phone", t.t("my.phone"), "text"),
     ];
-    inputs.extend(person_inputs(state, |r| r == household_rules::HEAD, "01").into_iter().map(|mut i| {
-        i.label = format!("户主{}", i.label);
+    inputs.extend(person_inputs(t, state, |r| r == household_rules::HEAD, "01").into_iter().map(|mut i| {
+        i.label = t.f1("edit.head_field", "field", &i.label);
         i
     }));
-    inputs.push(reason_input());
-    if let Some(t) = typed {
-        fill(&mut inputs, t);
+    inputs.push(reason_input(t));
+    if let Some(typed) = typed {
+        fill(&mut inputs, typed);
     }
     mark_selected(&mut inputs);
     let page = NewHouseholdPage {
+        t,
         nav: Some(Nav::of(state, user).await?),
         crumbs: crumbs(state, user, code).await?,
         village: name,
@@ -827,16 +852,18 @@ async fn new_household_page(
 /// `GET /area/{code}/new-household`.
 pub(crate) async fn new_household_form(
     State(state): State<AppState>,
+    t: Tr,
     Editor(user): Editor,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let (code, name) = village_in_area(&state, &user, &code).await?;
-    new_household_page(&state, &user, &code, name, None, StatusCode::OK, String::new()).await
+    new_household_page(&state, t, &user, &code, name, None, StatusCode::OK, String::new()).await
 }
 
 /// `POST /area/{code}/new-household`: a household with its head, numbered by the system.
 pub(crate) async fn new_household(
     State(state): State<AppState>,
+    t: Tr,
     Editor(user): Editor,
     Path(code): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -844,10 +871,10 @@ pub(crate) async fn new_household(
     let (code, name) = village_in_area(&state, &user, &code).await?;
     let f = Fields(pairs);
     let result = async {
-        f.check_sizes()?;
+        f.check_sizes(t)?;
         let reason = f.get("reason");
         if reason.is_empty() {
-            return Err(Fail::Refused("请填写变更原因".to_owned()));
+            return Err(Fail::Refused(t.t("edit.no_reason").to_owned()));
         }
         let edit = Edit::new(user.0.username.clone(), reason);
         let mut fields = Vec::new();
@@ -869,18 +896,18 @@ pub(crate) async fn new_household(
     match result {
         Ok(out) => {
             let hh = out.created.clone().unwrap_or_default();
-            let cookie = flash_cookie(&format!("已新增农户，户编号 {hh}"), &out.warnings);
+            let cookie = flash_cookie(&t.f1("edit.household_added", "hh_id", &hh), &out.warnings);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/household/{hh}"))).into_response())
         }
         Err(Fail::Refused(m) | Fail::Conflict(m)) => {
-            new_household_page(&state, &user, &code, name, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m).await
+            new_household_page(&state, t, &user, &code, name, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m).await
         }
         Err(Fail::Web(e)) => Err(e),
     }
 }
 
 /// The operations the household page links to, for editors.
-pub(crate) fn household_links(hh_id: &str) -> Vec<(String, &'static str)> {
+pub(crate) fn household_links(t: Tr, hh_id: &str) -> Vec<(String, &'static str)> {
     [
         Change::Birth,
         Change::Death,
@@ -892,7 +919,7 @@ pub(crate) fn household_links(hh_id: &str) -> Vec<(String, &'static str)> {
         Change::Merge,
     ]
     .into_iter()
-    .map(|c| (format!("/household/{hh_id}/change/{}", c.slug()), c.title()))
+    .map(|c| (format!("/household/{hh_id}/change/{}", c.slug()), c.title(t)))
     .collect()
 }
 

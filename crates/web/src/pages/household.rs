@@ -15,6 +15,7 @@ use fupin_store::writer::ChangeRecord;
 use super::reveal::{RevealTarget, may_reveal};
 use super::{Crumb, Grid, Nav, crumbs, html};
 use crate::display::{self, cell, field, raw};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -74,6 +75,7 @@ struct HistoryLine {
 #[derive(Template)]
 #[template(path = "household.html")]
 struct HouseholdPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     hh_id: String,
@@ -94,6 +96,7 @@ struct HouseholdPage {
 /// `/household/{hh_id}`: 404 unless the household is in the user's area.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(hh_id): Path<String>,
     headers: axum::http::HeaderMap,
@@ -123,23 +126,24 @@ pub(crate) async fn show(
             unit: p.unit.clone().unwrap_or_default(),
             unit_level: p.unit_level.as_ref().map(|l| codes.label("unit_level", l).to_owned()).unwrap_or_default(),
             from: p.from_date.clone(),
-            to: p.to_date.clone().unwrap_or_else(|| "至今".to_owned()),
+            to: p.to_date.clone().unwrap_or_else(|| t.t("household.helpers.ongoing").to_owned()),
         })
         .collect();
     let (flash, clear) = super::edit::take_flash(&headers).unzip();
     // "显示" beside each masked number, for the roles that may reveal one.
     let reveal = may_reveal(user.0.role);
     let page = HouseholdPage {
+        t,
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
         status: field(&HOUSEHOLDS, row, "status", codes),
-        sections: sections(row, codes, reveal),
-        members: members(persons, &state, reveal),
-        incomes: incomes_grid(incomes, codes),
+        sections: sections(t, row, codes, reveal),
+        members: members(t, persons, &state, reveal),
+        incomes: incomes_grid(t, incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
-        history: records.iter().map(|r| history_line(r, &names, codes)).collect(),
-        edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(&hh_id) } else { Vec::new() },
+        history: records.iter().map(|r| history_line(t, r, &names, codes)).collect(),
+        edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
         head,
         hh_id,
@@ -186,13 +190,13 @@ async fn load(state: &AppState, hh_id: &str) -> Result<Option<Arc<Stored>>, WebE
 }
 
 /// The household's own fields in three sections, empty values left out.
-fn sections(row: &[Value], codes: &fupin_domain::CodeLists, reveal: bool) -> Vec<Section> {
+fn sections(t: Tr, row: &[Value], codes: &fupin_domain::CodeLists, reveal: bool) -> Vec<Section> {
     let split = |name: &str| HOUSEHOLDS.index_of(name).unwrap_or(HOUSEHOLDS.columns.len());
     let (conditions, relocation) = (split("farmland_mu"), split("relocation_type"));
     let ranges = [
-        ("基本情况", 0, conditions),
-        ("生产生活条件", conditions, relocation),
-        ("易地扶贫搬迁", relocation, HOUSEHOLDS.columns.len()),
+        (t.t("household.section.basic"), 0, conditions),
+        (t.t("household.section.conditions"), conditions, relocation),
+        (t.t("household.section.relocation"), relocation, HOUSEHOLDS.columns.len()),
     ];
     ranges
         .into_iter()
@@ -216,7 +220,7 @@ fn sections(row: &[Value], codes: &fupin_domain::CodeLists, reveal: bool) -> Vec
 
 /// Members' table: the columns of [`MEMBER_COLUMNS`] that any member fills (name
 /// and relation always).
-fn members(persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
+fn members(t: Tr, persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
     let columns: Vec<&str> = MEMBER_COLUMNS
         .iter()
         .copied()
@@ -225,7 +229,7 @@ fn members(persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
     let headers = columns
         .iter()
         .map(|c| match *c {
-            "birth_date" => "出生日期（年龄）".to_owned(),
+            "birth_date" => t.t("household.birth_age").to_owned(),
             _ => PERSONS.column(c).map(|c| c.header.to_owned()).unwrap_or_default(),
         })
         .collect();
@@ -238,7 +242,7 @@ fn members(persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
                     let shown = match *c {
                         "birth_date" => {
                             let b = raw(&PERSONS, p, c);
-                            if b.is_empty() { b } else { display::birth_with_age(&b, state.config.today) }
+                            if b.is_empty() { b } else { display::birth_with_age(t, &b, state.config.today) }
                         }
                         _ => field(&PERSONS, p, c, &state.codes),
                     };
@@ -252,7 +256,7 @@ fn members(persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Members {
 }
 
 /// 年度, 家庭人口数, every money column any year fills, and 人均纯收入 (元).
-fn incomes_grid(incomes: &[Vec<Value>], codes: &fupin_domain::CodeLists) -> Grid {
+fn incomes_grid(t: Tr, incomes: &[Vec<Value>], codes: &fupin_domain::CodeLists) -> Grid {
     let shown: Vec<&fupin_domain::Column> = INCOMES
         .columns
         .iter()
@@ -266,39 +270,47 @@ fn incomes_grid(incomes: &[Vec<Value>], codes: &fupin_domain::CodeLists) -> Grid
         .collect();
     let headers = shown
         .iter()
-        .map(|c| if c.kind == Kind::Money { format!("{}（元）", c.header) } else { c.header.to_owned() })
+        .map(|c| if c.kind == Kind::Money { t.f1("household.yuan", "header", c.header) } else { c.header.to_owned() })
         .collect();
     let rows = incomes.iter().map(|r| shown.iter().map(|c| field(&INCOMES, r, c.name, codes)).collect()).collect();
     Grid { headers, rows }
 }
 
 /// What a record is about, in words: 户信息, 成员 张三, 2019 年收入, 结对帮扶.
-fn subject(r: &ChangeRecord, names: &HashMap<String, String>) -> (Option<&'static Table>, String) {
+fn subject(t: Tr, r: &ChangeRecord, names: &HashMap<String, String>) -> (Option<&'static Table>, String) {
     match r.entity.as_str() {
-        "households" => (Some(&HOUSEHOLDS), "户信息".to_owned()),
-        "persons" => (Some(&PERSONS), format!("成员 {}", names.get(&r.entity_key).unwrap_or(&r.entity_key))),
+        "households" => (Some(&HOUSEHOLDS), t.t("household.subject.household").to_owned()),
+        "persons" => (
+            Some(&PERSONS),
+            t.f1("household.subject.person", "name", names.get(&r.entity_key).unwrap_or(&r.entity_key)),
+        ),
         "incomes" => {
             let year = r.entity_key.rsplit('|').next().unwrap_or_default();
-            (Some(&INCOMES), format!("{year} 年收入"))
+            (Some(&INCOMES), t.f1("household.subject.incomes", "year", year))
         }
-        "pairings" => (Some(&PAIRINGS), "结对帮扶".to_owned()),
+        "pairings" => (Some(&PAIRINGS), t.t("household.subject.pairing").to_owned()),
         other => (None, other.to_owned()),
     }
 }
 
-fn history_line(r: &ChangeRecord, names: &HashMap<String, String>, codes: &fupin_domain::CodeLists) -> HistoryLine {
-    let (table, what) = subject(r, names);
+fn history_line(
+    t: Tr,
+    r: &ChangeRecord,
+    names: &HashMap<String, String>,
+    codes: &fupin_domain::CodeLists,
+) -> HistoryLine {
+    let (table, what) = subject(t, r, names);
     let summary = |json: &Option<String>| match (table, json) {
-        (Some(t), Some(j)) => display::row_summary(t, j, codes, 12),
+        (Some(table), Some(j)) => display::row_summary(t, table, j, codes, 12),
         _ => String::new(),
     };
     let (field, change) = match r.op.as_str() {
-        "I" => ("新增".to_owned(), summary(&r.new_value)),
-        "D" => ("删除".to_owned(), summary(&r.old_value)),
+        "I" => (t.t("household.history.added").to_owned(), summary(&r.new_value)),
+        "D" => (t.t("household.history.deleted").to_owned(), summary(&r.old_value)),
         _ => {
-            let col = table.zip(r.field.as_deref()).and_then(|(t, f)| t.column(f));
+            let col = table.zip(r.field.as_deref()).and_then(|(table, f)| table.column(f));
             let show = |v: &Option<String>| match (col, v) {
-                (_, None) => "（空）".to_owned(),
+                (_, None) => t.t("household.history.empty_value").to_owned(),
                 (Some(c), Some(v)) => cell(c, &Value::Text(v.clone()), codes),
                 // A field the schema no longer has: mask it as if it were personal.
                 (None, Some(v)) => display::scrub_ids(v),
@@ -313,7 +325,7 @@ fn history_line(r: &ChangeRecord, names: &HashMap<String, String>, codes: &fupin
     }
     HistoryLine {
         at: display::beijing(&r.at),
-        who: display::actor(&r.actor),
+        who: display::actor(t, &r.actor),
         what,
         field,
         change,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::dashboard::year_of;
 use super::{Crumb, Nav, crumbs, html};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -45,6 +46,7 @@ struct Line {
 #[derive(Template)]
 #[template(path = "households.html")]
 struct ListPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     title: String,
@@ -66,6 +68,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 /// `/households?area=…&year=…&status=…&exit_year=…&monitor_type=…&monitor=open|cleared`.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
@@ -98,19 +101,22 @@ pub(crate) async fn list(
     };
     let filter = HouseholdFilter { area: area.clone(), year, status, exit_year, monitor_type, monitor };
 
-    let mut parts = vec![format!("{year} 年")];
+    let mut parts = vec![t.f1("common.year", "year", year)];
     if let Some(s) = &filter.status {
         parts.push(state.codes.label("household_status", s).to_owned());
     }
     if let Some(y) = filter.exit_year {
-        parts.push(format!("{y} 年脱贫"));
+        parts.push(t.f1("households.exited_in", "year", y));
     }
     if filter.monitor_type.is_some() || filter.monitor.is_some() {
-        let t = filter.monitor_type.as_deref().map(|t| state.codes.label("monitor_type", t)).unwrap_or("");
-        parts.push(format!("监测对象{}{t}", if t.is_empty() { "" } else { "：" }));
+        let mt = filter.monitor_type.as_deref().map(|mt| state.codes.label("monitor_type", mt)).unwrap_or("");
+        parts.push(match mt {
+            "" => t.t("counts.monitored").to_owned(),
+            _ => t.f1("households.monitored_as", "type", mt),
+        });
         match filter.monitor {
-            Some(MonitorState::Open) => parts.push("风险未消除".to_owned()),
-            Some(MonitorState::Cleared) => parts.push("风险已消除".to_owned()),
+            Some(MonitorState::Open) => parts.push(t.t("dashboard.monitor.open").to_owned()),
+            Some(MonitorState::Cleared) => parts.push(t.t("dashboard.monitor.cleared").to_owned()),
             None => {}
         }
     }
@@ -126,7 +132,7 @@ pub(crate) async fn list(
             monitor_type: l
                 .monitor_type
                 .as_deref()
-                .map(|t| state.codes.label("monitor_type", t).to_owned())
+                .map(|mt| state.codes.label("monitor_type", mt).to_owned())
                 .unwrap_or_default(),
             village: l.village_name.unwrap_or(l.village_code),
             group: l.group_no.map(|g| g.to_string()).unwrap_or_default(),
@@ -145,8 +151,8 @@ pub(crate) async fn list(
     if let Some(y) = filter.exit_year {
         query.push(("exit_year", y.to_string()));
     }
-    if let Some(t) = &filter.monitor_type {
-        query.push(("monitor_type", t.clone()));
+    if let Some(mt) = &filter.monitor_type {
+        query.push(("monitor_type", mt.clone()));
     }
     match filter.monitor {
         Some(MonitorState::Open) => query.push(("monitor", "open".to_owned())),
@@ -162,6 +168,7 @@ pub(crate) async fn list(
     let dashboard =
         if area == *user.area() { format!("/dashboard?year={year}") } else { format!("/dashboard/{area}?year={year}") };
     let page = ListPage {
+        t,
         nav,
         crumbs,
         title: division.name,

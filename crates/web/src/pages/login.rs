@@ -13,6 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Nav, html};
 use crate::display::beijing;
+use crate::i18n::Tr;
 use crate::session::RemoteAddr;
 use crate::{AppState, WebError, password, session};
 
@@ -24,9 +25,12 @@ pub const LOCK_MINUTES: i64 = 15;
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    t: Tr,
     nav: Option<Nav>,
     username: String,
     message: String,
+    max_failures: i64,
+    lock_minutes: i64,
 }
 
 /// The sign-in form as posted; a missing field reads as empty.
@@ -38,18 +42,25 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
-fn page(status: StatusCode, username: &str, message: &str) -> Result<Response, WebError> {
-    let page = LoginPage { nav: None, username: username.to_owned(), message: message.to_owned() };
+fn page(t: Tr, status: StatusCode, username: &str, message: &str) -> Result<Response, WebError> {
+    let page = LoginPage {
+        t,
+        nav: None,
+        username: username.to_owned(),
+        message: message.to_owned(),
+        max_failures: MAX_FAILURES,
+        lock_minutes: LOCK_MINUTES,
+    };
     Ok((status, html(&page)?).into_response())
 }
 
-fn locked_message(until: &str) -> String {
-    format!("该账号因连续 {MAX_FAILURES} 次密码错误已被锁定，请于 {} 后再试。", beijing(until))
+fn locked_message(t: Tr, until: &str) -> String {
+    t.f2("login.locked", "failures", MAX_FAILURES, "until", beijing(until))
 }
 
 /// `GET /login`.
-pub(crate) async fn form() -> Result<Response, WebError> {
-    page(StatusCode::OK, "", "")
+pub(crate) async fn form(t: Tr) -> Result<Response, WebError> {
+    page(t, StatusCode::OK, "", "")
 }
 
 /// Usernames longer than this are cut in the audit log (a typed name is kept as typed).
@@ -71,12 +82,13 @@ async fn log(
 /// `POST /login`.
 pub(crate) async fn submit(
     State(state): State<AppState>,
+    t: Tr,
     remote: RemoteAddr,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim();
     if username.is_empty() || f.password.is_empty() {
-        return page(StatusCode::BAD_REQUEST, username, "请输入用户名和密码。");
+        return page(t, StatusCode::BAD_REQUEST, username, t.t("login.missing"));
     }
     let user = users::find(&state.store, username).await?;
     let now = OffsetDateTime::now_utc();
@@ -84,7 +96,7 @@ pub(crate) async fn submit(
         && users::parse_timestamp(&until).is_some_and(|t| t > now)
     {
         log(&state, &remote, username, AuthEvent::LoginLocked, &format!("锁定至 {}", beijing(&until))).await?;
-        return page(StatusCode::TOO_MANY_REQUESTS, username, &locked_message(&until));
+        return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
     }
     let ok = password::verify(&f.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     let known = user.is_some();
@@ -103,12 +115,12 @@ pub(crate) async fn submit(
                 let until = users::timestamp(lock_until);
                 let detail = format!("连续 {MAX_FAILURES} 次密码错误，锁定至 {}", beijing(&until));
                 log(&state, &remote, username, AuthEvent::Locked, &detail).await?;
-                return page(StatusCode::TOO_MANY_REQUESTS, username, &locked_message(&until));
+                return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
             }
         }
         // The same words for a wrong name, a wrong password and a disabled account, so
         // the answer does not tell which names exist.
-        return page(StatusCode::UNAUTHORIZED, username, "用户名或密码不正确。");
+        return page(t, StatusCode::UNAUTHORIZED, username, t.t("login.wrong"));
     };
     users::record_success(&state.store, &user.username).await?;
     let cookie = session::start(&state, &user.username).await?;

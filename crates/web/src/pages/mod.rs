@@ -23,8 +23,10 @@ use axum::response::Html;
 use fupin_domain::DivisionCode;
 use fupin_store::views;
 
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_store::users::Role;
 
 /// Who is signed in, for the bar at the top of every page.
 pub(crate) struct Nav {
@@ -40,9 +42,9 @@ impl Nav {
         let area_name = division_name(state, user.area()).await?.unwrap_or_else(|| user.area().to_string());
         Ok(Nav {
             display_name: user.0.display_name.clone(),
-            role_label: user.0.role.label(),
+            role_label: role_label(crate::i18n::current(), user.0.role),
             area_name,
-            admin: user.0.role == fupin_store::users::Role::CountyAdmin,
+            admin: user.0.role == Role::CountyAdmin,
         })
     }
 }
@@ -55,6 +57,18 @@ pub(crate) async fn division_name(state: &AppState, code: &DivisionCode) -> Resu
     let name = views::division(&state.store, code).await?.map(|d| d.name);
     state.cache.put_division(code.as_str(), name.clone());
     Ok(name)
+}
+
+/// A role as the pages name it, in the page's language.
+pub(crate) fn role_label(t: Tr, role: Role) -> &'static str {
+    match role {
+        Role::CountyAdmin => t.t("role.county_admin"),
+        Role::TownshipOfficer => t.t("role.township_officer"),
+        Role::VillageCadre => t.t("role.village_cadre"),
+        Role::HelperCadre => t.t("role.helper_cadre"),
+        Role::DepartmentOfficer => t.t("role.department_officer"),
+        Role::Inspector => t.t("role.inspector"),
+    }
 }
 
 /// One step of the path from the user's own area down to the page.

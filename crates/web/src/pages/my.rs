@@ -19,6 +19,7 @@ use fupin_store::visits::{self, MyHousehold};
 
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -71,6 +72,7 @@ struct Line {
 #[derive(Template)]
 #[template(path = "my_list.html")]
 struct ListPage {
+    t: Tr,
     nav: Option<Nav>,
     lines: Vec<Line>,
     quarter: String,
@@ -83,7 +85,7 @@ struct ListPage {
 }
 
 /// `/my`.
-pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+pub(crate) async fn list(State(state): State<AppState>, t: Tr, user: CurrentUser) -> Result<Response, WebError> {
     let today = state.config.today;
     let quarter_start = fupin_domain::date::iso(visits::quarter_start(today));
     let mut unlinked = false;
@@ -129,9 +131,10 @@ pub(crate) async fn list(State(state): State<AppState>, user: CurrentUser) -> Re
         false => None,
     };
     let page = ListPage {
+        t,
         to_review,
         nav: Some(Nav::of(&state, &user).await?),
-        quarter: format!("{}年第{}季度", today.year(), (u8::from(today.month()) - 1) / 3 + 1),
+        quarter: t.f2("my.quarter", "year", today.year(), "quarter", (u8::from(today.month()) - 1) / 3 + 1),
         visited,
         limited,
         unlinked,
@@ -151,6 +154,7 @@ pub(crate) struct VisitLine {
 #[derive(Template)]
 #[template(path = "my_household.html")]
 struct CardPage {
+    t: Tr,
     nav: Option<Nav>,
     hh_id: String,
     head: String,
@@ -170,6 +174,7 @@ struct CardPage {
 /// `/my/household/{hh_id}`.
 pub(crate) async fn card(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(hh_id): Path<String>,
     headers: HeaderMap,
@@ -187,6 +192,7 @@ pub(crate) async fn card(
     let village = views::division(&state.store, &village).await?.map(|d| d.name).unwrap_or_else(|| village.to_string());
     let (flash, clear) = super::edit::take_flash(&headers).unzip();
     let page = CardPage {
+        t,
         nav: Some(Nav::of(&state, &user).await?),
         head: head.map(|p| raw(&PERSONS, p, "name")).unwrap_or_default(),
         village,
@@ -196,7 +202,7 @@ pub(crate) async fn card(
             .into_iter()
             .map(|v| VisitLine {
                 visited_on: v.visited_on,
-                mode: v.mode.label(),
+                mode: super::visit::mode_label(t, v.mode),
                 visitor: v.visitor,
                 notes: scrub_ids(&v.notes),
             })

@@ -62,6 +62,7 @@ struct Choice {
 #[derive(Template)]
 #[template(path = "my_change.html")]
 struct FormPage {
+    t: crate::i18n::Tr,
     nav: Option<Nav>,
     hh_id: String,
     head: String,
@@ -130,6 +131,7 @@ async fn page(
         None => operations::household_version(&state.store, hh_id).await?,
     };
     let page = FormPage {
+        t: crate::i18n::current(),
         nav: Some(Nav::of(state, user).await?),
         hh_id: hh_id.to_owned(),
         head: head.unwrap_or_default(),
@@ -230,12 +232,13 @@ pub(crate) async fn submit(
 #[derive(Template)]
 #[template(path = "my_outbox.html")]
 struct OutboxPage {
+    t: crate::i18n::Tr,
     nav: Option<Nav>,
 }
 
 /// `GET /my/outbox`: the frame offline.js fills from the phone's queue (the server
 /// never sees what is still queued).
 pub(crate) async fn outbox(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    let page = OutboxPage { nav: Some(Nav::of(&state, &user).await?) };
+    let page = OutboxPage { t: crate::i18n::current(), nav: Some(Nav::of(&state, &user).await?) };
     Ok(html(&page)?.into_response())
 }

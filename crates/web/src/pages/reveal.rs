@@ -27,6 +27,7 @@ use serde::Deserialize;
 use super::area::PageQuery;
 use super::{Crumb, Nav, crumbs, html};
 use crate::display::{beijing, masked, raw, scrub_ids};
+use crate::i18n::Tr;
 use crate::session::{Admin, CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
 
@@ -44,7 +45,8 @@ pub(crate) fn may_reveal(role: Role) -> bool {
 
 /// The 403 a role that only sees masks gets.
 pub(crate) fn forbidden() -> Response {
-    crate::error::error_page(StatusCode::FORBIDDEN, "无权查看", "您的角色只能查看隐去部分数字的号码。")
+    let t = crate::i18n::current();
+    crate::error::error_page(StatusCode::FORBIDDEN, t.t("reveal.forbidden.title"), t.t("reveal.forbidden.body"))
 }
 
 /// One value a "显示" button on the household page asks for.
@@ -89,6 +91,7 @@ pub(crate) struct RevealForm {
 #[derive(Template)]
 #[template(path = "reveal.html")]
 struct RevealPage {
+    t: Tr,
     nav: Option<Nav>,
     crumbs: Vec<Crumb>,
     hh_id: String,
@@ -109,6 +112,7 @@ struct RevealPage {
 /// without a reason; otherwise the log row, then the one value.
 pub(crate) async fn submit(
     State(state): State<AppState>,
+    tr: Tr,
     user: CurrentUser,
     RemoteAddr(remote_addr): RemoteAddr,
     Path(hh_id): Path<String>,
@@ -125,31 +129,32 @@ pub(crate) async fn submit(
     if !user.may_see(&village) {
         return Err(WebError::NotFound);
     }
-    let t = table(&form.table).ok_or_else(|| WebError::BadRequest("只能查看户信息或成员信息中的号码。".into()))?;
+    let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;
     let col: &Column = t
         .column(&form.field)
         .filter(|c| c.personal.is_some())
-        .ok_or_else(|| WebError::BadRequest("只能查看证件号码、联系电话、银行账号等号码。".into()))?;
+        .ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_field").into()))?;
     let (row, label) = if t.name == HOUSEHOLDS.name {
         if form.key != hh_id {
             return Err(WebError::NotFound);
         }
-        (household, format!("户 {hh_id} 的{}", col.header))
+        (household, tr.f2("reveal.label.household", "hh_id", &hh_id, "field", col.header))
     } else {
         let persons = views::persons_of(&state.store, &hh_id).await?;
         let person =
             persons.into_iter().find(|p| raw(&PERSONS, p, "person_id") == form.key).ok_or(WebError::NotFound)?;
-        let label = format!("成员 {} 的{}", raw(&PERSONS, &person, "name"), col.header);
+        let label = tr.f2("reveal.label.person", "name", raw(&PERSONS, &person, "name"), "field", col.header);
         (person, label)
     };
     let value = raw(t, &row, col.name);
     if value.is_empty() {
-        return Err(WebError::Refused(format!("{label}没有登记，无可显示。")));
+        return Err(WebError::Refused(tr.f1("reveal.empty", "label", &label)));
     }
     let personal = col.personal.map(|p| masked(p, &value)).unwrap_or_default();
     let reason = form.reason.trim();
     let target = RevealTarget { table: t.name, key: form.key.clone(), field: col.name };
     let mut page = RevealPage {
+        t: tr,
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
         hh_id: hh_id.clone(),
@@ -163,9 +168,9 @@ pub(crate) async fn submit(
     };
     if reason.is_empty() || reason.chars().count() > MAX_REASON {
         page.message = if reason.is_empty() {
-            "请填写查看原因：每次查看完整号码都会记录查看人、时间和原因。".to_owned()
+            tr.t("reveal.no_reason").to_owned()
         } else {
-            format!("查看原因最多 {MAX_REASON} 个字。")
+            tr.f1("reveal.reason_too_long", "max", MAX_REASON)
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
     }
@@ -200,6 +205,7 @@ struct LogLine {
 #[derive(Template)]
 #[template(path = "reveal_log.html")]
 struct RevealLogPage {
+    t: Tr,
     nav: Option<Nav>,
     lines: Vec<LogLine>,
     total: i64,
@@ -212,6 +218,7 @@ struct RevealLogPage {
 /// `GET /admin/reveals?page=N`: 查看记录, newest first, 50 to a page.
 pub(crate) async fn log(
     State(state): State<AppState>,
+    t: Tr,
     admin: Admin,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
@@ -222,8 +229,12 @@ pub(crate) async fn log(
     let lines = rows
         .into_iter()
         .map(|r| {
-            let header = table(&r.table).and_then(|t| t.column(&r.field)).map(|c| c.header).unwrap_or(&r.field);
-            let whose = if r.table == PERSONS.name { format!("成员 {}", r.key) } else { "户信息".to_owned() };
+            let header = table(&r.table).and_then(|tbl| tbl.column(&r.field)).map(|c| c.header).unwrap_or(&r.field);
+            let whose = if r.table == PERSONS.name {
+                t.f1("household.subject.person", "name", &r.key)
+            } else {
+                t.t("household.subject.household").to_owned()
+            };
             LogLine {
                 at: beijing(&r.at),
                 what: format!("{whose} · {header}"),
@@ -236,6 +247,7 @@ pub(crate) async fn log(
         .collect();
     let link = |p: i64| format!("/admin/reveals?page={p}");
     let page = RevealLogPage {
+        t,
         nav: Some(Nav::of(&state, &admin.0).await?),
         lines,
         total,

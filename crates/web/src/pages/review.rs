@@ -117,6 +117,7 @@ async fn line(state: &AppState, e: &OfflineEdit) -> Result<Line, WebError> {
 #[derive(Template)]
 #[template(path = "review_list.html")]
 struct ListPage {
+    t: crate::i18n::Tr,
     nav: Option<Nav>,
     lines: Vec<Line>,
     total: i64,
@@ -139,7 +140,8 @@ pub(crate) async fn list(
     }
     let (flash, clear) = take_flash(&headers).unzip();
     let limited = (lines.len() as i64) < total;
-    let page = ListPage { nav: Some(Nav::of(&state, &user).await?), lines, total, limited, flash };
+    let page =
+        ListPage { t: crate::i18n::current(), nav: Some(Nav::of(&state, &user).await?), lines, total, limited, flash };
     let body = html(&page)?;
     Ok(match clear {
         Some(cookie) => ([(header::SET_COOKIE, cookie)], body).into_response(),
@@ -159,6 +161,7 @@ struct Meanwhile {
 #[derive(Template)]
 #[template(path = "review_show.html")]
 struct ShowPage {
+    t: crate::i18n::Tr,
     nav: Option<Nav>,
     line: Line,
     pending: bool,
@@ -212,13 +215,14 @@ async fn show_page(
             Meanwhile {
                 seq: c.seq,
                 at: beijing(&c.at),
-                actor: actor(&c.actor),
+                actor: actor(crate::i18n::current(), &c.actor),
                 what,
                 reason: c.reason.as_deref().map(scrub_ids).unwrap_or_default(),
             }
         })
         .collect();
     let page = ShowPage {
+        t: crate::i18n::current(),
         nav: Some(Nav::of(state, user).await?),
         line: line(state, e).await?,
         pending: e.status == Status::Pending,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Nav, html};
 use crate::display::masked;
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 use fupin_domain::schema::Personal;
@@ -38,6 +39,7 @@ struct Hit {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
+    t: Tr,
     nav: Option<Nav>,
     q: String,
     searched: bool,
@@ -63,6 +65,7 @@ pub(crate) fn classify(q: &str) -> Option<SearchQuery> {
 /// `/search?q=`.
 pub(crate) async fn show(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, WebError> {
@@ -88,6 +91,7 @@ pub(crate) async fn show(
         return xlsx(&hits);
     }
     let page = SearchPage {
+        t,
         nav: Some(Nav::of(&state, &user).await?),
         // The box shows back what was typed, except a whole ID number, which would
         // otherwise sit unmasked on the page.

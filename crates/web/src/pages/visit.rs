@@ -18,6 +18,7 @@ use rand::RngCore;
 use super::my::household_in_scope;
 use super::{Nav, html};
 use crate::display::raw;
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -27,6 +28,7 @@ const MAX_FIELD_BYTES: usize = 4 * MAX_NOTES_CHARS + 64;
 #[derive(Template)]
 #[template(path = "visit_form.html")]
 struct FormPage {
+    t: Tr,
     nav: Option<Nav>,
     hh_id: String,
     head: String,
@@ -64,6 +66,7 @@ struct Filled<'a> {
 
 async fn page(
     state: &AppState,
+    t: Tr,
     user: &CurrentUser,
     hh_id: &str,
     filled: Option<Filled<'_>>,
@@ -73,6 +76,7 @@ async fn page(
     let today = fupin_domain::date::iso(state.config.today);
     let key = filled.as_ref().map(|f| f.key.to_owned()).unwrap_or_else(new_key);
     let page = FormPage {
+        t,
         nav: Some(Nav::of(state, user).await?),
         hh_id: hh_id.to_owned(),
         head: head_of(state, hh_id).await?,
@@ -90,45 +94,47 @@ async fn page(
 /// `GET /my/household/{hh_id}/visit`.
 pub(crate) async fn form(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(hh_id): Path<String>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
-    page(&state, &user, &hh_id, None, StatusCode::OK, None).await
+    page(&state, t, &user, &hh_id, None, StatusCode::OK, None).await
 }
 
 /// `POST /my/household/{hh_id}/visit`: records the visit (once per key) and goes back
 /// to the card with a message; a refused form comes back with the reason (422).
 pub(crate) async fn submit(
     State(state): State<AppState>,
+    t: Tr,
     user: CurrentUser,
     Path(hh_id): Path<String>,
     axum::Form(fields): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
     if fields.values().any(|v| v.len() > MAX_FIELD_BYTES) || fields.len() > 10 {
-        return Err(WebError::BadRequest("表单内容过长".into()));
+        return Err(WebError::BadRequest(t.t("visit.too_long").into()));
     }
     let get = |k: &str| fields.get(k).map(|s| s.trim()).unwrap_or("");
     let (visited_on, notes, key) = (get("visited_on"), get("notes"), get("key"));
     let mode = Mode::parse(get("mode"));
     let filled = Filled { visited_on, mode: mode.unwrap_or(Mode::InPerson).as_str(), notes, key };
     let refuse =
-        |message: String| page(&state, &user, &hh_id, Some(filled), StatusCode::UNPROCESSABLE_ENTITY, Some(message));
+        |message: String| page(&state, t, &user, &hh_id, Some(filled), StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     let Some(mode) = mode else {
-        return refuse("请选择走访方式".into()).await;
+        return refuse(t.t("visit.no_mode").into()).await;
     };
     let today = state.config.today;
     let date = match fupin_domain::date::parse(visited_on) {
-        None => return refuse("走访日期无效，应为 年-月-日".into()).await,
-        Some(d) if d > today => return refuse("走访日期不能晚于今天".into()).await,
+        None => return refuse(t.t("visit.bad_date").into()).await,
+        Some(d) if d > today => return refuse(t.t("visit.future").into()).await,
         Some(d) if d < today - time::Duration::days(366) => {
-            return refuse("走访日期不能早于一年前".into()).await;
+            return refuse(t.t("visit.too_old").into()).await;
         }
         Some(d) => d,
     };
     if notes.chars().count() > MAX_NOTES_CHARS {
-        return refuse(format!("走访情况最多 {MAX_NOTES_CHARS} 个字，现有 {} 个字", notes.chars().count())).await;
+        return refuse(t.f2("visit.notes_too_long", "max", MAX_NOTES_CHARS, "count", notes.chars().count())).await;
     }
     let visit =
         NewVisit { hh_id: &hh_id, visitor: &user.0.username, visited_on: date, mode, notes, idempotency_key: key };
@@ -138,11 +144,19 @@ pub(crate) async fn submit(
         Err(e) => return Err(e.into()),
     };
     let message = if recorded.new {
-        format!("已记录走访：{}（{}）", recorded.visit.visited_on, recorded.visit.mode.label())
+        t.f2("visit.recorded", "date", &recorded.visit.visited_on, "mode", mode_label(t, recorded.visit.mode))
     } else {
         tracing::info!(username = %user.0.username, hh_id = %hh_id, "重复提交的走访，未重复记录");
-        format!("这次走访已记录过：{}（{}）", recorded.visit.visited_on, recorded.visit.mode.label())
+        t.f2("visit.recorded_before", "date", &recorded.visit.visited_on, "mode", mode_label(t, recorded.visit.mode))
     };
     let cookie = super::edit::flash_cookie(&message, &[]);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/my/household/{hh_id}"))).into_response())
+}
+
+/// A visit's mode as the pages name it, in the page's language.
+pub(crate) fn mode_label(t: Tr, mode: Mode) -> &'static str {
+    match mode {
+        Mode::InPerson => t.t("visit.mode.in_person"),
+        Mode::Phone => t.t("visit.mode.phone"),
+    }
 }

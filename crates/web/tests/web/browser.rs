@@ -69,6 +69,9 @@ pub(crate) async fn browser(driver: &Driver) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-dev-shm-usage", format!("--user-data-dir={profile}"), "--lang=zh-CN",
             ],
+            // Headless Chromium sends `Accept-Language: en-US` whatever `--lang` says, and
+            // the pages follow that header; these tests read the Chinese pages.
+            "prefs": { "intl.accept_languages": "zh-CN,zh" },
         }
     });
     let caps = match caps {

@@ -167,6 +167,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ),
         ("POST", "/logout") => (c("/logout".into(), ""), None),
         ("GET", "/static/app.css") => (c("/static/app.css".into(), ":root"), None),
+        // 中文 | English (tests/web/i18n.rs tests it in depth).
+        ("GET", "/lang/{lang}") => (c("/lang/zh".into(), ""), None),
         ("GET", "/sw.js") => (c("/sw.js".into(), "addEventListener"), None),
         ("GET", "/static/offline.js") => (c("/static/offline.js".into(), "serviceWorker"), None),
         ("GET", "/admin/users") => (c("/admin/users".into(), "/admin/users/village"), None),
