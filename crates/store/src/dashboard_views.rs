@@ -212,6 +212,85 @@ pub enum MonitorState {
     Cleared,
 }
 
+/// The quarter whose visits a dashboard counts (一季一上门): first and last day, ISO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarter {
+    pub start: String,
+    pub end: String,
+}
+
+impl Quarter {
+    /// The quarter of `today` when `year` is this year, else the last quarter of `year`.
+    pub fn for_year(year: i32, today: time::Date) -> Quarter {
+        let start = if today.year() == year {
+            crate::visits::quarter_start(today)
+        } else {
+            time::Date::from_calendar_date(year, time::Month::October, 1).unwrap_or(today)
+        };
+        let next = match start.month() {
+            time::Month::October => time::Date::from_calendar_date(start.year() + 1, time::Month::January, 1),
+            m => time::Date::from_calendar_date(start.year(), m.nth_next(3), 1),
+        };
+        let end = next.ok().and_then(|d| d.previous_day()).unwrap_or(start);
+        Quarter { start: fupin_domain::date::iso(start), end: fupin_domain::date::iso(end) }
+    }
+}
+
+/// Which of the households due a visit a number stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitState {
+    /// Due a visit in the quarter: poor or exited in the year, or monitored and not
+    /// cleared by its end.
+    Due,
+    /// Due and visited at least once in the quarter.
+    Visited,
+    /// Due and not visited.
+    Missed,
+}
+
+/// A household due a visit in the year (placeholders: year, last day of the year).
+fn due_in(year: &str, year_end: &str) -> String {
+    format!(
+        "({status} IN ('{STATUS_POOR}', '{STATUS_EXITED}') OR ({monitored} AND NOT {cleared}))",
+        status = status_in_year(year),
+        monitored = monitored_by(year_end),
+        cleared = cleared_by(year_end),
+    )
+}
+
+/// Visited at least once between the two days (placeholders, ISO text).
+fn visited_between(start: &str, end: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM visits v WHERE v.hh_id = h.hh_id AND v.visited_on >= {start} AND v.visited_on <= {end})"
+    )
+}
+
+/// Households due a visit and those visited in `quarter`, for the children of `area`
+/// (keyed by code, in code order). Visits are not in the change history, so these
+/// figures are counted on every request, never cached under its head.
+pub async fn visits_by_child(
+    store: &Store,
+    area: &DivisionCode,
+    year: i32,
+    quarter: &Quarter,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let len = child_len(area);
+    let sql = format!(
+        "SELECT substr(h.village_code, 1, {len}), COUNT(*),            CAST(COALESCE(SUM(CASE WHEN {visited} THEN 1 ELSE 0 END), 0) AS BIGINT)          FROM households h WHERE h.village_code LIKE $1 AND {due} GROUP BY 1 ORDER BY 1",
+        visited = visited_between("$4", "$5"),
+        due = due_in("$2", "$3"),
+    );
+    let rows = sqlx::query(safe(sql))
+        .bind(within(area))
+        .bind(i64::from(year))
+        .bind(year_end(year))
+        .bind(quarter.start.clone())
+        .bind(quarter.end.clone())
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+}
+
 /// Which households a dashboard number stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HouseholdFilter {
@@ -224,6 +303,8 @@ pub struct HouseholdFilter {
     pub monitor_type: Option<String>,
     /// Monitoring households (of any type unless one is given), cleared or not.
     pub monitor: Option<MonitorState>,
+    /// Households due a visit in the year, by whether they were visited in the quarter.
+    pub visits: Option<(VisitState, Quarter)>,
 }
 
 /// One line of the filtered list.
@@ -274,6 +355,17 @@ fn filter_sql(f: &HouseholdFilter) -> (String, Vec<Bind>) {
         if let Some(t) = &f.monitor_type {
             let t = next(&mut binds, Bind::Text(t.clone()));
             clauses.push(format!("h.monitor_type = {t}"));
+        }
+    }
+    if let Some((state, quarter)) = &f.visits {
+        let y = next(&mut binds, Bind::Int(i64::from(f.year)));
+        let end = next(&mut binds, Bind::Text(year_end(f.year)));
+        clauses.push(due_in(&y, &end));
+        if *state != VisitState::Due {
+            let s = next(&mut binds, Bind::Text(quarter.start.clone()));
+            let e = next(&mut binds, Bind::Text(quarter.end.clone()));
+            let visited = visited_between(&s, &e);
+            clauses.push(if *state == VisitState::Visited { visited } else { format!("NOT {visited}") });
         }
     }
     (clauses.join(" AND "), binds)

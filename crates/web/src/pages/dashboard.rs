@@ -4,8 +4,8 @@
 //! store predicates, so the list has exactly that many lines.
 //!
 //! The figures are `GROUP BY` queries of the registry (`fupin_store::dashboard_views`);
-//! the exit threshold comes from `data/policy/exit.csv`. 走访合规率 waits for the
-//! visits table.
+//! the exit threshold comes from `data/policy/exit.csv`; 走访合规 counts the visits
+//! of the quarter (the current one, or the year's last for a past year).
 //!
 //! Pre-aggregation: an area's figures for a year are kept in memory under the head of
 //! the change history. Every registry write moves the head, so a cached answer is
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use fupin_domain::exit_policy::ExitPolicy;
 use fupin_domain::{DivisionCode, DivisionLevel};
 use fupin_store::audit;
-use fupin_store::dashboard_views::{self, MonitorFigures, STATUSES, StatusFigures};
+use fupin_store::dashboard_views::{self, MonitorFigures, Quarter, STATUSES, StatusFigures};
 use fupin_store::views;
 use serde::Deserialize;
 
@@ -112,6 +112,16 @@ struct IncidenceLine {
     below: bool,
 }
 
+/// One line of the visit-compliance table.
+struct VisitLine {
+    name: String,
+    due: Linked,
+    visited: Linked,
+    missed: Linked,
+    /// Visited ÷ due, in percent.
+    rate: String,
+}
+
 struct ExitLine {
     year: i32,
     households: Linked,
@@ -146,6 +156,10 @@ struct DashboardPage {
     exit_chart: Option<String>,
     exit_lines: Vec<ExitLine>,
     monitor_chart: Option<String>,
+    quarter_start: String,
+    quarter_end: String,
+    visit_chart: Option<String>,
+    visit_lines: Vec<VisitLine>,
     monitor_lines: Vec<MonitorLine>,
 }
 
@@ -349,8 +363,42 @@ async fn show_dashboard(
         })
         .collect();
 
+    // 走访合规: counted on every request (visits are not in the change history).
+    let quarter = Quarter::for_year(year, state.config.today);
+    let visits = dashboard_views::visits_by_child(&state.store, code, year, &quarter).await?;
+    let visit_of = |c: &str| visits.iter().find(|(k, _, _)| k == c).map(|(_, d, v)| (*d, *v)).unwrap_or((0, 0));
+    let visit_lines: Vec<VisitLine> = children
+        .iter()
+        .filter(|d| visit_of(&d.code).0 > 0)
+        .map(|d| {
+            let (due, visited) = visit_of(&d.code);
+            let link = |n: i64, s: &str| Linked { n, href: list_href(&d.code, year, &format!("visits={s}")) };
+            VisitLine {
+                name: d.name.clone(),
+                due: link(due, "due"),
+                visited: link(visited, "visited"),
+                missed: link(due - visited, "missed"),
+                rate: format!("{:.1}%", visited as f64 * 100.0 / due as f64),
+            }
+        })
+        .collect();
+    let visit_chart = bar_svg(Bars {
+        title: t.t("dashboard.visits.chart"),
+        categories: visit_lines.iter().map(|l| l.name.clone()).collect(),
+        series: vec![
+            (t.t("dashboard.visits.visited"), visit_lines.iter().map(|l| l.visited.n as f64).collect()),
+            (t.t("dashboard.visits.missed"), visit_lines.iter().map(|l| l.missed.n as f64).collect()),
+        ],
+        stacked: true,
+        mark: None,
+    });
+
     let page = DashboardPage {
         t,
+        quarter_start: quarter.start.clone(),
+        quarter_end: quarter.end.clone(),
+        visit_chart,
+        visit_lines,
         nav,
         crumbs,
         title: division.name,

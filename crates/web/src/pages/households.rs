@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use fupin_domain::DivisionCode;
-use fupin_store::dashboard_views::{self, HouseholdFilter, MonitorState, STATUSES};
+use fupin_store::dashboard_views::{self, HouseholdFilter, MonitorState, Quarter, STATUSES, VisitState};
 use fupin_store::views;
 use serde::Deserialize;
 
@@ -29,6 +29,7 @@ pub(crate) struct ListQuery {
     exit_year: Option<String>,
     monitor_type: Option<String>,
     monitor: Option<String>,
+    visits: Option<String>,
     page: Option<String>,
 }
 
@@ -99,7 +100,15 @@ pub(crate) async fn list(
         Some(_) => return Err(WebError::NotFound),
         None => None,
     };
-    let filter = HouseholdFilter { area: area.clone(), year, status, exit_year, monitor_type, monitor };
+    let visit_state = match given(&q.visits) {
+        Some("due") => Some(VisitState::Due),
+        Some("visited") => Some(VisitState::Visited),
+        Some("missed") => Some(VisitState::Missed),
+        Some(_) => return Err(WebError::NotFound),
+        None => None,
+    };
+    let visits = visit_state.map(|s| (s, Quarter::for_year(year, state.config.today)));
+    let filter = HouseholdFilter { area: area.clone(), year, status, exit_year, monitor_type, monitor, visits };
 
     let mut parts = vec![t.f1("common.year", "year", year)];
     if let Some(s) = &filter.status {
@@ -119,6 +128,14 @@ pub(crate) async fn list(
             Some(MonitorState::Cleared) => parts.push(t.t("dashboard.monitor.cleared").to_owned()),
             None => {}
         }
+    }
+    if let Some((s, q)) = &filter.visits {
+        let key = match s {
+            VisitState::Due => "households.visits_due",
+            VisitState::Visited => "households.visits_visited",
+            VisitState::Missed => "households.visits_missed",
+        };
+        parts.push(t.f2(key, "start", &q.start, "end", &q.end));
     }
 
     let (households, persons) = dashboard_views::count_filtered(&state.store, &filter).await?;
@@ -158,6 +175,14 @@ pub(crate) async fn list(
         Some(MonitorState::Open) => query.push(("monitor", "open".to_owned())),
         Some(MonitorState::Cleared) => query.push(("monitor", "cleared".to_owned())),
         None => {}
+    }
+    if let Some((s, _)) = &filter.visits {
+        let v = match s {
+            VisitState::Due => "due",
+            VisitState::Visited => "visited",
+            VisitState::Missed => "missed",
+        };
+        query.push(("visits", v.to_owned()));
     }
     let link = |p: i64| {
         let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();

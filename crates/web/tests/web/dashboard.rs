@@ -83,6 +83,26 @@ fn recount_where(href: &str) -> String {
         Some(other) => panic!("monitor={other}"),
         None => {}
     }
+    if let Some(v) = get("visits") {
+        // Due: poor or exited in the year, or monitored and not cleared by its end.
+        let poor_or_exited = format!("(h.status IN ('2', '3') AND COALESCE(h.identified_year, 0) <= {year})");
+        w.push(format!("({poor_or_exited} OR ({monitored} AND NOT {cleared}))"));
+        // The quarter: today's (the tests' today is 2026-06-01) or the year's last.
+        let (from, to) = if year == 2026 {
+            ("2026-04-01".to_owned(), "2026-06-30".to_owned())
+        } else {
+            (format!("{year}-10-01"), format!("{year}-12-31"))
+        };
+        let visited = format!(
+            "EXISTS (SELECT 1 FROM visits v WHERE v.hh_id = h.hh_id AND v.visited_on BETWEEN '{from}' AND '{to}')"
+        );
+        match v.as_str() {
+            "due" => {}
+            "visited" => w.push(visited),
+            "missed" => w.push(format!("NOT {visited}")),
+            other => panic!("visits={other}"),
+        }
+    }
     w.join(" AND ")
 }
 
@@ -182,6 +202,25 @@ async fn the_dashboard_equals_a_plain_sql_recount_and_follows_the_writer() {
     assert_eq!(find(&after, "households", &[&area(COUNTY), "exit_year=2026"]).n, 1);
     let (_, page) = app.get(&county, "/dashboard").await;
     assert!(page.contains("0.00%"), "城关镇's incidence falls to 0");
+
+    // 走访合规: H1 (now exited) is due a visit this quarter; a visit recorded counts at once.
+    let due_before = find(&after, "households", &[&area(TOWN_A), "visits=due"]).n;
+    assert!(due_before >= 2, "H1 and H2 are due a visit");
+    assert_eq!(find(&after, "households", &[&area(TOWN_A), "visits=visited"]).n, 0);
+    let visit = fupin_store::visits::NewVisit {
+        hh_id: "H1",
+        visitor: "village",
+        visited_on: time::macros::date!(2026 - 05 - 20),
+        mode: fupin_store::visits::Mode::InPerson,
+        notes: "",
+        idempotency_key: "dashboard-test-visit-1",
+    };
+    fupin_store::visits::record_visit(&app.db.store, &visit).await.unwrap();
+    let visited = check_dashboard(&app, &county, "/dashboard", true).await;
+    assert_eq!(find(&visited, "households", &[&area(TOWN_A), "visits=visited"]).n, 1, "H1 was visited");
+    assert_eq!(find(&visited, "households", &[&area(TOWN_A), "visits=missed"]).n, due_before - 1);
+    let (_, page) = app.get(&county, "/dashboard").await;
+    assert!(page.contains("id=\"visit-compliance\""), "the compliance table is shown");
     // The year before, H1 was still registered poor.
     let last_year = check_dashboard(&app, &county, "/dashboard?year=2025", true).await;
     assert_eq!(find(&last_year, "households", &[&area(TOWN_A), "status=2"]).n, 1);
