@@ -349,11 +349,14 @@ pub enum AuthEvent {
     PasswordReset,
     /// A role or area changed; the detail says from what to what.
     RoleChanged,
+    /// A state-changing request refused as forged: from another site, or saying
+    /// nothing about where it came from. The detail names method, path and origin.
+    RequestRefused,
 }
 
 impl AuthEvent {
     /// Every event, in the order the log page explains them.
-    pub const ALL: [AuthEvent; 10] = [
+    pub const ALL: [AuthEvent; 11] = [
         AuthEvent::LoginOk,
         AuthEvent::LoginFailed,
         AuthEvent::LoginLocked,
@@ -364,6 +367,7 @@ impl AuthEvent {
         AuthEvent::UserEnabled,
         AuthEvent::PasswordReset,
         AuthEvent::RoleChanged,
+        AuthEvent::RequestRefused,
     ];
 
     /// The text stored in `auth_log.event`.
@@ -379,6 +383,7 @@ impl AuthEvent {
             AuthEvent::UserEnabled => "user_enabled",
             AuthEvent::PasswordReset => "password_reset",
             AuthEvent::RoleChanged => "role_changed",
+            AuthEvent::RequestRefused => "request_refused",
         }
     }
 
@@ -400,6 +405,7 @@ impl AuthEvent {
             AuthEvent::UserEnabled => "启用账号",
             AuthEvent::PasswordReset => "重置密码",
             AuthEvent::RoleChanged => "更改角色或区域",
+            AuthEvent::RequestRefused => "拒绝伪造或跨站请求",
         }
     }
 }

@@ -235,9 +235,10 @@ pub(crate) fn router(state: AppState) -> Router {
     }
     let mut app = app
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(security::csrf_layer())
         .layer(axum::middleware::from_fn(security::require_origin_headers))
+        .layer(axum::middleware::from_fn_with_state(state, security::log_refusals))
         // Outermost of the layers that answer: a refused request's page is in its language too.
         .layer(axum::middleware::from_fn(crate::i18n::scope));
     for layer in security::header_layers() {

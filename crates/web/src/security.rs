@@ -6,18 +6,64 @@
 //! assumes a non-browser client); we have no such clients and every browser we serve
 //! sends `Origin` on a POST, so [`require_origin_headers`] refuses those as well.
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::error_page;
+use fupin_store::users::{self, AuthEvent, AuthRecord};
 
-fn forbidden() -> Response {
+use crate::AppState;
+use crate::error::error_page;
+use crate::session::CurrentUser;
+
+/// Marks an answer as a refused forged request, for [`log_refusals`].
+#[derive(Debug, Clone, Copy)]
+struct Refused(&'static str);
+
+fn forbidden(why: &'static str) -> Response {
     let t = crate::i18n::current();
-    error_page(StatusCode::FORBIDDEN, t.t("error.cross_site.title"), t.t("error.cross_site.body"))
+    let mut response = error_page(StatusCode::FORBIDDEN, t.t("error.cross_site.title"), t.t("error.cross_site.body"));
+    response.extensions_mut().insert(Refused(why));
+    response
+}
+
+/// Writes each refused forged request to the security log (`/admin/auth-log`): who
+/// (when the request carried a live session), method, path, the origin it claimed,
+/// and the peer address. Nothing else happens: the request was refused before any
+/// handler ran.
+pub(crate) async fn log_refusals(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
+    let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let response = next.run(request).await;
+    if let Some(Refused(why)) = response.extensions().get::<Refused>().copied() {
+        let username = match CurrentUser::from_headers(&state, &headers).await {
+            Ok(user) => user.0.username,
+            Err(_) => "-".to_owned(),
+        };
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        // The path only: a query string may hold personal numbers.
+        let detail: String =
+            format!("{why}: {method} {path} (Origin {origin}, Sec-Fetch-Site {site})").chars().take(300).collect();
+        let record = AuthRecord {
+            username: &username,
+            event: AuthEvent::RequestRefused,
+            detail: &detail,
+            actor: None,
+            remote_addr: remote.as_deref(),
+        };
+        if let Err(e) = users::log_auth(&state.store, &record).await {
+            tracing::error!(error = %e, "无法记录被拒绝的请求");
+        }
+    }
+    response
 }
 
 /// Refuses a state-changing request that says nothing about where it comes from.
@@ -26,7 +72,7 @@ pub(crate) async fn require_origin_headers(request: Request, next: Next) -> Resp
     let h = request.headers();
     if !safe && !h.contains_key(header::ORIGIN) && !h.contains_key("sec-fetch-site") {
         tracing::warn!(path = %request.uri().path(), "拒绝没有来源标头的请求");
-        return forbidden();
+        return forbidden("no origin headers");
     }
     next.run(request).await
 }
@@ -35,7 +81,7 @@ pub(crate) async fn require_origin_headers(request: Request, next: Next) -> Resp
 pub(crate) fn csrf_layer() -> CsrfLayer<impl FnMut(ProtectionError) -> Response + Clone> {
     CsrfLayer::new().with_rejection_response(|e: ProtectionError| {
         tracing::warn!(error = %e, "拒绝跨站请求");
-        forbidden()
+        forbidden("cross-site")
     })
 }
 

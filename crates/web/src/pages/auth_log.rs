@@ -89,5 +89,6 @@ fn event_label(t: Tr, e: AuthEvent) -> &'static str {
         AuthEvent::UserEnabled => t.t("auth_log.event.user_enabled"),
         AuthEvent::PasswordReset => t.t("auth_log.event.password_reset"),
         AuthEvent::RoleChanged => t.t("auth_log.event.role_changed"),
+        AuthEvent::RequestRefused => t.t("auth_log.event.request_refused"),
     }
 }

@@ -1,0 +1,52 @@
+//! A forged request is refused, changes nothing, and is written to the security log
+//! with who sent it (when it carried a session), what it asked and where it claimed to
+//! come from.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_requests_are_refused_and_logged_with_who_and_what() {
+    let app = spawn_app().await;
+    let village = app.signed_in("village").await;
+    let logged = || app.sql_count("SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused'");
+    assert_eq!(logged().await, 0);
+    let visits = || app.sql_count("SELECT COUNT(*) FROM visits");
+    let before = visits().await;
+
+    // A visit posted from another site's page, with the cadre's own cookie.
+    let form = [("key", "forged-visit-key-000001"), ("visited_on", "2026-05-20"), ("mode", "phone"), ("notes", "x")];
+    let r = village
+        .post(format!("{}/my/household/H1/visit", app.base))
+        .header("Origin", "http://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The same without any origin header (a script, not a browser).
+    let r = village.post(format!("{}/my/household/H1/visit", app.base)).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(visits().await, before, "nothing was recorded");
+
+    assert_eq!(logged().await, 2, "both refusals are in the security log");
+    let by_cadre = app
+        .sql_count(
+            "SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused' AND username = 'village' \
+             AND detail LIKE '%POST /my/household/H1/visit%'",
+        )
+        .await;
+    assert_eq!(by_cadre, 2, "the log names the session's user and the path");
+    let cross = app
+        .sql_count(
+            "SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused' AND detail LIKE 'cross-site:%' \
+             AND detail LIKE '%evil.example%'",
+        )
+        .await;
+    assert_eq!(cross, 1, "the claimed origin is kept");
+
+    // The admin's log page shows them.
+    let admin = app.signed_in(ADMIN).await;
+    let (status, page) = app.get(&admin, "/admin/auth-log").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("拒绝伪造或跨站请求"), "{page}");
+}
