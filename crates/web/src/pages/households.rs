@@ -60,6 +60,10 @@ struct ListPage {
     pages: i64,
     prev: Option<String>,
     next: Option<String>,
+    /// The year selector (年度动态调整): the filter's other parameters, kept.
+    year: i32,
+    years: Vec<i32>,
+    hidden: Vec<(&'static str, String)>,
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -161,7 +165,7 @@ pub(crate) async fn list(
         .collect();
 
     // The same query string with another page number.
-    let mut query: Vec<(&str, String)> = vec![("area", area.to_string()), ("year", year.to_string())];
+    let mut query: Vec<(&'static str, String)> = vec![("area", area.to_string()), ("year", year.to_string())];
     if let Some(s) = &filter.status {
         query.push(("status", s.clone()));
     }
@@ -184,6 +188,7 @@ pub(crate) async fn list(
         };
         query.push(("visits", v.to_owned()));
     }
+    let hidden: Vec<(&'static str, String)> = query.iter().filter(|(k, _)| *k != "year").cloned().collect();
     let link = |p: i64| {
         let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
         format!("/households?{}&page={p}", q.join("&"))
@@ -206,6 +211,9 @@ pub(crate) async fn list(
         pages,
         prev: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
+        year,
+        years: (super::dashboard::FIRST_YEAR..=state.config.today.year()).rev().collect(),
+        hidden,
     };
     Ok(html(&page)?.into_response())
 }

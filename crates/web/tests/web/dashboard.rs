@@ -275,3 +275,28 @@ async fn dashboards_and_lists_outside_the_area_are_not_found() {
     assert_eq!(status, 200, "a nonsense year means this year");
     assert!(page.contains("2026 年"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_list_offers_the_year_selector_keeping_its_filter() {
+    let app = spawn_app().await;
+    let county = app.signed_in("county").await;
+    let href = format!("/households?area={TOWN_A}&year=2026&status=2");
+    let (status, page) = app.get(&county, &href).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<select id=\"year\" name=\"year\">"), "{page}");
+    assert!(page.contains("<option value=\"2026\" selected>"), "this list's year is chosen");
+    assert!(page.contains("<input type=\"hidden\" name=\"status\" value=\"2\">"), "the filter is kept");
+    assert!(page.contains(&format!("<input type=\"hidden\" name=\"area\" value=\"{TOWN_A}\">")));
+    assert!(!page.contains("name=\"year\" value="), "the year is the selector's, not a hidden field");
+    // What the form sends: the same filter in another year gives that year's list.
+    let (_, y2015) = app.get(&county, &format!("/households?area={TOWN_A}&status=2&year=2015")).await;
+    assert!(y2015.contains("<option value=\"2015\" selected>"));
+    let n = list_totals(&app, &county, &format!("/households?area={TOWN_A}&status=2&year=2015")).await.0;
+    let want = app
+        .sql_count(&format!(
+            "SELECT COUNT(*) FROM households h WHERE {}",
+            recount_where(&format!("/households?area={TOWN_A}&year=2015&status=2"))
+        ))
+        .await;
+    assert_eq!(n, want);
+}
