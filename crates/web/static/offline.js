@@ -6,12 +6,67 @@
 // scope) is kept as stuck with the server's reason and not sent again until the cadre
 // retries it on 离线待发 (/my/outbox), or discards it there. One that meets a
 // signed-out session or a server error stays queued. Pages show the counts.
+//
+// The words shown here are not written in this file: the templates render them from the
+// message catalogue, in the reader's language, as the data attributes of #offline-texts
+// (templates/offline_texts.html). They are also kept in the worker's cache, in the
+// language of the page they came from, for the page sw.js answers a form saved offline
+// with and for pages that do not carry them; such a page with nothing kept in its
+// language reads them once from 离线待发 (/my/outbox), which always carries them.
 "use strict";
 
 (function () {
   if (!("serviceWorker" in navigator) || !("indexedDB" in window)) return;
   const DB = "fupin-offline";
   const QUEUE = "queue";
+  const CACHE = "fupin-pages-v1"; // sw.js's cache
+  const TEXTS = "/offline-texts.json"; // where the words are kept in it, never fetched
+  const lang = document.documentElement.lang || "";
+
+  // The words of a page's #offline-texts, by data attribute (data-queue-stuck: queueStuck).
+  function textsIn(doc) {
+    const el = doc.getElementById("offline-texts");
+    return el ? Object.assign({}, el.dataset) : null;
+  }
+
+  async function keepTexts(words) {
+    const cache = await caches.open(CACHE);
+    const body = JSON.stringify({ lang, texts: words });
+    await cache.put(TEXTS, new Response(body, { headers: { "Content-Type": "application/json" } }));
+  }
+
+  // The words kept in this page's language, else those of 离线待发 (then kept).
+  async function fetchTexts() {
+    const cache = await caches.open(CACHE);
+    const kept = await cache.match(TEXTS);
+    const k = kept ? await kept.json() : null;
+    if (k && k.texts && k.lang === lang) return k.texts;
+    const response = await fetch("/my/outbox", { credentials: "same-origin" });
+    if (!response.ok) return null;
+    const found = textsIn(new DOMParser().parseFromString(await response.text(), "text/html"));
+    if (found) await keepTexts(found);
+    return found;
+  }
+
+  // Null until known; the lists are drawn again once they are.
+  let texts = textsIn(document);
+  let shown = null;
+  if (texts) {
+    keepTexts(texts).catch(() => {});
+  } else {
+    fetchTexts()
+      .then((found) => {
+        texts = found;
+        if (texts && shown) show(shown);
+      })
+      .catch(() => {});
+  }
+
+  // A message with its {name} placeholders filled in (once: a value is never read again).
+  function say(key, args) {
+    const message = texts && typeof texts[key] === "string" ? texts[key] : "";
+    return message.replace(/\{(\w+)\}/g, (whole, name) => (args && Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : whole));
+  }
 
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
 
@@ -84,7 +139,7 @@
     } catch (err) {
       text = "";
     }
-    return (text || "服务器拒收") + "（HTTP " + response.status + "）";
+    return say("refusedStatus", { reason: text || say("refused"), status: response.status });
   }
 
   // Long digit runs (phone or ID numbers typed into a form) are shown masked.
@@ -97,18 +152,25 @@
     const hh = (/\/my\/household\/([^/]+)\//.exec(new URL(item.url).pathname) || [])[1] || "";
     if (item.kind === "change") {
       const what = f.get("summary") || f.get("field") || "";
-      return { title: "更正 · 户 " + decodeURIComponent(hh), detail: what + " → " + (f.get("value") || "（空）") + "；原因：" + (f.get("reason") || "") };
+      return {
+        title: say("changeTitle", { hh: decodeURIComponent(hh) }),
+        detail: say("changeDetail", { what, value: f.get("value") || say("emptyValue"), reason: f.get("reason") || "" }),
+      };
     }
-    const mode = f.get("mode") === "phone" ? "电话联系" : "入户走访";
-    return { title: "走访 · 户 " + decodeURIComponent(hh), detail: (f.get("visited_on") || "") + " " + mode + "；" + (f.get("notes") || "") };
+    const mode = f.get("mode") === "phone" ? say("modePhone") : say("modeInPerson");
+    return {
+      title: say("visitTitle", { hh: decodeURIComponent(hh) }),
+      detail: say("visitDetail", { date: f.get("visited_on") || "", mode, notes: f.get("notes") || "" }),
+    };
   }
 
   function show(items) {
+    shown = items;
     const queued = items.filter((i) => !i.stuck).length;
     const stuck = items.length - queued;
     const el = document.getElementById("offline-queue");
     if (el) {
-      el.textContent = "待上传的离线记录：" + queued + " 条" + (stuck ? " · 未能上传：" + stuck + " 条（见离线待发）" : "");
+      el.textContent = say("queue", { count: queued }) + (stuck ? " · " + say("queueStuck", { count: stuck }) : "");
       el.dataset.count = String(queued);
       el.dataset.stuck = String(stuck);
       el.hidden = items.length === 0;
@@ -125,13 +187,13 @@
       title.textContent = d.title;
       const state = document.createElement("span");
       state.className = item.stuck ? "tag due" : "tag";
-      state.textContent = item.stuck ? "未能上传" : "待上传";
+      state.textContent = item.stuck ? say("stateStuck") : say("stateQueued");
       const detail = document.createElement("p");
       detail.className = "notes";
       detail.textContent = masked(d.detail);
       const when = document.createElement("span");
       when.className = "muted";
-      when.textContent = "保存于 " + new Date(item.queuedAt).toLocaleString("zh-CN");
+      when.textContent = say("savedAt", { at: new Date(item.queuedAt).toLocaleString(lang || undefined) });
       li.append(title, " ", state, " ", when, detail);
       if (item.stuck) {
         const why = document.createElement("p");
@@ -140,12 +202,12 @@
         const retry = document.createElement("button");
         retry.type = "button";
         retry.className = "retry";
-        retry.textContent = "重试";
+        retry.textContent = say("retry");
         retry.addEventListener("click", () => act(item.id, "retry"));
         const drop = document.createElement("button");
         drop.type = "button";
         drop.className = "discard";
-        drop.textContent = "放弃";
+        drop.textContent = say("discard");
         drop.addEventListener("click", () => act(item.id, "discard"));
         li.append(why, retry, " ", drop);
       }

@@ -8,11 +8,16 @@
 // page saying so; offline.js sends it when the server answers again. The server acts
 // once per key, so sending twice is harmless; a correction whose household changed
 // meanwhile is flagged for review on the server, never written over.
+//
+// The words of that page are not written here: offline.js keeps those of the last page
+// it ran on (rendered from the message catalogue in the reader's language) in this
+// worker's cache under TEXTS, with the page's language.
 "use strict";
 
 const CACHE = "fupin-pages-v1";
 const DB = "fupin-offline";
 const QUEUE = "queue";
+const TEXTS = "/offline-texts.json"; // kept by offline.js, never fetched
 const PRECACHE = ["/static/app.css", "/static/offline.js"];
 
 self.addEventListener("install", (event) => {
@@ -76,13 +81,36 @@ async function networkFirst(request) {
   }
 }
 
-const QUEUED_PAGE = `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>已离线保存 · 防返贫监测</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><header class="bar"><a class="brand" href="/my">防返贫监测</a></header>
-<main><div class="notice" role="status" id="queued"><p>已离线保存，联网后自动上传。</p></div>
-<p><a href="/my">返回我的农户</a></p></main>
+function escapeHtml(text) {
+  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => entities[c]);
+}
+
+// The page that says a form was saved offline, in the words and language offline.js
+// kept; without them (nothing ran offline.js yet), the cached 离线待发, which lists it.
+async function queuedPage() {
+  const cache = await caches.open(CACHE);
+  let kept = null;
+  try {
+    const r = await cache.match(TEXTS);
+    kept = r ? await r.json() : null;
+  } catch (err) {
+    kept = null;
+  }
+  if (!kept || !kept.texts) {
+    const outbox = await cache.match("/my/outbox", { ignoreVary: true });
+    if (outbox) return outbox.text();
+  }
+  const t = (kept && kept.texts) || {};
+  const e = (key, otherwise) => escapeHtml(t[key] || otherwise || "");
+  return `<!doctype html>
+<html lang="${escapeHtml(kept && kept.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e("queuedTitle")} · ${e("appName")}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><header class="bar"><a class="brand" href="/my">${e("appName")}</a></header>
+<main><div class="notice" role="status" id="queued"><p>${e("queuedNotice", "\u2713")}</p></div>
+<p><a href="/my">${e("back", "/my")}</a></p></main>
 <script src="/static/offline.js"></script></body></html>`;
+}
 
 // A visit or correction form posted by the page: sent on if the network answers, else
 // queued.
@@ -92,7 +120,7 @@ async function postQueueable(request, kind) {
     return await fetch(request);
   } catch (err) {
     await enqueue({ url: request.url, body, kind, queuedAt: new Date().toISOString() });
-    return new Response(QUEUED_PAGE, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+    return new Response(await queuedPage(), { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
   }
 }
 

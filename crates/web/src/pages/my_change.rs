@@ -25,8 +25,10 @@ use rand::RngCore;
 
 use super::edit::{Editor, flash_cookie};
 use super::my::household_in_scope;
+use super::review::status_label;
 use super::{Nav, html};
 use crate::display::raw;
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -44,10 +46,10 @@ pub(crate) const PHONE_FIELDS: &[&str] = &[
 ];
 
 /// The header a field shows, prefixed by whose it is: `成员：健康状况`.
-pub(crate) fn field_label(table: &str, column: &str) -> String {
-    let prefix = if table == "households" { "户" } else { "成员" };
-    let header = schema::table(table).and_then(|t| t.column(column)).map(|c| c.header).unwrap_or(column);
-    format!("{prefix}：{header}")
+pub(crate) fn field_label(t: Tr, table: &str, column: &str) -> String {
+    let prefix = if table == "households" { t.t("edit.correct.household") } else { t.t("edit.correct.person") };
+    let header = schema::table(table).and_then(|tbl| tbl.column(column)).map(|c| c.header).unwrap_or(column);
+    t.f2("edit.correct.field", "what", prefix, "header", header)
 }
 
 /// A form field longer than this is a forged request.
@@ -62,7 +64,7 @@ struct Choice {
 #[derive(Template)]
 #[template(path = "my_change.html")]
 struct FormPage {
-    t: crate::i18n::Tr,
+    t: Tr,
     nav: Option<Nav>,
     hh_id: String,
     head: String,
@@ -95,6 +97,7 @@ struct Typed {
 }
 
 async fn page(
+    t: Tr,
     state: &AppState,
     user: &CurrentUser,
     hh_id: &str,
@@ -107,7 +110,7 @@ async fn page(
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
     let mut targets = vec![Choice {
         value: "household".into(),
-        label: "本户".into(),
+        label: t.t("edit.correct.this_household").to_owned(),
         selected: typed.target.is_empty() || typed.target == "household",
     }];
     for p in &persons {
@@ -115,15 +118,15 @@ async fn page(
         let relation = codes.label("relation", &raw(&PERSONS, p, "relation")).to_owned();
         targets.push(Choice {
             selected: typed.target == id,
-            label: format!("{}（{relation}）", raw(&PERSONS, p, "name")),
+            label: t.f2("change.member", "name", raw(&PERSONS, p, "name"), "relation", relation),
             value: id,
         });
     }
     let fields = PHONE_FIELDS
         .iter()
         .map(|f| {
-            let (t, c) = f.split_once('.').unwrap_or_default();
-            Choice { value: (*f).to_owned(), label: field_label(t, c), selected: typed.field == *f }
+            let (table, column) = f.split_once('.').unwrap_or_default();
+            Choice { value: (*f).to_owned(), label: field_label(t, table, column), selected: typed.field == *f }
         })
         .collect();
     let version = match typed.version {
@@ -131,7 +134,7 @@ async fn page(
         None => operations::household_version(&state.store, hh_id).await?,
     };
     let page = FormPage {
-        t: crate::i18n::current(),
+        t,
         nav: Some(Nav::of(state, user).await?),
         hh_id: hh_id.to_owned(),
         head: head.unwrap_or_default(),
@@ -152,10 +155,11 @@ async fn page(
 pub(crate) async fn form(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     Path(hh_id): Path<String>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
-    page(&state, &user, &hh_id, Typed::default(), StatusCode::OK, None).await
+    page(t, &state, &user, &hh_id, Typed::default(), StatusCode::OK, None).await
 }
 
 /// `POST /my/household/{hh_id}/change`: applied, flagged for review, or (a replay)
@@ -164,18 +168,19 @@ pub(crate) async fn form(
 pub(crate) async fn submit(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     Path(hh_id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
     if pairs.len() > 12 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
         tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单过长，已拒绝");
-        return Err(WebError::BadRequest("表单内容过长".into()));
+        return Err(WebError::BadRequest(t.t("change.too_long").into()));
     }
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
     let Ok(version) = get("version").parse::<i64>() else {
         tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单缺少页面版本，已拒绝");
-        return Err(WebError::BadRequest("表单缺少页面版本，请重新打开更正表单".into()));
+        return Err(WebError::BadRequest(t.t("change.no_version").into()));
     };
     let typed = Typed {
         target: get("target").to_owned(),
@@ -187,16 +192,16 @@ pub(crate) async fn submit(
     };
     let refuse = |typed: Typed, message: String| {
         tracing::warn!(user = %user.0.username, hh_id = %hh_id, reason = %message, "离线更正被拒绝");
-        page(&state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
+        page(t, &state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
     };
     if !PHONE_FIELDS.contains(&typed.field.as_str()) {
-        return refuse(typed, "请选择要更正的字段".into()).await;
+        return refuse(typed, t.t("edit.correct.choose_field").into()).await;
     }
     let (table, column) = typed.field.split_once('.').unwrap_or_default();
     let entity_key = match (table, typed.target.as_str()) {
         ("households", "household" | "") => hh_id.clone(),
-        ("households", _) => return refuse(typed, "户的信息请在「更正对象」中选择“本户”".into()).await,
-        (_, "household" | "") => return refuse(typed, "成员的信息请在「更正对象」中选择该成员".into()).await,
+        ("households", _) => return refuse(typed, t.t("edit.correct.choose_household").into()).await,
+        (_, "household" | "") => return refuse(typed, t.t("edit.correct.choose_person").into()).await,
         (_, member) => member.to_owned(),
     };
     let proposal = Proposal {
@@ -210,16 +215,16 @@ pub(crate) async fn submit(
         base_version: version,
         submitted_by: &user.0.username,
     };
-    let label = field_label(table, column);
+    let label = field_label(t, table, column);
     let (message, warnings) = match offline_edits::sync(&state.store, &proposal).await {
-        Ok(Synced::Applied { warnings, .. }) => (format!("已保存更正：{label}"), warnings),
+        Ok(Synced::Applied { warnings, .. }) => (t.f1("change.saved", "field", &label), warnings),
         Ok(Synced::Flagged(_)) => {
             tracing::warn!(user = %user.0.username, hh_id = %hh_id, "离线更正与期间的修改冲突，已提交审核");
-            (format!("本户在这条更正之后已被修改，“{label}”未写入，已提交审核"), Vec::new())
+            (t.f1("change.flagged", "field", &label), Vec::new())
         }
         Ok(Synced::Replayed(first)) => {
             tracing::info!(user = %user.0.username, hh_id = %hh_id, "重复提交的更正，未重复处理");
-            (format!("这条更正已提交过（{}）：{label}", first.status.label()), Vec::new())
+            (t.f2("change.replayed", "status", status_label(t, first.status), "field", &label), Vec::new())
         }
         Err(OpError::Refused(m)) => return refuse(typed, m).await,
         Err(e @ OpError::Conflict { .. }) => return refuse(typed, e.to_string()).await,
@@ -232,13 +237,13 @@ pub(crate) async fn submit(
 #[derive(Template)]
 #[template(path = "my_outbox.html")]
 struct OutboxPage {
-    t: crate::i18n::Tr,
+    t: Tr,
     nav: Option<Nav>,
 }
 
 /// `GET /my/outbox`: the frame offline.js fills from the phone's queue (the server
 /// never sees what is still queued).
-pub(crate) async fn outbox(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    let page = OutboxPage { t: crate::i18n::current(), nav: Some(Nav::of(&state, &user).await?) };
+pub(crate) async fn outbox(State(state): State<AppState>, user: CurrentUser, t: Tr) -> Result<Response, WebError> {
+    let page = OutboxPage { t, nav: Some(Nav::of(&state, &user).await?) };
     Ok(html(&page)?.into_response())
 }

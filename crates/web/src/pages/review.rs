@@ -22,6 +22,7 @@ use super::edit::{Editor, Flash, flash_cookie, take_flash};
 use super::my_change::field_label;
 use super::{Nav, html};
 use crate::display::{actor, beijing, cell, raw, scrub_ids};
+use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -43,6 +44,15 @@ pub(crate) async fn pending_here(
     Ok(Some(offline_edits::pending_count(&state.store, area).await?))
 }
 
+/// The words of a proposal's state: 待审核, 已采纳, 已放弃.
+pub(crate) fn status_label(t: Tr, status: Status) -> &'static str {
+    match status {
+        Status::Pending => t.t("review.status.pending"),
+        Status::Applied => t.t("review.status.applied"),
+        Status::Discarded => t.t("review.status.discarded"),
+    }
+}
+
 /// A proposal as the pages show it: values labelled and masked.
 struct Line {
     key: String,
@@ -62,54 +72,51 @@ struct Line {
 }
 
 /// A value of `table.column` as shown (code labels, personal numbers masked).
-fn shown(state: &AppState, table: &str, column: &str, text: &str) -> String {
+fn shown(t: Tr, state: &AppState, table: &str, column: &str, text: &str) -> String {
     match schema::table(table).and_then(|t| t.column(column)) {
         Some(col) => {
             let value = if text.is_empty() { Value::Null } else { Value::Text(text.to_owned()) };
             let s = cell(col, &value, &state.codes);
-            if s.is_empty() { "（空）".to_owned() } else { s }
+            if s.is_empty() { t.t("review.empty_value").to_owned() } else { s }
         }
         None => scrub_ids(text),
     }
 }
 
-async fn line(state: &AppState, e: &OfflineEdit) -> Result<Line, WebError> {
+async fn line(t: Tr, state: &AppState, e: &OfflineEdit) -> Result<Line, WebError> {
     let persons = views::persons_of(&state.store, &e.hh_id).await?;
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
     let (current, whose) = if e.entity == "households" {
         let row = views::household(&state.store, &e.hh_id).await?;
         let text = row.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default();
-        (text, "本户".to_owned())
+        (text, t.t("edit.correct.this_household").to_owned())
     } else {
         let p = persons.iter().find(|p| raw(&PERSONS, p, "person_id") == e.entity_key);
         match p {
             Some(p) => (raw(&PERSONS, p, &e.field), raw(&PERSONS, p, "name")),
-            None => (String::new(), format!("{}（已不在本户）", e.entity_key)),
+            None => (String::new(), t.f1("review.gone", "key", &e.entity_key)),
         }
     };
     let decided = e.decided_by.as_ref().map(|by| {
-        format!(
-            "{} 于 {} {}：{}",
-            by,
-            e.decided_at.as_deref().map(beijing).unwrap_or_default(),
-            e.status.label(),
-            e.decision_reason.as_deref().map(scrub_ids).unwrap_or_default()
-        )
+        let at = e.decided_at.as_deref().map(beijing).unwrap_or_default();
+        let who = t.f2("review.decided_by", "by", by, "at", at);
+        let why = e.decision_reason.as_deref().map(scrub_ids).unwrap_or_default();
+        t.f3("review.decided", "who", who, "status", status_label(t, e.status), "reason", why)
     });
     Ok(Line {
         key: e.idempotency_key.clone(),
         hh_id: e.hh_id.clone(),
         head: head.unwrap_or_default(),
         whose,
-        field: field_label(&e.entity, &e.field),
-        current: shown(state, &e.entity, &e.field, &current),
-        proposed: shown(state, &e.entity, &e.field, &e.proposed_value),
+        field: field_label(t, &e.entity, &e.field),
+        current: shown(t, state, &e.entity, &e.field, &current),
+        proposed: shown(t, state, &e.entity, &e.field, &e.proposed_value),
         reason: scrub_ids(&e.reason),
         submitted_by: e.submitted_by.clone(),
         submitted_at: beijing(&e.submitted_at),
         base_version: e.base_version,
         found_version: e.found_version,
-        status: e.status.label(),
+        status: status_label(t, e.status),
         decided,
     })
 }
@@ -117,7 +124,7 @@ async fn line(state: &AppState, e: &OfflineEdit) -> Result<Line, WebError> {
 #[derive(Template)]
 #[template(path = "review_list.html")]
 struct ListPage {
-    t: crate::i18n::Tr,
+    t: Tr,
     nav: Option<Nav>,
     lines: Vec<Line>,
     total: i64,
@@ -130,18 +137,18 @@ struct ListPage {
 pub(crate) async fn list(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let pending = offline_edits::pending_in(&state.store, user.area(), LIST_LIMIT).await?;
     let total = offline_edits::pending_count(&state.store, user.area()).await?;
     let mut lines = Vec::with_capacity(pending.len());
     for e in &pending {
-        lines.push(line(&state, e).await?);
+        lines.push(line(t, &state, e).await?);
     }
     let (flash, clear) = take_flash(&headers).unzip();
     let limited = (lines.len() as i64) < total;
-    let page =
-        ListPage { t: crate::i18n::current(), nav: Some(Nav::of(&state, &user).await?), lines, total, limited, flash };
+    let page = ListPage { t, nav: Some(Nav::of(&state, &user).await?), lines, total, limited, flash };
     let body = html(&page)?;
     Ok(match clear {
         Some(cookie) => ([(header::SET_COOKIE, cookie)], body).into_response(),
@@ -161,7 +168,7 @@ struct Meanwhile {
 #[derive(Template)]
 #[template(path = "review_show.html")]
 struct ShowPage {
-    t: crate::i18n::Tr,
+    t: Tr,
     nav: Option<Nav>,
     line: Line,
     pending: bool,
@@ -189,6 +196,7 @@ async fn in_area(state: &AppState, user: &CurrentUser, key: &str) -> Result<Offl
 }
 
 async fn show_page(
+    t: Tr,
     state: &AppState,
     user: &CurrentUser,
     e: &OfflineEdit,
@@ -203,28 +211,32 @@ async fn show_page(
         .map(|c| {
             let table = schema::table(&c.entity);
             let what = match (&c.field, table) {
-                (Some(f), Some(t)) => {
-                    let header = t.column(f).map(|col| col.header).unwrap_or(f.as_str());
-                    let old = c.old_value.as_deref().map(|v| shown(state, &c.entity, f, v)).unwrap_or_default();
-                    let new = c.new_value.as_deref().map(|v| shown(state, &c.entity, f, v)).unwrap_or_default();
-                    format!("{} {} 「{header}」：{old} → {new}", t.title, c.entity_key)
+                (Some(f), Some(tbl)) => {
+                    let header = tbl.column(f).map(|col| col.header).unwrap_or(f.as_str());
+                    let old = c.old_value.as_deref().map(|v| shown(t, state, &c.entity, f, v)).unwrap_or_default();
+                    let new = c.new_value.as_deref().map(|v| shown(t, state, &c.entity, f, v)).unwrap_or_default();
+                    let record = format!("{} {}", tbl.title, c.entity_key);
+                    t.f3("review.meanwhile.field", "what", record, "header", header, "change", format!("{old} → {new}"))
                 }
-                (_, Some(t)) => format!("{} {} {}", t.title, c.entity_key, if c.op == "D" { "删除" } else { "新增" }),
+                (_, Some(tbl)) => {
+                    let op = if c.op == "D" { t.t("review.meanwhile.deleted") } else { t.t("review.meanwhile.added") };
+                    format!("{} {} {op}", tbl.title, c.entity_key)
+                }
                 _ => format!("{} {}", c.entity, c.entity_key),
             };
             Meanwhile {
                 seq: c.seq,
                 at: beijing(&c.at),
-                actor: actor(crate::i18n::current(), &c.actor),
+                actor: actor(t, &c.actor),
                 what,
                 reason: c.reason.as_deref().map(scrub_ids).unwrap_or_default(),
             }
         })
         .collect();
     let page = ShowPage {
-        t: crate::i18n::current(),
+        t,
         nav: Some(Nav::of(state, user).await?),
-        line: line(state, e).await?,
+        line: line(t, state, e).await?,
         pending: e.status == Status::Pending,
         version: operations::household_version(&state.store, &e.hh_id).await?,
         meanwhile,
@@ -239,12 +251,13 @@ async fn show_page(
 pub(crate) async fn show(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let e = in_area(&state, &user, &key).await?;
     let (flash, clear) = take_flash(&headers).unzip();
-    let page = show_page(&state, &user, &e, StatusCode::OK, None, flash).await?;
+    let page = show_page(t, &state, &user, &e, StatusCode::OK, None, flash).await?;
     Ok(match clear {
         Some(cookie) => ([(header::SET_COOKIE, cookie)], page).into_response(),
         None => page,
@@ -252,15 +265,16 @@ pub(crate) async fn show(
 }
 
 /// The reviewer's form: 原因 and the household version the page showed.
-fn reason_and_version(pairs: &[(String, String)]) -> Result<(String, Option<i64>), WebError> {
+fn reason_and_version(t: Tr, pairs: &[(String, String)]) -> Result<(String, Option<i64>), WebError> {
     if pairs.len() > 6 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > 4 * offline_edits::MAX_REASON_CHARS) {
-        return Err(WebError::BadRequest("表单内容过长".into()));
+        return Err(WebError::BadRequest(t.t("review.too_long").into()));
     }
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
     Ok((get("reason").to_owned(), get("version").parse::<i64>().ok()))
 }
 
 async fn decide(
+    t: Tr,
     state: AppState,
     user: CurrentUser,
     key: String,
@@ -268,18 +282,18 @@ async fn decide(
     apply: bool,
 ) -> Result<Response, WebError> {
     let e = in_area(&state, &user, &key).await?;
-    let (reason, version) = reason_and_version(&pairs)?;
+    let (reason, version) = reason_and_version(t, &pairs)?;
     let decision = match (apply, version) {
         (false, _) => Decision::Discard,
         (true, Some(seen_version)) => Decision::Apply { seen_version },
-        (true, None) => return Err(WebError::BadRequest("表单缺少页面版本，请刷新页面".into())),
+        (true, None) => return Err(WebError::BadRequest(t.t("review.no_version").into())),
     };
     let back = format!("/review/{key}");
     match offline_edits::decide(&state.store, &key, decision, &user.0.username, &reason).await {
         Ok(done) => {
             tracing::info!(user = %user.0.username, key = %key, status = done.status.as_str(), "离线更正已处理");
-            let message =
-                format!("{}：户 {} 的{}", done.status.label(), done.hh_id, field_label(&done.entity, &done.field));
+            let (status, field) = (status_label(t, done.status), field_label(t, &done.entity, &done.field));
+            let message = t.f3("review.decided_flash", "status", status, "hh_id", &done.hh_id, "field", field);
             let cookie = flash_cookie(&message, &[]);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/review")).into_response())
         }
@@ -290,10 +304,10 @@ async fn decide(
         }
         Err(OpError::Refused(m)) => {
             tracing::warn!(user = %user.0.username, key = %key, reason = %m, "离线更正处理被拒绝");
-            show_page(&state, &user, &e, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await
+            show_page(t, &state, &user, &e, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await
         }
         Err(c @ OpError::Conflict { .. }) => {
-            show_page(&state, &user, &e, StatusCode::CONFLICT, Some(c.to_string()), None).await
+            show_page(t, &state, &user, &e, StatusCode::CONFLICT, Some(c.to_string()), None).await
         }
         Err(OpError::Store(s)) => Err(s.into()),
     }
@@ -303,18 +317,20 @@ async fn decide(
 pub(crate) async fn apply(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     Path(key): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    decide(state, user, key, pairs, true).await
+    decide(t, state, user, key, pairs, true).await
 }
 
 /// `POST /review/{key}/discard`.
 pub(crate) async fn discard(
     State(state): State<AppState>,
     Editor(user): Editor,
+    t: Tr,
     Path(key): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    decide(state, user, key, pairs, false).await
+    decide(t, state, user, key, pairs, false).await
 }
