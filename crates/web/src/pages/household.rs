@@ -63,6 +63,7 @@ struct Helper {
 }
 
 /// One change record as read.
+#[derive(Clone)]
 struct HistoryLine {
     at: String,
     who: String,
@@ -104,7 +105,8 @@ pub(crate) async fn show(
     if hh_id.is_empty() || hh_id.chars().count() > 40 {
         return Err(WebError::NotFound);
     }
-    let data = load(&state, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let (registry_head, data) = load(&state, &hh_id).await?;
+    let data = data.ok_or(WebError::NotFound)?;
     let Stored { row, persons, incomes, pairings, records } = &*data;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
     if !user.may_see(&village) {
@@ -142,7 +144,7 @@ pub(crate) async fn show(
         incomes: incomes_grid(t, incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
-        history: records.iter().map(|r| history_line(t, r, &names, codes)).collect(),
+        history: history_lines(&state, t, &hh_id, registry_head, records, &names),
         edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
         head,
@@ -168,13 +170,13 @@ struct Stored {
 
 /// A household's rows, from the cache while the registry head has not moved since they
 /// were read (module `cache`), else from the database. `None`: no such household.
-async fn load(state: &AppState, hh_id: &str) -> Result<Option<Arc<Stored>>, WebError> {
+async fn load(state: &AppState, hh_id: &str) -> Result<(i64, Option<Arc<Stored>>), WebError> {
     let head = views::registry_head(&state.store).await?;
     if let Some(data) = state.cache.household::<Stored>(hh_id, head) {
-        return Ok(Some(data));
+        return Ok((head, Some(data)));
     }
     let Some(row) = views::household(&state.store, hh_id).await? else {
-        return Ok(None);
+        return Ok((head, None));
     };
     let data = Arc::new(Stored {
         row,
@@ -186,7 +188,27 @@ async fn load(state: &AppState, hh_id: &str) -> Result<Option<Arc<Stored>>, WebE
     // Read after the head: a write in between moves the head past `head`, so this
     // entry is never served for the newer head.
     state.cache.put_household(hh_id, head, Arc::clone(&data));
-    Ok(Some(data))
+    Ok((head, Some(data)))
+}
+
+/// The history as shown, in the page's language: read from the cache while the registry
+/// head stands still (summing up inserted rows parses their JSON, the page's costliest
+/// part).
+fn history_lines(
+    state: &AppState,
+    t: Tr,
+    hh_id: &str,
+    head: i64,
+    records: &[ChangeRecord],
+    names: &HashMap<String, String>,
+) -> Vec<HistoryLine> {
+    let key = format!("{hh_id}\u{1}history\u{1}{}", t.lang().code());
+    if let Some(lines) = state.cache.household::<Vec<HistoryLine>>(&key, head) {
+        return lines.as_ref().clone();
+    }
+    let lines: Vec<HistoryLine> = records.iter().map(|r| history_line(t, r, names, &state.codes)).collect();
+    state.cache.put_household(&key, head, Arc::new(lines.clone()));
+    lines
 }
 
 /// The household's own fields in three sections, empty values left out.

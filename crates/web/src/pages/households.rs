@@ -134,12 +134,11 @@ pub(crate) async fn list(
         }
     }
     if let Some((s, q)) = &filter.visits {
-        let key = match s {
-            VisitState::Due => "households.visits_due",
-            VisitState::Visited => "households.visits_visited",
-            VisitState::Missed => "households.visits_missed",
-        };
-        parts.push(t.f2(key, "start", &q.start, "end", &q.end));
+        parts.push(match s {
+            VisitState::Due => t.f2("households.visits_due", "start", &q.start, "end", &q.end),
+            VisitState::Visited => t.f2("households.visits_visited", "start", &q.start, "end", &q.end),
+            VisitState::Missed => t.f2("households.visits_missed", "start", &q.start, "end", &q.end),
+        });
     }
 
     let (households, persons) = dashboard_views::count_filtered(&state.store, &filter).await?;
