@@ -11,7 +11,7 @@
 
 use crate::ast::AggKind;
 use crate::eval::{Env, storage_of};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
 use crate::rule::{Level, Missing, Rule};
 use fupin_domain::schema::Storage;
 
@@ -123,6 +123,7 @@ fn alias(rec: Rec) -> String {
         Rec::Income => "i".into(),
         Rec::Village => "v".into(),
         Rec::Member(d) => format!("m{d}"),
+        Rec::Item(d, _) => format!("a{d}"),
     }
 }
 
@@ -252,9 +253,29 @@ impl Compiler<'_> {
             }
             IrKind::IdValid(_) => return Err("id_valid() 的校验位算法只在解释器中实现".into()),
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
-            IrKind::Agg { kind, depth, body } => {
-                let m = format!("m{depth}");
-                let from = format!("FROM persons {m} WHERE {m}.hh_id = h.hh_id");
+            IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
+            IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
+            IrKind::FirstWithId(rec) => {
+                let id = format!("{}.id_number", alias(*rec));
+                format!(
+                    "(SELECT MIN(c.person_id{}) FROM persons c WHERE {id} <> '' AND UPPER(c.id_number) = UPPER({id}))",
+                    self.collate()
+                )
+            }
+            IrKind::HelperCount(rec) => {
+                let id = format!("{}.id_number", alias(*rec));
+                format!(
+                    "(CASE WHEN {id} IS NULL OR {id} = '' THEN NULL ELSE \
+                     (SELECT COUNT(*) FROM helpers c WHERE UPPER(c.id_number) = UPPER({id})) END)"
+                )
+            }
+            IrKind::Agg { kind, list, depth, body } => {
+                let (table, m) = match list {
+                    List::Members => ("persons", format!("m{depth}")),
+                    List::Incomes => ("incomes", format!("a{depth}")),
+                    List::Pairings => ("pairings", format!("a{depth}")),
+                };
+                let from = format!("FROM {table} {m} WHERE {m}.hh_id = h.hh_id");
                 match kind {
                     AggKind::Exists => format!("(EXISTS (SELECT 1 {from} AND {}))", self.expr(body)?),
                     AggKind::All => format!("(NOT EXISTS (SELECT 1 {from} AND NOT {}))", self.expr(body)?),
@@ -267,4 +288,32 @@ impl Compiler<'_> {
             }
         })
     }
+}
+
+/// `id_checksum_ok(x)` in SQL both engines run: digits are found by deleting them
+/// (no regular expressions in SQLite), and the casts sit inside `CASE` branches that
+/// only digits reach.
+fn id_checksum_sql(x: &str) -> String {
+    let mut digits = format!("SUBSTR({x}, 1, 17)");
+    for d in 0..10 {
+        digits = format!("REPLACE({digits}, '{d}', '')");
+    }
+    let n = |from: usize, len: usize| format!("CAST(SUBSTR({x}, {from}, {len}) AS BIGINT)");
+    let (y, m, d) = (n(7, 4), n(11, 2), n(13, 2));
+    let days = format!(
+        "CASE WHEN {m} = 2 THEN (CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END) \
+         WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    );
+    let sum: Vec<String> =
+        crate::eval::ID_WEIGHTS.iter().enumerate().map(|(i, w)| format!("{} * {w}", n(i + 1, 1))).collect();
+    let check = format!(
+        "SUBSTR(CAST('{}' AS TEXT), CAST(({}) % 11 + 1 AS INTEGER), 1)",
+        crate::eval::ID_CHECK_CHARS,
+        sum.join(" + ")
+    );
+    format!(
+        "(CASE WHEN LENGTH({x}) = 18 AND LENGTH({digits}) = 0 THEN \
+         (CASE WHEN {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND ({days}) \
+         THEN UPPER(SUBSTR({x}, 18, 1)) = {check} END) END)"
+    )
 }
