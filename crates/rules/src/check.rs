@@ -165,10 +165,9 @@ impl Checker<'_> {
                 "monitoring" => Ok((Thing::Value, Some(Ir::new(Ty::Money, IrKind::Line(Line::Monitoring))))),
                 _ => err(span, format!("line 没有“{field}”（可用：line.poverty、line.monitoring）")),
             },
-            Thing::List(_) => err(
-                span,
-                format!("这是一个列表，没有字段“{field}”（用聚合，如 members.exists(m, m.{field} …)）"),
-            ),
+            Thing::List(_) => {
+                err(span, format!("这是一个列表，没有字段“{field}”（用聚合，如 members.exists(m, m.{field} …)）"))
+            }
             Thing::Value => err(span, format!("这个值不是记录，没有字段“{field}”")),
         }
     }

@@ -75,7 +75,8 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
         }
     }
     // Helpers sharing a member's 证件号码 go with that member's household.
-    let upper = |v: Option<&Value>| v.and_then(Value::canonical).filter(|t| !t.is_empty()).map(|t| t.to_ascii_uppercase());
+    let upper =
+        |v: Option<&Value>| v.and_then(Value::canonical).filter(|t| !t.is_empty()).map(|t| t.to_ascii_uppercase());
     let pidn = schema::PERSONS.index_of("id_number").unwrap_or(3);
     let mut holders: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, h) in households.iter().enumerate() {

@@ -186,9 +186,7 @@ impl Scope<'_> {
             Rec::Income => self.record.income.as_ref(),
             Rec::Village => self.record.village.as_ref(),
             Rec::Member(d) => self.bound.get(d as usize - 1).and_then(|i| self.record.members.get(*i)),
-            Rec::Item(d, list) => {
-                self.bound.get(d as usize - 1).and_then(|i| self.record.list(list).get(*i).copied())
-            }
+            Rec::Item(d, list) => self.bound.get(d as usize - 1).and_then(|i| self.record.list(list).get(*i).copied()),
         }
     }
 

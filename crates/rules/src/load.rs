@@ -386,7 +386,11 @@ fn example(ex: &ExampleToml, level: Option<Level>, years: Years) -> Result<Examp
         set(&mut r, &schema::INCOMES, "hh_id", hh.clone());
         match &r[schema::INCOMES.index_of("year").expect("column")] {
             Value::Int(y) if *y != i64::from(year) => other_incomes.push(r),
-            _ => return Err(format!("示例 incomes 中每一行都要写 year，且不同于示例年度 {year}（当年的写在 income 中）")),
+            _ => {
+                return Err(format!(
+                    "示例 incomes 中每一行都要写 year，且不同于示例年度 {year}（当年的写在 income 中）"
+                ));
+            }
         }
     }
     let mut helpers = Vec::new();
