@@ -63,7 +63,7 @@ pub fn compile_parts(
     dialect: Dialect,
 ) -> Result<CompiledSql, NotCompilable> {
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
-    let mut c = Compiler { env, dialect, params: Vec::new() };
+    let mut c = Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new() };
     let e = c.expr(expr).map_err(refuse)?;
     let refs: Vec<String> = expr
         .referenced()
@@ -93,10 +93,14 @@ pub fn compile_parts(
         value_storages.push(storage_of(v.ty));
     }
     let year = env.year;
-    let joins = format!(
+    let mut joins = format!(
         "LEFT JOIN incomes i ON i.hh_id = h.hh_id AND i.year = {year} \
          LEFT JOIN village_years v ON v.village_code = h.village_code AND v.year = {year}"
     );
+    for j in &c.county_joins {
+        joins.push(' ');
+        joins.push_str(j);
+    }
     let sql = match level {
         Level::Person => format!(
             "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} ORDER BY p.person_id",
@@ -114,6 +118,9 @@ struct Compiler<'a> {
     env: &'a Env,
     dialect: Dialect,
     params: Vec<String>,
+    /// Joins of county-wide lookups for the checked person `p`: one grouped pass over
+    /// the table instead of a subquery per person.
+    county_joins: Vec<String>,
 }
 
 fn alias(rec: Rec) -> String {
@@ -128,6 +135,12 @@ fn alias(rec: Rec) -> String {
 }
 
 impl Compiler<'_> {
+    fn county_join(&mut self, join: String) {
+        if !self.county_joins.contains(&join) {
+            self.county_joins.push(join);
+        }
+    }
+
     fn bind(&mut self, text: &str) -> String {
         self.params.push(text.to_owned());
         format!("CAST(${} AS TEXT)", self.params.len())
@@ -255,6 +268,23 @@ impl Compiler<'_> {
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
             IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
             IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
+            IrKind::FirstWithId(Rec::Person) => {
+                let join = format!(
+                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \
+                     WHERE id_number <> '' GROUP BY UPPER(id_number)) fw ON fw.id_key = UPPER(p.id_number)",
+                    self.collate()
+                );
+                self.county_join(join);
+                "fw.first_id".into()
+            }
+            IrKind::HelperCount(Rec::Person) => {
+                self.county_join(
+                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, COUNT(*) AS n FROM helpers \
+                     WHERE id_number <> '' GROUP BY UPPER(id_number)) hc ON hc.id_key = UPPER(p.id_number)"
+                        .into(),
+                );
+                "(CASE WHEN p.id_number IS NULL OR p.id_number = '' THEN NULL ELSE COALESCE(hc.n, 0) END)".into()
+            }
             IrKind::FirstWithId(rec) => {
                 let id = format!("{}.id_number", alias(*rec));
                 format!(
