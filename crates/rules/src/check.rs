@@ -6,7 +6,7 @@ use fupin_domain::schema::{self, Kind, Table};
 
 use crate::Level;
 use crate::ast::{AggKind, Lit, Node, NodeKind, Span};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
 
 /// A type or name error and where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,8 @@ fn err<T>(span: Span, message: impl Into<String>) -> R<T> {
 enum Thing {
     Value,
     Record(Rec),
-    Members,
+    /// A list aggregates run over: `members`, `h.incomes`, `h.pairings`.
+    List(List),
     Lines,
 }
 
@@ -39,8 +40,8 @@ pub fn check(node: &Node, level: Level, codes: &CodeLists) -> R<Ir> {
 struct Checker<'a> {
     level: Level,
     codes: &'a CodeLists,
-    /// Aggregate variables in scope, innermost last.
-    members: Vec<String>,
+    /// Aggregate variables in scope and their lists, innermost last.
+    members: Vec<(String, List)>,
 }
 
 fn table_of(rec: Rec) -> &'static Table {
@@ -49,6 +50,9 @@ fn table_of(rec: Rec) -> &'static Table {
         Rec::Household => &schema::HOUSEHOLDS,
         Rec::Income => &schema::INCOMES,
         Rec::Village => &schema::VILLAGES,
+        Rec::Item(_, List::Members) => &schema::PERSONS,
+        Rec::Item(_, List::Incomes) => &schema::INCOMES,
+        Rec::Item(_, List::Pairings) => &schema::PAIRINGS,
     }
 }
 
@@ -58,6 +62,9 @@ fn record_name(rec: Rec) -> &'static str {
         Rec::Household => "户",
         Rec::Income => "户的当年收入 h.income",
         Rec::Village => "村的当年情况 v",
+        Rec::Item(_, List::Members) => "人（家庭成员）",
+        Rec::Item(_, List::Incomes) => "户的收入行（h.incomes 中的一年）",
+        Rec::Item(_, List::Pairings) => "结对帮扶行（h.pairings 中的一行）",
     }
 }
 
@@ -81,15 +88,20 @@ fn b(ir: Ir) -> Box<Ir> {
 
 impl Checker<'_> {
     fn ident(&self, name: &str, span: Span) -> R<(Thing, Option<Ir>)> {
-        if let Some(pos) = self.members.iter().rposition(|m| m == name) {
-            return Ok((Thing::Record(Rec::Member(pos as u8 + 1)), None));
+        if let Some(pos) = self.members.iter().rposition(|(m, _)| m == name) {
+            let depth = pos as u8 + 1;
+            let rec = match self.members[pos].1 {
+                List::Members => Rec::Member(depth),
+                list => Rec::Item(depth, list),
+            };
+            return Ok((Thing::Record(rec), None));
         }
         let person = self.level == Level::Person;
         Ok(match name {
             "p" if person => (Thing::Record(Rec::Person), None),
             "h" => (Thing::Record(Rec::Household), None),
             "v" => (Thing::Record(Rec::Village), None),
-            "members" => (Thing::Members, None),
+            "members" => (Thing::List(List::Members), None),
             "line" => (Thing::Lines, None),
             "year" => (Thing::Value, Some(Ir::new(Ty::Int, IrKind::Year))),
             "ref_date" => (Thing::Value, Some(Ir::new(Ty::Date, IrKind::RefDate))),
@@ -115,12 +127,15 @@ impl Checker<'_> {
     fn field(&self, thing: Thing, field: &str, span: Span) -> R<(Thing, Option<Ir>)> {
         match thing {
             Thing::Record(Rec::Household) if field == "income" => Ok((Thing::Record(Rec::Income), None)),
+            Thing::Record(Rec::Household) if field == "incomes" => Ok((Thing::List(List::Incomes), None)),
+            Thing::Record(Rec::Household) if field == "pairings" => Ok((Thing::List(List::Pairings), None)),
             Thing::Record(Rec::Household) if field == "members_count" => Ok((
                 Thing::Value,
                 Some(Ir::new(
                     Ty::Int,
                     IrKind::Agg {
                         kind: AggKind::Count,
+                        list: List::Members,
                         depth: 1,
                         body: b(Ir::new(Ty::Bool, IrKind::Const(Const::Bool(true)))),
                     },
@@ -128,6 +143,12 @@ impl Checker<'_> {
             )),
             Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "age" => {
                 Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Age(rec)))))
+            }
+            Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "first_with_id" => {
+                Ok((Thing::Value, Some(Ir::new(Ty::Text, IrKind::FirstWithId(rec)))))
+            }
+            Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "helper_count" => {
+                Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::HelperCount(rec)))))
             }
             Thing::Record(rec) => {
                 let table = table_of(rec);
@@ -144,8 +165,8 @@ impl Checker<'_> {
                 "monitoring" => Ok((Thing::Value, Some(Ir::new(Ty::Money, IrKind::Line(Line::Monitoring))))),
                 _ => err(span, format!("line 没有“{field}”（可用：line.poverty、line.monitoring）")),
             },
-            Thing::Members => {
-                err(span, format!("members 是成员列表，没有字段“{field}”（用 members.exists(m, m.{field} …)）"))
+            Thing::List(_) => {
+                err(span, format!("这是一个列表，没有字段“{field}”（用聚合，如 members.exists(m, m.{field} …)）"))
             }
             Thing::Value => err(span, format!("这个值不是记录，没有字段“{field}”")),
         }
@@ -154,7 +175,7 @@ impl Checker<'_> {
     fn value(&mut self, node: &Node) -> R<Ir> {
         match self.path(node)? {
             (_, Some(ir)) => Ok(ir),
-            (Thing::Members, None) => err(node.span, "members 是列表，这里需要一个值（如 members.size()）"),
+            (Thing::List(_), None) => err(node.span, "这是一个列表，这里需要一个值（如 members.size()）"),
             (_, None) => err(node.span, "这里需要一个值，而不是整条记录（请写出字段，如 h.status）"),
         }
     }
@@ -184,10 +205,11 @@ impl Checker<'_> {
     }
 
     fn agg(&mut self, kind: AggKind, var: &str, list: &Node, body: &Node, span: Span) -> R<Ir> {
-        if !matches!(self.path(list)?, (Thing::Members, None)) {
-            return err(list.span, "聚合只能作用于 members（本户成员）");
-        }
-        self.members.push(var.to_owned());
+        let list_kind = match self.path(list)? {
+            (Thing::List(l), None) => l,
+            _ => return err(list.span, "聚合只能作用于列表：members、h.incomes、h.pairings"),
+        };
+        self.members.push((var.to_owned(), list_kind));
         let body = self.expr(body);
         let depth = self.members.len() as u8;
         self.members.pop();
@@ -203,7 +225,7 @@ impl Checker<'_> {
         if kind != AggKind::Sum && body.ty != Ty::Bool {
             return err(span, format!("条件必须是布尔值，这里是{}", body.ty.name()));
         }
-        Ok(Ir::new(ty, IrKind::Agg { kind, depth, body: b(body) }))
+        Ok(Ir::new(ty, IrKind::Agg { kind, list: list_kind, depth, body: b(body) }))
     }
 
     fn bool_arg(&mut self, node: &Node) -> R<Ir> {
@@ -307,13 +329,29 @@ impl Checker<'_> {
                 }
                 Ok(Ir::new(Ty::Bool, IrKind::IdValid(b(x))))
             }
+            "id_checksum_ok" => {
+                arity(1)?;
+                let x = self.expr(&args[0])?;
+                if x.ty != Ty::Text {
+                    return err(args[0].span, format!("id_checksum_ok 需要文本，这里是{}", x.ty.name()));
+                }
+                Ok(Ir::new(Ty::Bool, IrKind::IdChecksum(b(x))))
+            }
+            "upper" => {
+                arity(1)?;
+                let x = self.expr(&args[0])?;
+                if x.ty != Ty::Text {
+                    return err(args[0].span, format!("upper 需要文本，这里是{}", x.ty.name()));
+                }
+                Ok(Ir::new(Ty::Text, IrKind::Upper(b(x))))
+            }
             "is_null" => {
                 arity(1)?;
                 Ok(Ir::new(Ty::Bool, IrKind::Missing(b(self.expr(&args[0])?))))
             }
             "size" => {
                 arity(1)?;
-                if let (Thing::Members, None) = self.path(&args[0])? {
+                if let (Thing::List(_), None) = self.path(&args[0])? {
                     return self.agg(
                         AggKind::Count,
                         "@size",

@@ -8,7 +8,7 @@ use fupin_domain::schema::{self, Table};
 use fupin_store::rules_sql::{RuleRow, run_rule_select};
 use fupin_store::{Actor, Engine, Store, StoreError};
 
-use crate::eval::{Env, HouseholdRecord, Val};
+use crate::eval::{County, Env, HouseholdRecord, Val};
 use crate::rule::{Outcome, Rule, Verdict};
 use crate::sql::{CompiledSql, Dialect, NotCompilable, compile};
 
@@ -48,15 +48,59 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
     let mut incomes = Vec::new();
     store
         .for_each_row::<StoreError>(&schema::INCOMES, |row| {
-            if of_year(&row, &schema::INCOMES) {
-                incomes.push(row);
-            }
+            incomes.push(row);
             Ok(())
         })
         .await?;
     for row in incomes {
         if let Some(i) = row.first().and_then(Value::canonical).and_then(|h| by_id.get(&h).copied()) {
-            households[i].income = Some(row);
+            if of_year(&row, &schema::INCOMES) {
+                households[i].income = Some(row);
+            } else {
+                households[i].other_incomes.push(row);
+            }
+        }
+    }
+    let pairing_hh = schema::PAIRINGS.index_of("hh_id").unwrap_or(1);
+    let mut pairings = Vec::new();
+    store
+        .for_each_row::<StoreError>(&schema::PAIRINGS, |row| {
+            pairings.push(row);
+            Ok(())
+        })
+        .await?;
+    for row in pairings {
+        if let Some(i) = row.get(pairing_hh).and_then(Value::canonical).and_then(|h| by_id.get(&h).copied()) {
+            households[i].pairings.push(row);
+        }
+    }
+    // Helpers sharing a member's 证件号码 go with that member's household.
+    let upper =
+        |v: Option<&Value>| v.and_then(Value::canonical).filter(|t| !t.is_empty()).map(|t| t.to_ascii_uppercase());
+    let pidn = schema::PERSONS.index_of("id_number").unwrap_or(3);
+    let mut holders: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, h) in households.iter().enumerate() {
+        for m in &h.members {
+            if let Some(id) = upper(m.get(pidn)) {
+                holders.entry(id).or_default().push(i);
+            }
+        }
+    }
+    let hidn = schema::HELPERS.index_of("id_number").unwrap_or(2);
+    let mut helpers = Vec::new();
+    store
+        .for_each_row::<StoreError>(&schema::HELPERS, |row| {
+            if upper(row.get(hidn)).is_some_and(|id| holders.contains_key(&id)) {
+                helpers.push(row);
+            }
+            Ok(())
+        })
+        .await?;
+    for row in helpers {
+        let mut to = holders.get(&upper(row.get(hidn)).unwrap_or_default()).cloned().unwrap_or_default();
+        to.dedup();
+        for i in to {
+            households[i].helpers.push(row.clone());
         }
     }
     let mut villages: HashMap<String, Vec<Value>> = HashMap::new();
@@ -81,15 +125,16 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
 pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(String, Outcome)> {
     let mut out = Vec::new();
     let pid = schema::PERSONS.index_of("person_id").unwrap_or(0);
+    let county = County::of(records);
     for r in records {
         match rule.level {
             crate::Level::Person => {
                 for (i, m) in r.members.iter().enumerate() {
                     let key = m.get(pid).and_then(Value::canonical).unwrap_or_default();
-                    out.push((key, rule.evaluate(env, r, Some(i))));
+                    out.push((key, rule.evaluate_in(env, &county, r, Some(i))));
                 }
             }
-            _ => out.push((r.hh_id(), rule.evaluate(env, r, None))),
+            _ => out.push((r.hh_id(), rule.evaluate_in(env, &county, r, None))),
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -146,7 +191,7 @@ pub async fn write_records(store: &Store, records: &[HouseholdRecord], reason: &
         for m in &r.members {
             w.insert(&schema::PERSONS, m.clone(), reason).await?;
         }
-        if let Some(i) = &r.income {
+        for i in r.income.iter().chain(&r.other_incomes) {
             w.insert(&schema::INCOMES, i.clone(), reason).await?;
         }
         if let Some(v) = &r.village {
@@ -154,6 +199,21 @@ pub async fn write_records(store: &Store, records: &[HouseholdRecord], reason: &
             if w.fetch(&schema::VILLAGES, std::slice::from_ref(&key)).await?.is_empty() {
                 w.insert(&schema::VILLAGES, v.clone(), reason).await?;
             }
+        }
+    }
+    // Helpers before the pairings that name them; one helper may come with several
+    // households.
+    for r in records {
+        for h in &r.helpers {
+            let key = fupin_store::rows::key_of(&schema::HELPERS, h);
+            if w.fetch(&schema::HELPERS, std::slice::from_ref(&key)).await?.is_empty() {
+                w.insert(&schema::HELPERS, h.clone(), reason).await?;
+            }
+        }
+    }
+    for r in records {
+        for p in &r.pairings {
+            w.insert(&schema::PAIRINGS, p.clone(), reason).await?;
         }
     }
     w.commit().await?;

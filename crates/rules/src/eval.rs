@@ -8,7 +8,9 @@ use fupin_domain::schema::{self, Storage};
 use fupin_domain::{CodeLists, Value, Yuan};
 
 use crate::ast::AggKind;
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
 
 /// A value during evaluation. Money is in fen; dates are ISO text.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,11 +66,74 @@ pub struct HouseholdRecord {
     pub income: Option<Vec<Value>>,
     /// The `village_years` row of the policy year, if any.
     pub village: Option<Vec<Value>>,
+    /// The household's `incomes` rows of the other years (`h.incomes` is `income`
+    /// followed by these).
+    pub other_incomes: Vec<Vec<Value>>,
+    /// The household's `pairings` rows (`h.pairings`).
+    pub pairings: Vec<Vec<Value>>,
+    /// The `helpers` rows whose 证件号码 is a member's (what `helper_count` reads),
+    /// and, in examples, the helpers its pairings name.
+    pub helpers: Vec<Vec<Value>>,
 }
 
 impl HouseholdRecord {
     pub fn hh_id(&self) -> String {
         self.household.first().and_then(Value::canonical).unwrap_or_default()
+    }
+
+    /// The rows of a list an aggregate runs over.
+    pub fn list(&self, list: List) -> Vec<&Vec<Value>> {
+        match list {
+            List::Members => self.members.iter().collect(),
+            List::Incomes => self.income.iter().chain(&self.other_incomes).collect(),
+            List::Pairings => self.pairings.iter().collect(),
+        }
+    }
+}
+
+/// What county-wide built-ins read (`first_with_id`, `helper_count`), indexed once
+/// for all the households a rule runs over.
+#[derive(Debug, Clone, Default)]
+pub struct County {
+    /// Upper-cased 证件号码 → the smallest 人编号 holding it.
+    first_holder: HashMap<String, String>,
+    /// Upper-cased 证件号码 → the 帮扶人编号 of the helpers holding it.
+    helpers: HashMap<String, HashSet<String>>,
+}
+
+impl County {
+    /// The index over `records`: every member, and every helper row they carry.
+    pub fn of(records: &[HouseholdRecord]) -> County {
+        let pid = schema::PERSONS.index_of("person_id").expect("persons.person_id");
+        let pidn = schema::PERSONS.index_of("id_number").expect("persons.id_number");
+        let hid = schema::HELPERS.index_of("helper_id").expect("helpers.helper_id");
+        let hidn = schema::HELPERS.index_of("id_number").expect("helpers.id_number");
+        let mut county = County::default();
+        for r in records {
+            for m in &r.members {
+                let (Some(id), Some(person)) = (id_key(m.get(pidn)), m.get(pid).and_then(Value::canonical)) else {
+                    continue;
+                };
+                let first = county.first_holder.entry(id).or_insert_with(|| person.clone());
+                if person < *first {
+                    *first = person;
+                }
+            }
+            for h in &r.helpers {
+                if let (Some(id), Some(helper)) = (id_key(h.get(hidn)), h.get(hid).and_then(Value::canonical)) {
+                    county.helpers.entry(id).or_default().insert(helper);
+                }
+            }
+        }
+        county
+    }
+}
+
+/// A 证件号码 as the county built-ins compare it: upper-cased; none when empty.
+fn id_key(cell: Option<&Value>) -> Option<String> {
+    match cell {
+        Some(Value::Text(t)) if !t.is_empty() => Some(t.to_ascii_uppercase()),
+        _ => None,
     }
 }
 
@@ -103,6 +168,7 @@ impl Env {
 /// rules) and the members bound by enclosing aggregates.
 pub struct Scope<'a> {
     pub env: &'a Env,
+    pub county: &'a County,
     pub record: &'a HouseholdRecord,
     pub person: Option<usize>,
     pub bound: Vec<usize>,
@@ -120,6 +186,7 @@ impl Scope<'_> {
             Rec::Income => self.record.income.as_ref(),
             Rec::Village => self.record.village.as_ref(),
             Rec::Member(d) => self.bound.get(d as usize - 1).and_then(|i| self.record.members.get(*i)),
+            Rec::Item(d, list) => self.bound.get(d as usize - 1).and_then(|i| self.record.list(list).get(*i).copied()),
         }
     }
 
@@ -213,12 +280,32 @@ impl Scope<'_> {
                 Val::Text(t) => Val::Int(t.chars().count() as i64),
                 _ => Val::Null,
             },
-            IrKind::Agg { kind, depth, body } => self.agg(*kind, *depth, body),
+            IrKind::IdChecksum(a) => match self.eval(a) {
+                Val::Text(t) => id_checksum_ok(&t).map(Val::Bool).unwrap_or(Val::Null),
+                _ => Val::Null,
+            },
+            IrKind::Upper(a) => match self.eval(a) {
+                Val::Text(t) => Val::Text(t.to_ascii_uppercase()),
+                _ => Val::Null,
+            },
+            IrKind::FirstWithId(rec) => match self.id_of(*rec) {
+                Some(id) => self.county.first_holder.get(&id).cloned().map(Val::Text).unwrap_or(Val::Null),
+                None => Val::Null,
+            },
+            IrKind::HelperCount(rec) => match self.id_of(*rec) {
+                Some(id) => Val::Int(self.county.helpers.get(&id).map_or(0, |s| s.len() as i64)),
+                None => Val::Null,
+            },
+            IrKind::Agg { kind, list, depth, body } => self.agg(*kind, *list, *depth, body),
         }
     }
 
-    fn agg(&mut self, kind: AggKind, depth: u8, body: &Ir) -> Val {
-        let n = self.record.members.len();
+    fn id_of(&self, rec: Rec) -> Option<String> {
+        id_key(self.row(rec).and_then(|r| r.get(schema::PERSONS.index_of("id_number")?)))
+    }
+
+    fn agg(&mut self, kind: AggKind, list: List, depth: u8, body: &Ir) -> Val {
+        let n = self.record.list(list).len();
         self.bound.truncate(depth as usize - 1);
         let mut trues = 0i64;
         let mut falses = 0i64;
@@ -241,6 +328,35 @@ impl Scope<'_> {
             AggKind::Sum => Val::Int(sum),
         }
     }
+}
+
+/// GB 11643 weights of the first 17 digits and the check characters by sum mod 11.
+pub const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+pub const ID_CHECK_CHARS: &str = "10X98765432";
+
+/// `id_checksum_ok`: `None` unless 18 characters, the first 17 digits and
+/// characters 7–14 a valid date; else whether the 18th is the check character.
+pub fn id_checksum_ok(id: &str) -> Option<bool> {
+    let b = id.as_bytes();
+    if id.chars().count() != 18 || b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| id[r].parse::<u32>().ok();
+    let (y, m, d) = (num(6..10)?, num(10..12)?, num(12..14)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=days).contains(&d) {
+        return None;
+    }
+    let sum: u32 = b[..17].iter().zip(ID_WEIGHTS).map(|(c, w)| u32::from(c - b'0') * w).sum();
+    let check = ID_CHECK_CHARS.as_bytes()[(sum % 11) as usize];
+    Some(b[17].to_ascii_uppercase() == check)
 }
 
 /// Whole years from an ISO birth date to an ISO reference date, as SQL computes it.

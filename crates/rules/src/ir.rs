@@ -59,6 +59,20 @@ pub enum Rec {
     Village,
     /// A member bound by an aggregate; the number is the nesting depth (1 = outermost).
     Member(u8),
+    /// A row of another of the household's lists (`h.incomes`, `h.pairings`) bound by
+    /// an aggregate at this depth.
+    Item(u8, List),
+}
+
+/// A list an aggregate runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// `members`: the household's `persons` rows.
+    Members,
+    /// `h.incomes`: the household's `incomes` rows of every year.
+    Incomes,
+    /// `h.pairings`: the household's `pairings` rows (结对帮扶), ended or not.
+    Pairings,
 }
 
 /// A policy value of the year.
@@ -152,9 +166,22 @@ pub enum IrKind {
     IdValid(Box<Ir>),
     /// `size(text)`: characters.
     Length(Box<Ir>),
-    /// An aggregate over the household's members; `depth` names the bound member.
+    /// `id_checksum_ok(x)`: for 18 characters whose first 17 are digits with a valid
+    /// date in characters 7–14, whether the 18th (X and x alike) is the GB 11643 check
+    /// character of the first 17; null for anything else.
+    IdChecksum(Box<Ir>),
+    /// `upper(text)`: ASCII letters in upper case (`x` of an ID number becomes `X`).
+    Upper(Box<Ir>),
+    /// `x.first_with_id` of a person: the smallest 人编号 in the county whose
+    /// 证件号码 equals theirs (X and x alike); null without a 证件号码.
+    FirstWithId(Rec),
+    /// `x.helper_count` of a person: how many 帮扶责任人 (`helpers`) have their
+    /// 证件号码 (X and x alike); null without a 证件号码.
+    HelperCount(Rec),
+    /// An aggregate over one of the household's lists; `depth` names the bound row.
     Agg {
         kind: crate::ast::AggKind,
+        list: List,
         depth: u8,
         body: Box<Ir>,
     },
@@ -176,6 +203,8 @@ impl Ir {
             | IrKind::Age(_)
             | IrKind::Year
             | IrKind::RefDate
+            | IrKind::FirstWithId(_)
+            | IrKind::HelperCount(_)
             | IrKind::Line(_) => {}
             IrKind::Present(a)
             | IrKind::Missing(a)
@@ -187,6 +216,8 @@ impl Ir {
             | IrKind::IsCode(a, _)
             | IrKind::IdValid(a)
             | IrKind::Length(a)
+            | IrKind::Upper(a)
+            | IrKind::IdChecksum(a)
             | IrKind::Agg { body: a, .. } => a.walk(f),
             IrKind::And(a, b) | IrKind::Or(a, b) | IrKind::Cmp(_, a, b) | IrKind::Arith(_, a, b) => {
                 a.walk(f);
@@ -207,7 +238,11 @@ impl Ir {
         let mut out: Vec<&Ir> = Vec::new();
         self.walk(&mut |n| match &n.kind {
             IrKind::Present(_) | IrKind::Missing(_) | IrKind::Agg { .. } => false,
-            IrKind::Col { .. } | IrKind::Age(_) | IrKind::Line(Line::Monitoring) => {
+            IrKind::Col { .. }
+            | IrKind::Age(_)
+            | IrKind::FirstWithId(_)
+            | IrKind::HelperCount(_)
+            | IrKind::Line(Line::Monitoring) => {
                 if !out.contains(&n) {
                     out.push(n);
                 }

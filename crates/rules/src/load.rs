@@ -15,7 +15,10 @@ use crate::eval::HouseholdRecord;
 use crate::rule::{BUILTIN_PLACEHOLDERS, Level, Missing, Rule, Severity, Verdict, Years};
 
 /// The shipped rule files, compiled in: (file name, text).
-pub const BUILTIN_FILES: [(&str, &str); 1] = [("sample.toml", include_str!("../../../data/rules/sample.toml"))];
+pub const BUILTIN_FILES: [(&str, &str); 2] = [
+    ("dq.toml", include_str!("../../../data/rules/dq.toml")),
+    ("sample.toml", include_str!("../../../data/rules/sample.toml")),
+];
 
 /// An error in a rule file and its place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +94,13 @@ struct ExampleToml {
     #[serde(default)]
     members: Vec<toml::Table>,
     income: Option<toml::Table>,
+    /// Income rows of other years (each with its `year`).
+    #[serde(default)]
+    incomes: Vec<toml::Table>,
+    #[serde(default)]
+    pairings: Vec<toml::Table>,
+    #[serde(default)]
+    helpers: Vec<toml::Table>,
     v: Option<toml::Table>,
 }
 
@@ -370,7 +380,42 @@ fn example(ex: &ExampleToml, level: Option<Level>, years: Years) -> Result<Examp
     let income = keyed(&ex.income, &schema::INCOMES, "income", "hh_id", &hh)?;
     let village_code = household[schema::HOUSEHOLDS.index_of("village_code").expect("column")].clone();
     let village = keyed(&ex.v, &schema::VILLAGES, "v", "village_code", &village_code)?;
-    let record = HouseholdRecord { household, members, income, village };
+    let mut other_incomes = Vec::new();
+    for t in &ex.incomes {
+        let mut r = row(&schema::INCOMES, t, "incomes")?;
+        set(&mut r, &schema::INCOMES, "hh_id", hh.clone());
+        match &r[schema::INCOMES.index_of("year").expect("column")] {
+            Value::Int(y) if *y != i64::from(year) => other_incomes.push(r),
+            _ => {
+                return Err(format!(
+                    "示例 incomes 中每一行都要写 year，且不同于示例年度 {year}（当年的写在 income 中）"
+                ));
+            }
+        }
+    }
+    let mut helpers = Vec::new();
+    for (i, t) in ex.helpers.iter().enumerate() {
+        let mut r = row(&schema::HELPERS, t, "helpers")?;
+        fill(&mut r, &schema::HELPERS, "helper_id", Value::Text(format!("B{}", i + 1)));
+        fill(&mut r, &schema::HELPERS, "name", Value::Text("帮扶人".into()));
+        helpers.push(r);
+    }
+    let mut pairings = Vec::new();
+    for t in &ex.pairings {
+        let mut r = row(&schema::PAIRINGS, t, "pairings")?;
+        fill(&mut r, &schema::PAIRINGS, "helper_id", Value::Text("B1".into()));
+        fill(&mut r, &schema::PAIRINGS, "from_date", Value::Text("2016-01-01".into()));
+        set(&mut r, &schema::PAIRINGS, "hh_id", hh.clone());
+        let helper = r[0].clone();
+        if !helpers.iter().any(|h| h[0] == helper) {
+            let mut h = vec![Value::Null; schema::HELPERS.columns.len()];
+            set(&mut h, &schema::HELPERS, "helper_id", helper);
+            set(&mut h, &schema::HELPERS, "name", Value::Text("帮扶人".into()));
+            helpers.push(h);
+        }
+        pairings.push(r);
+    }
+    let record = HouseholdRecord { household, members, income, village, other_incomes, pairings, helpers };
     Ok(Example { expect, year, record, person: person_level.then_some(0), place: String::new() })
 }
 

@@ -1,6 +1,6 @@
 //! A loaded, checked rule and how it judges one entity.
 
-use crate::eval::{Env, HouseholdRecord, Scope, Val};
+use crate::eval::{County, Env, HouseholdRecord, Scope, Val};
 use crate::ir::Ir;
 
 /// Which entity a rule checks (`level` in the rule file).
@@ -156,9 +156,16 @@ pub struct Outcome {
 }
 
 impl Rule {
-    /// Judges the household (household level) or its member `person` (person level).
+    /// Judges the household (household level) or its member `person` (person level),
+    /// as if it were the county's only household (see [`Rule::evaluate_in`]).
     pub fn evaluate(&self, env: &Env, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
-        let mut scope = Scope { env, record, person, bound: Vec::new() };
+        self.evaluate_in(env, &County::of(std::slice::from_ref(record)), record, person)
+    }
+
+    /// Judges one household or member of a county whose index county-wide built-ins
+    /// (`first_with_id`, `helper_count`) read.
+    pub fn evaluate_in(&self, env: &Env, county: &County, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
+        let mut scope = Scope { env, county, record, person, bound: Vec::new() };
         let verdict = judge(&self.expr, self.missing, &mut scope);
         let values = self.values.iter().map(|(_, ir)| scope.eval(ir)).collect();
         Outcome { verdict, values }

@@ -11,7 +11,7 @@
 
 use crate::ast::AggKind;
 use crate::eval::{Env, storage_of};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
 use crate::rule::{Level, Missing, Rule};
 use fupin_domain::schema::Storage;
 
@@ -63,7 +63,7 @@ pub fn compile_parts(
     dialect: Dialect,
 ) -> Result<CompiledSql, NotCompilable> {
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
-    let mut c = Compiler { env, dialect, params: Vec::new() };
+    let mut c = Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new() };
     let e = c.expr(expr).map_err(refuse)?;
     let refs: Vec<String> = expr
         .referenced()
@@ -93,10 +93,14 @@ pub fn compile_parts(
         value_storages.push(storage_of(v.ty));
     }
     let year = env.year;
-    let joins = format!(
+    let mut joins = format!(
         "LEFT JOIN incomes i ON i.hh_id = h.hh_id AND i.year = {year} \
          LEFT JOIN village_years v ON v.village_code = h.village_code AND v.year = {year}"
     );
+    for j in &c.county_joins {
+        joins.push(' ');
+        joins.push_str(j);
+    }
     let sql = match level {
         Level::Person => format!(
             "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} ORDER BY p.person_id",
@@ -114,6 +118,9 @@ struct Compiler<'a> {
     env: &'a Env,
     dialect: Dialect,
     params: Vec<String>,
+    /// Joins of county-wide lookups for the checked person `p`: one grouped pass over
+    /// the table instead of a subquery per person.
+    county_joins: Vec<String>,
 }
 
 fn alias(rec: Rec) -> String {
@@ -123,10 +130,17 @@ fn alias(rec: Rec) -> String {
         Rec::Income => "i".into(),
         Rec::Village => "v".into(),
         Rec::Member(d) => format!("m{d}"),
+        Rec::Item(d, _) => format!("a{d}"),
     }
 }
 
 impl Compiler<'_> {
+    fn county_join(&mut self, join: String) {
+        if !self.county_joins.contains(&join) {
+            self.county_joins.push(join);
+        }
+    }
+
     fn bind(&mut self, text: &str) -> String {
         self.params.push(text.to_owned());
         format!("CAST(${} AS TEXT)", self.params.len())
@@ -252,9 +266,46 @@ impl Compiler<'_> {
             }
             IrKind::IdValid(_) => return Err("id_valid() 的校验位算法只在解释器中实现".into()),
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
-            IrKind::Agg { kind, depth, body } => {
-                let m = format!("m{depth}");
-                let from = format!("FROM persons {m} WHERE {m}.hh_id = h.hh_id");
+            IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
+            IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
+            IrKind::FirstWithId(Rec::Person) => {
+                let join = format!(
+                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \
+                     WHERE id_number <> '' GROUP BY UPPER(id_number)) fw ON fw.id_key = UPPER(p.id_number)",
+                    self.collate()
+                );
+                self.county_join(join);
+                "fw.first_id".into()
+            }
+            IrKind::HelperCount(Rec::Person) => {
+                self.county_join(
+                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, COUNT(*) AS n FROM helpers \
+                     WHERE id_number <> '' GROUP BY UPPER(id_number)) hc ON hc.id_key = UPPER(p.id_number)"
+                        .into(),
+                );
+                "(CASE WHEN p.id_number IS NULL OR p.id_number = '' THEN NULL ELSE COALESCE(hc.n, 0) END)".into()
+            }
+            IrKind::FirstWithId(rec) => {
+                let id = format!("{}.id_number", alias(*rec));
+                format!(
+                    "(SELECT MIN(c.person_id{}) FROM persons c WHERE {id} <> '' AND UPPER(c.id_number) = UPPER({id}))",
+                    self.collate()
+                )
+            }
+            IrKind::HelperCount(rec) => {
+                let id = format!("{}.id_number", alias(*rec));
+                format!(
+                    "(CASE WHEN {id} IS NULL OR {id} = '' THEN NULL ELSE \
+                     (SELECT COUNT(*) FROM helpers c WHERE UPPER(c.id_number) = UPPER({id})) END)"
+                )
+            }
+            IrKind::Agg { kind, list, depth, body } => {
+                let (table, m) = match list {
+                    List::Members => ("persons", format!("m{depth}")),
+                    List::Incomes => ("incomes", format!("a{depth}")),
+                    List::Pairings => ("pairings", format!("a{depth}")),
+                };
+                let from = format!("FROM {table} {m} WHERE {m}.hh_id = h.hh_id");
                 match kind {
                     AggKind::Exists => format!("(EXISTS (SELECT 1 {from} AND {}))", self.expr(body)?),
                     AggKind::All => format!("(NOT EXISTS (SELECT 1 {from} AND NOT {}))", self.expr(body)?),
@@ -267,4 +318,32 @@ impl Compiler<'_> {
             }
         })
     }
+}
+
+/// `id_checksum_ok(x)` in SQL both engines run: digits are found by deleting them
+/// (no regular expressions in SQLite), and the casts sit inside `CASE` branches that
+/// only digits reach.
+fn id_checksum_sql(x: &str) -> String {
+    let mut digits = format!("SUBSTR({x}, 1, 17)");
+    for d in 0..10 {
+        digits = format!("REPLACE({digits}, '{d}', '')");
+    }
+    let n = |from: usize, len: usize| format!("CAST(SUBSTR({x}, {from}, {len}) AS BIGINT)");
+    let (y, m, d) = (n(7, 4), n(11, 2), n(13, 2));
+    let days = format!(
+        "CASE WHEN {m} = 2 THEN (CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END) \
+         WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    );
+    let sum: Vec<String> =
+        crate::eval::ID_WEIGHTS.iter().enumerate().map(|(i, w)| format!("{} * {w}", n(i + 1, 1))).collect();
+    let check = format!(
+        "SUBSTR(CAST('{}' AS TEXT), CAST(({}) % 11 + 1 AS INTEGER), 1)",
+        crate::eval::ID_CHECK_CHARS,
+        sum.join(" + ")
+    );
+    format!(
+        "(CASE WHEN LENGTH({x}) = 18 AND LENGTH({digits}) = 0 THEN \
+         (CASE WHEN {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND ({days}) \
+         THEN UPPER(SUBSTR({x}, 18, 1)) = {check} END) END)"
+    )
 }

@@ -2,6 +2,7 @@
 
 mod rules {
     mod agreement;
+    mod county;
     mod examples;
     mod load_errors;
     mod semantics;

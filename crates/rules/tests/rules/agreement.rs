@@ -111,7 +111,7 @@ fn record(i: usize, h: &Household, year: i32) -> HouseholdRecord {
         }
         r
     });
-    HouseholdRecord { household: row, members, income, village: None }
+    HouseholdRecord { household: row, members, income, ..Default::default() }
 }
 
 proptest! {
