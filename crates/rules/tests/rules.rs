@@ -2,6 +2,7 @@
 
 mod rules {
     mod agreement;
+    mod check_run;
     mod examples;
     mod load_errors;
     mod semantics;
