@@ -3,13 +3,15 @@
 //! otherwise), keeps the failures within the scope and records them as findings
 //! (`fupin_store::findings`) in one transaction.
 
-use fupin_domain::DivisionCode;
+use fupin_domain::schema::Personal;
+use fupin_domain::{DivisionCode, mask};
 use fupin_store::findings::{self, EntityIndex, NewFinding, RunScope, RunSummary};
 use fupin_store::{Store, StoreError};
 use time::OffsetDateTime;
 
 use crate::db::{RunError, interpret, load_records, run_sql};
-use crate::eval::{Env, HouseholdRecord};
+use crate::eval::{Env, HouseholdRecord, Val};
+use crate::ir::{Ir, IrKind};
 use crate::load::RuleSet;
 use crate::rule::{Level, Outcome, Rule, Severity, Verdict};
 
@@ -119,12 +121,7 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
         division: plan.scope.as_ref().map(|d| d.as_str().to_owned()),
     };
     let summary = findings::record_run(store, &scope, &failing, plan.now).await?;
-    Ok(Report {
-        rules_run: scope.rule_ids,
-        rules_not_for_year: not_for_year,
-        interpreted,
-        summary,
-    })
+    Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, summary })
 }
 
 /// The rule's outcomes by SQL, or `None` when it does not compile (the interpreter
@@ -163,6 +160,8 @@ fn finding(
     {
         return None;
     }
+    let masked: Vec<Val> = rule.values.iter().zip(&outcome.values).map(|((_, ir), v)| masked(ir, v)).collect();
+    let named = |vals: &[Val]| rule.values.iter().zip(vals).map(|((n, _), v)| (n.clone(), v.shown())).collect();
     Some(NewFinding {
         rule_id: rule.id.clone(),
         rule_set: set.to_owned(),
@@ -172,7 +171,30 @@ fn finding(
         hh_id,
         person_id,
         village_code: village,
-        values: rule.values.iter().zip(&outcome.values).map(|((n, _), v)| (n.clone(), v.shown())).collect(),
+        values: named(&outcome.values),
         explanation: rule.explain(plan.env, &outcome.values),
+        masked_values: named(&masked),
+        masked_explanation: rule.explain(plan.env, &masked),
     })
+}
+
+/// A value as pages show it without revealing: masked when its expression reads a
+/// personal column (`fupin_domain::schema`, `Column.personal`).
+fn masked(ir: &Ir, value: &Val) -> Val {
+    let mut personal = None;
+    ir.walk(&mut |n| {
+        if let IrKind::Col { column, .. } = &n.kind
+            && column.personal.is_some()
+        {
+            personal = column.personal;
+        }
+        personal.is_none()
+    });
+    let shown = value.shown();
+    match (personal, value) {
+        (_, Val::Null) | (None, _) => value.clone(),
+        (Some(Personal::IdNumber), _) => Val::Text(mask::id_number(&shown)),
+        (Some(Personal::Phone), _) => Val::Text(mask::phone(&shown)),
+        (Some(Personal::Account), _) => Val::Text(mask::account(&shown)),
+    }
 }

@@ -73,6 +73,9 @@ pub struct NewFinding {
     /// The rule's values: (name, shown text), stored as a JSON object.
     pub values: Vec<(String, String)>,
     pub explanation: String,
+    /// The same with personal values masked.
+    pub masked_values: Vec<(String, String)>,
+    pub masked_explanation: String,
 }
 
 /// What a run covered: findings of other rules, years or places are left alone.
@@ -127,6 +130,9 @@ pub struct Finding {
     /// JSON object {name: shown text}.
     pub value_json: String,
     pub explanation: String,
+    /// The same with personal values masked.
+    pub masked_value_json: String,
+    pub masked_explanation: String,
     pub first_seen: String,
     pub last_seen: String,
     pub status: Status,
@@ -188,7 +194,7 @@ pub async fn record_run(
                 sqlx::query(
                     "UPDATE findings SET rule_set = $1, severity = $2, level = $3, hh_id = $4, person_id = $5, \
                      village_code = $6, value_json = $7, explanation = $8, last_seen = $9, status = $10, \
-                     fixed_at = NULL WHERE id = $11",
+                     fixed_at = NULL, masked_value_json = $11, masked_explanation = $12 WHERE id = $13",
                 )
                 .bind(f.rule_set.clone())
                 .bind(f.severity.clone())
@@ -200,6 +206,8 @@ pub async fn record_run(
                 .bind(f.explanation.clone())
                 .bind(now.clone())
                 .bind(next.as_str())
+                .bind(values_json(&f.masked_values))
+                .bind(f.masked_explanation.clone())
                 .bind(*id)
                 .execute(&mut *tx)
                 .await?;
@@ -208,8 +216,9 @@ pub async fn record_run(
                 summary.new += 1;
                 sqlx::query(
                     "INSERT INTO findings (rule_id, rule_set, severity, level, entity_key, hh_id, person_id, \
-                     village_code, year, value_json, explanation, first_seen, last_seen, status) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'open')",
+                     village_code, year, value_json, explanation, first_seen, last_seen, status, masked_value_json, \
+                     masked_explanation) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'open', $13, $14)",
                 )
                 .bind(f.rule_id.clone())
                 .bind(f.rule_set.clone())
@@ -223,6 +232,8 @@ pub async fn record_run(
                 .bind(values_json(&f.values))
                 .bind(f.explanation.clone())
                 .bind(now.clone())
+                .bind(values_json(&f.masked_values))
+                .bind(f.masked_explanation.clone())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -258,11 +269,13 @@ pub struct Filter {
 
 const COLUMNS: &str = "f.id, f.rule_id, f.rule_set, f.severity, f.level, f.entity_key, f.hh_id, f.person_id, \
     f.village_code, p.id_number, f.year, f.value_json, f.explanation, f.first_seen, f.last_seen, f.status, \
-    f.fixed_at, f.proposed_by, f.proposed_reason, f.proposed_at, f.confirmed_by, f.confirmed_at";
+    f.fixed_at, f.proposed_by, f.proposed_reason, f.proposed_at, f.confirmed_by, f.confirmed_at, \
+    f.masked_value_json, f.masked_explanation";
 
 /// Findings in (rule, entity) order, with the person's current 证件号码.
 pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<Finding>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id WHERE 1 = 1");
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id WHERE 1 = 1");
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -328,12 +341,15 @@ fn read(r: &AnyRow) -> Result<Finding, StoreError> {
         proposed_at: r.try_get(19)?,
         confirmed_by: r.try_get(20)?,
         confirmed_at: r.try_get(21)?,
+        masked_value_json: r.try_get(22)?,
+        masked_explanation: r.try_get(23)?,
     })
 }
 
 /// One finding by id.
 pub async fn get(store: &Store, id: i64) -> Result<Option<Finding>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id WHERE f.id = $1");
+    let sql =
+        format!("SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id WHERE f.id = $1");
     let row = sqlx::query(crate::rows::safe(sql)).bind(id).fetch_optional(store.pool()).await?;
     row.as_ref().map(read).transpose()
 }

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use fupin_domain::{CodeLists, DivisionCode};
 use fupin_rules::run::{Plan, Progress, Report};
 use fupin_rules::{Env, Rule, RuleSet};
-use fupin_store::findings::{self, Finding, Filter, Status};
+use fupin_store::findings::{self, Filter, Finding, Status};
 
 use crate::RegistryArgs;
 
@@ -97,7 +97,9 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let province = store.meta("province").await?.unwrap_or_default();
     let env = Env::builtin(year, &province);
     if env.poverty_line.is_none() {
-        return usage(format!("{year} 年没有扶贫标准（data/policy/lines.csv 中无此年度）：请用 --year 选择有标准的年度"));
+        return usage(format!(
+            "{year} 年没有扶贫标准（data/policy/lines.csv 中无此年度）：请用 --year 选择有标准的年度"
+        ));
     }
     let plan = Plan { sets: sets.clone(), env: &env, scope: scope.clone(), now: time::OffsetDateTime::now_utc() };
     let mut bar = Bar::new();
@@ -180,7 +182,8 @@ struct Shown<'a> {
     report: &'a Report,
 }
 
-const HEADERS: [&str; 10] = ["规则编号", "规则", "严重程度", "户编号", "人编号", "证件号码", "说明", "状态", "首次发现", "最近发现"];
+const HEADERS: [&str; 10] =
+    ["规则编号", "规则", "严重程度", "户编号", "人编号", "证件号码", "说明", "状态", "首次发现", "最近发现"];
 
 impl Shown<'_> {
     fn id_number(&self, f: &Finding) -> String {
@@ -189,6 +192,10 @@ impl Shown<'_> {
             Some(n) => fupin_domain::mask::id_number(n),
             None => String::new(),
         }
+    }
+
+    fn explanation<'f>(&self, f: &'f Finding) -> &'f str {
+        if self.reveal { &f.explanation } else { &f.masked_explanation }
     }
 
     fn title(&self, f: &Finding) -> String {
@@ -203,7 +210,7 @@ impl Shown<'_> {
             f.hh_id.clone().unwrap_or_default(),
             f.person_id.clone().unwrap_or_default(),
             self.id_number(f),
-            f.explanation.clone(),
+            self.explanation(f).to_owned(),
             f.status.label().to_owned(),
             f.first_seen.clone(),
             f.last_seen.clone(),
@@ -266,8 +273,8 @@ impl Shown<'_> {
             .found
             .iter()
             .map(|f| {
-                let values: serde_json::Value =
-                    serde_json::from_str(&f.value_json).unwrap_or(serde_json::Value::Null);
+                let values = if self.reveal { &f.value_json } else { &f.masked_value_json };
+                let values: serde_json::Value = serde_json::from_str(values).unwrap_or(serde_json::Value::Null);
                 serde_json::json!({
                     "rule_id": f.rule_id,
                     "rule_set": f.rule_set,
@@ -280,7 +287,7 @@ impl Shown<'_> {
                     "village_code": f.village_code,
                     "year": f.year,
                     "values": values,
-                    "explanation": f.explanation,
+                    "explanation": self.explanation(f),
                     "status": f.status.as_str(),
                     "first_seen": f.first_seen,
                     "last_seen": f.last_seen,

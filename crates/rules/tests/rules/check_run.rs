@@ -116,12 +116,7 @@ fn at(seconds: i64) -> OffsetDateTime {
 }
 
 async fn check(store: &Store, rules: &RuleSet, env: &Env, scope: Option<&str>, now: OffsetDateTime) -> Report {
-    let plan = Plan {
-        sets: vec![rules],
-        env,
-        scope: scope.map(|s| DivisionCode::parse(s).expect("code")),
-        now,
-    };
+    let plan = Plan { sets: vec![rules], env, scope: scope.map(|s| DivisionCode::parse(s).expect("code")), now };
     run(store, &plan, &mut Quiet).await.expect("check runs")
 }
 
@@ -161,6 +156,12 @@ async fn reruns_keep_first_seen_fix_what_passes_and_keep_explanations() {
     assert_eq!((id.hh_id.as_deref(), id.village_code.as_deref()), (Some("H1"), Some(VILLAGE_A)));
     assert_eq!(id.explanation, format!("证件号码 {INVALID} 不符合校验规则"));
     assert_eq!(id.value_json, format!("{{\"id\":\"{INVALID}\"}}"));
+    let masked = fupin_domain::mask::id_number(INVALID);
+    assert_ne!(masked, INVALID);
+    assert_eq!(id.masked_explanation, format!("证件号码 {masked} 不符合校验规则"));
+    assert_eq!(id.masked_value_json, format!("{{\"id\":\"{masked}\"}}"));
+    let birth = one(&found, "t_birth_required", "H2-0");
+    assert_eq!(birth.masked_explanation, birth.explanation, "a name is not masked");
     assert_eq!((id.severity.as_str(), id.level.as_str(), id.year), ("error", "person", 2019));
 
     // A warning is explained at once; an error waits for a township officer.
@@ -183,14 +184,21 @@ async fn reruns_keep_first_seen_fix_what_passes_and_keep_explanations() {
     let found = all(store).await;
     let t1 = fupin_store::users::timestamp(at(60));
     let fixed = one(&found, "t_id_checksum", "H1-1");
-    assert_eq!((fixed.status, fixed.fixed_at.as_deref(), fixed.last_seen.as_str()), (Status::Fixed, Some(t1.as_str()), t0.as_str()));
+    assert_eq!(
+        (fixed.status, fixed.fixed_at.as_deref(), fixed.last_seen.as_str()),
+        (Status::Fixed, Some(t1.as_str()), t0.as_str())
+    );
     for (rule, person, status) in [
         ("t_id_checksum", "H2-0", Status::Explained),
         ("t_birth_required", "H2-0", Status::Open),
         ("t_birth_required", "H3-0", Status::Explained),
     ] {
         let f = one(&found, rule, person);
-        assert_eq!((f.status, f.first_seen.as_str(), f.last_seen.as_str()), (status, t0.as_str(), t1.as_str()), "{rule} {person}");
+        assert_eq!(
+            (f.status, f.first_seen.as_str(), f.last_seen.as_str()),
+            (status, t0.as_str(), t1.as_str()),
+            "{rule} {person}"
+        );
     }
 
     // Scope: a run over township 610981101 (village B) leaves village A alone, even
@@ -204,7 +212,8 @@ async fn reruns_keep_first_seen_fix_what_passes_and_keep_explanations() {
     assert_eq!(one(&found, "t_birth_required", "H3-0").status, Status::Explained);
     let t2 = fupin_store::users::timestamp(at(120));
     assert_eq!(one(&found, "t_birth_required", "H2-0").last_seen, t2);
-    let in_b = findings::list(store, &Filter { division: Some("610981101".into()), ..Filter::default() }).await.expect("list");
+    let in_b =
+        findings::list(store, &Filter { division: Some("610981101".into()), ..Filter::default() }).await.expect("list");
     assert!(in_b.iter().all(|f| f.village_code.as_deref() == Some(VILLAGE_B)) && in_b.len() == 2, "{in_b:#?}");
 
     // The whole county again: the broken number opens again, the dated person is fixed.

@@ -19,9 +19,13 @@ CREATE TABLE findings (
     village_code TEXT,
     -- The policy year judged.
     year BIGINT NOT NULL,
-    -- The rule's values as a JSON object {name: shown text}, and the explanation as rendered.
+    -- The rule's values as a JSON object {name: shown text}, and the explanation as
+    -- rendered; the same with personal values (证件号码, 电话, 账号) masked, for pages
+    -- and downloads that do not reveal them.
     value_json TEXT NOT NULL,
     explanation TEXT NOT NULL,
+    masked_value_json TEXT NOT NULL,
+    masked_explanation TEXT NOT NULL,
     -- RFC 3339 UTC: the first and the latest run that found it failing.
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
