@@ -61,6 +61,9 @@ pub enum CheckError {
     Run(#[from] RunError),
     #[error("记录检查结果失败：{0}")]
     Store(#[from] StoreError),
+    /// Findings are kept per rule id: two chosen sets must not share one.
+    #[error("规则编号“{id}”在规则集 {first} 和 {second} 中重复：问题清单按规则编号记录，请改名或用 --set 只选其一")]
+    DuplicateRule { id: String, first: String, second: String },
 }
 
 pub fn severity_str(s: Severity) -> &'static str {
@@ -83,6 +86,15 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
             } else {
                 not_for_year.push(rule.id.clone());
             }
+        }
+    }
+    for (i, (set, rule)) in rules.iter().enumerate() {
+        if let Some((other, _)) = rules[..i].iter().find(|(_, r)| r.id == rule.id) {
+            return Err(CheckError::DuplicateRule {
+                id: rule.id.clone(),
+                first: (*other).to_owned(),
+                second: (*set).to_owned(),
+            });
         }
     }
     let index = findings::entity_index(store).await?;

@@ -4,7 +4,8 @@
 //! A run hands over what failed for a set of rules, a policy year and a scope;
 //! [`record_run`] upserts it in one transaction: a new failure is `open` with its
 //! `first_seen`; one still failing gets its `last_seen`, values and explanation
-//! refreshed (an `explained` one stays explained, a `fixed` one opens again); an `open`
+//! refreshed (an `explained` one stays explained, a `fixed` one opens again without
+//! its old explanation); an `open`
 //! or `explained` finding of those rules, that year and that scope which no longer
 //! fails becomes `fixed`. Not registry data, so written with plain SQL rather than
 //! through the [`crate::Writer`].
@@ -211,6 +212,16 @@ pub async fn record_run(
                 .bind(*id)
                 .execute(&mut *tx)
                 .await?;
+                if *status == Status::Fixed {
+                    // A new occurrence: an explanation of the old one does not carry over.
+                    sqlx::query(
+                        "UPDATE findings SET proposed_by = NULL, proposed_reason = NULL, proposed_at = NULL, \
+                         confirmed_by = NULL, confirmed_at = NULL WHERE id = $1",
+                    )
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             None => {
                 summary.new += 1;

@@ -103,7 +103,14 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = Plan { sets: sets.clone(), env: &env, scope: scope.clone(), now: time::OffsetDateTime::now_utc() };
     let mut bar = Bar::new();
-    let report = fupin_rules::run::run(&store, &plan, &mut bar).await.context("运行检查")?;
+    let report = match fupin_rules::run::run(&store, &plan, &mut bar).await {
+        Ok(r) => r,
+        Err(e @ fupin_rules::run::CheckError::DuplicateRule { .. }) => {
+            bar.0.finish_and_clear();
+            return usage(e.to_string());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("运行检查")),
+    };
     bar.0.finish_and_clear();
     let filter = Filter {
         year: Some(year),

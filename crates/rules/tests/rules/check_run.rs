@@ -241,3 +241,39 @@ async fn another_year_is_a_separate_worklist() {
     assert_eq!(years, vec![2015, 2019]);
     db.store.close().await;
 }
+
+#[tokio::test]
+async fn a_fixed_finding_that_fails_again_is_open_without_its_old_explanation() {
+    let rules = parse_file("t.toml", RULES, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    let store = &db.store;
+    write_records(store, &[household("H1", VILLAGE_A, &[("H1-0", INVALID, true)])], "测试").await.expect("rows");
+    let env = Env::builtin(2019, "61");
+    check(store, &rules, &env, None, at(0)).await;
+    let id = one(&all(store).await, "t_id_checksum", "H1-0").id;
+    findings::propose_explanation(store, id, "cadre", "证件待补办", at(1)).await.expect("proposed");
+    findings::confirm_explanation(store, id, "township", at(2)).await.expect("confirmed");
+    let edit = Edit::new("tester", "更正证件号码");
+    correct_field(store, &edit, "persons", "H1-0", "id_number", VALID[0]).await.expect("corrected");
+    assert_eq!(check(store, &rules, &env, None, at(10)).await.summary.fixed, 1);
+    correct_field(store, &edit, "persons", "H1-0", "id_number", INVALID).await.expect("broken again");
+    assert_eq!(check(store, &rules, &env, None, at(20)).await.summary.reopened, 1);
+    let f = findings::get(store, id).await.expect("read").expect("kept");
+    assert_eq!((f.status, f.proposed_by, f.confirmed_by), (Status::Open, None, None));
+    assert!(findings::confirm_explanation(store, id, "township", at(21)).await.is_err(), "nothing to confirm");
+    db.store.close().await;
+}
+
+#[tokio::test]
+async fn two_sets_sharing_a_rule_id_are_refused_before_anything_is_written() {
+    let a = parse_file("a.toml", RULES, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let b = parse_file("b.toml", RULES, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, &[household("H1", VILLAGE_A, &[("H1-0", INVALID, true)])], "测试").await.expect("rows");
+    let env = Env::builtin(2019, "61");
+    let plan = Plan { sets: vec![&a, &b], env: &env, scope: None, now: at(0) };
+    let e = run(&db.store, &plan, &mut Quiet).await.expect_err("refused");
+    assert!(e.to_string().contains("规则编号“t_id_checksum”在规则集 a 和 b 中重复"), "{e}");
+    assert!(all(&db.store).await.is_empty());
+    db.store.close().await;
+}
