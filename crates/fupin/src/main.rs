@@ -55,6 +55,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::rules::RulesCommand,
     },
+    /// 检查：按规则集检查登记库，问题记入问题清单（待处理、已说明、已整改）
+    Check(cmd::check::CheckArgs),
     /// 启动网页服务
     Serve(cmd::serve::ServeArgs),
     /// 演示：建立旬阳市登记库、生成约 30 000 户、启动网页服务并打印演示账号
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
             Command::Audit { command } => cmd::audit::run(command).await,
             Command::User { command } => cmd::user::run(command).await,
             Command::Rules { command } => cmd::rules::run(command).await,
+            Command::Check(a) => cmd::check::run(a).await,
             Command::Serve(a) => cmd::serve::serve(a).await,
             Command::Demo(a) => cmd::serve::demo(a).await,
         }

@@ -22,6 +22,7 @@ pub mod ir;
 pub mod load;
 pub mod query;
 pub mod rule;
+pub mod run;
 pub mod sql;
 
 pub use eval::{Env, HouseholdRecord, Val};

@@ -2,6 +2,7 @@
 
 mod rules {
     mod agreement;
+    mod check_run;
     mod county;
     mod examples;
     mod load_errors;

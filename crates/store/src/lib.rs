@@ -11,6 +11,7 @@ pub mod dashboard_views;
 pub mod ddl;
 mod divisions;
 pub mod error;
+pub mod findings;
 pub mod offline_edits;
 pub mod operations;
 pub mod reveals;

@@ -1,0 +1,212 @@
+//! The check runner behind `fupin check`: evaluates every applicable rule of the
+//! chosen sets for a policy year (in SQL when the rule compiles, in the interpreter
+//! otherwise), keeps the failures within the scope and records them as findings
+//! (`fupin_store::findings`) in one transaction.
+
+use fupin_domain::schema::Personal;
+use fupin_domain::{DivisionCode, mask};
+use fupin_store::findings::{self, EntityIndex, NewFinding, RunScope, RunSummary};
+use fupin_store::{Store, StoreError};
+use time::OffsetDateTime;
+
+use crate::db::{RunError, interpret, load_records, run_sql};
+use crate::eval::{Env, HouseholdRecord, Val};
+use crate::ir::{Ir, IrKind};
+use crate::load::RuleSet;
+use crate::rule::{Level, Outcome, Rule, Severity, Verdict};
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    pub sets: Vec<&'a RuleSet>,
+    pub env: &'a Env,
+    /// Only entities whose household's village lies within this division.
+    pub scope: Option<DivisionCode>,
+    /// The time stamped on the findings (first/last seen).
+    pub now: OffsetDateTime,
+}
+
+/// Told as the run goes, for a progress bar.
+pub trait Progress {
+    /// Before the first rule: how many rules will run and how many entity
+    /// judgements they make in all.
+    fn start(&mut self, rules: usize, judgements: u64);
+    /// A rule has judged `entities` entities.
+    fn rule_done(&mut self, rule: &Rule, entities: u64);
+}
+
+/// No progress shown.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&mut self, _: usize, _: u64) {}
+    fn rule_done(&mut self, _: &Rule, _: u64) {}
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Rules evaluated (applicable to the year), and the ids of those skipped for it.
+    pub rules_run: Vec<String>,
+    pub rules_not_for_year: Vec<String>,
+    /// Rules the interpreter ran because they do not compile to SQL.
+    pub interpreted: Vec<String>,
+    pub summary: RunSummary,
+}
+
+/// Errors of a check run.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("记录检查结果失败：{0}")]
+    Store(#[from] StoreError),
+    /// Findings are kept per rule id: two chosen sets must not share one.
+    #[error("规则编号“{id}”在规则集 {first} 和 {second} 中重复：问题清单按规则编号记录，请改名或用 --set 只选其一")]
+    DuplicateRule { id: String, first: String, second: String },
+}
+
+pub fn severity_str(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Runs the plan and records its findings.
+pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) -> Result<Report, CheckError> {
+    let year = plan.env.year;
+    let mut rules: Vec<(&str, &Rule)> = Vec::new();
+    let mut not_for_year = Vec::new();
+    for set in &plan.sets {
+        for rule in &set.rules {
+            if rule.years.contains(year) {
+                rules.push((set.name.as_str(), rule));
+            } else {
+                not_for_year.push(rule.id.clone());
+            }
+        }
+    }
+    for (i, (set, rule)) in rules.iter().enumerate() {
+        if let Some((other, _)) = rules[..i].iter().find(|(_, r)| r.id == rule.id) {
+            return Err(CheckError::DuplicateRule {
+                id: rule.id.clone(),
+                first: (*other).to_owned(),
+                second: (*set).to_owned(),
+            });
+        }
+    }
+    let index = findings::entity_index(store).await?;
+    let per_level = |l: Level| match l {
+        Level::Person => index.person_household.len() as u64,
+        _ => index.household_village.len() as u64,
+    };
+    progress.start(rules.len(), rules.iter().map(|(_, r)| per_level(r.level)).sum());
+    let mut records: Option<Vec<HouseholdRecord>> = None;
+    let mut failing = Vec::new();
+    let mut interpreted = Vec::new();
+    for (set, rule) in &rules {
+        let outcomes = match sql_outcomes(store, rule, plan.env).await? {
+            Some(o) => o,
+            None => {
+                interpreted.push(rule.id.clone());
+                if records.is_none() {
+                    records = Some(load_records(store, year).await?);
+                }
+                interpret(rule, plan.env, records.as_deref().unwrap_or_default())
+            }
+        };
+        let judged = outcomes.len() as u64;
+        for (key, outcome) in outcomes {
+            if outcome.verdict == Verdict::Fail
+                && let Some(f) = finding(set, rule, plan, &index, key, &outcome)
+            {
+                failing.push(f);
+            }
+        }
+        progress.rule_done(rule, judged);
+    }
+    let scope = RunScope {
+        year,
+        rule_ids: rules.iter().map(|(_, r)| r.id.clone()).collect(),
+        division: plan.scope.as_ref().map(|d| d.as_str().to_owned()),
+    };
+    let summary = findings::record_run(store, &scope, &failing, plan.now).await?;
+    Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, summary })
+}
+
+/// The rule's outcomes by SQL, or `None` when it does not compile (the interpreter
+/// then runs it).
+async fn sql_outcomes(store: &Store, rule: &Rule, env: &Env) -> Result<Option<Vec<(String, Outcome)>>, RunError> {
+    if rule.sql_blocker.is_some() {
+        return Ok(None);
+    }
+    match run_sql(store, rule, env).await {
+        Ok(o) => Ok(Some(o)),
+        Err(RunError::NotCompilable(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The finding of a failing entity, or `None` when it lies outside the scope.
+fn finding(
+    set: &str,
+    rule: &Rule,
+    plan: &Plan<'_>,
+    index: &EntityIndex,
+    key: String,
+    outcome: &Outcome,
+) -> Option<NewFinding> {
+    let (hh_id, person_id, village) = match rule.level {
+        Level::Person => {
+            let hh = index.person_household.get(&key).cloned();
+            let village = hh.as_ref().and_then(|h| index.household_village.get(h)).cloned();
+            (hh, Some(key.clone()), village)
+        }
+        Level::Household => (Some(key.clone()), None, index.household_village.get(&key).cloned()),
+        Level::Village | Level::Township | Level::County => (None, None, Some(key.clone())),
+    };
+    if let Some(scope) = &plan.scope
+        && !village.as_deref().is_some_and(|v| v.starts_with(scope.as_str()))
+    {
+        return None;
+    }
+    let masked: Vec<Val> = rule.values.iter().zip(&outcome.values).map(|((_, ir), v)| masked(ir, v)).collect();
+    let named = |vals: &[Val]| rule.values.iter().zip(vals).map(|((n, _), v)| (n.clone(), v.shown())).collect();
+    Some(NewFinding {
+        rule_id: rule.id.clone(),
+        rule_set: set.to_owned(),
+        severity: severity_str(rule.severity).to_owned(),
+        level: rule.level.as_str().to_owned(),
+        entity_key: key,
+        hh_id,
+        person_id,
+        village_code: village,
+        values: named(&outcome.values),
+        explanation: rule.explain(plan.env, &outcome.values),
+        masked_values: named(&masked),
+        masked_explanation: rule.explain(plan.env, &masked),
+    })
+}
+
+/// A value as pages show it without revealing: masked when its expression reads a
+/// personal column (`fupin_domain::schema`, `Column.personal`).
+fn masked(ir: &Ir, value: &Val) -> Val {
+    let mut personal = None;
+    ir.walk(&mut |n| {
+        if let IrKind::Col { column, .. } = &n.kind
+            && column.personal.is_some()
+        {
+            personal = column.personal;
+        }
+        personal.is_none()
+    });
+    let shown = value.shown();
+    match (personal, value) {
+        (_, Val::Null) | (None, _) => value.clone(),
+        (Some(Personal::IdNumber), _) => Val::Text(mask::id_number(&shown)),
+        (Some(Personal::Phone), _) => Val::Text(mask::phone(&shown)),
+        (Some(Personal::Account), _) => Val::Text(mask::account(&shown)),
+    }
+}
