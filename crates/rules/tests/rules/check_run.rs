@@ -108,7 +108,7 @@ fn household(hh: &str, village: &str, persons: &[(&str, &str, bool)]) -> Househo
             r
         })
         .collect();
-    HouseholdRecord { household: row, members, income: None, village: None }
+    HouseholdRecord { household: row, members, ..Default::default() }
 }
 
 fn at(seconds: i64) -> OffsetDateTime {
