@@ -186,6 +186,21 @@ pub async fn find(store: &Store, username: &str) -> Result<Option<User>, StoreEr
     row.map(|r| read_user(&r, 0)).transpose()
 }
 
+/// The households an account is paired with on `today` through its helper
+/// (`users.helper_id` → `pairings`, 结对帮扶): a pairing counts from its `from_date`
+/// through its `to_date`, if any. Empty for an account that is no helper.
+pub async fn paired_households(store: &Store, username: &str, today: time::Date) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT p.hh_id FROM pairings p JOIN users u ON u.helper_id = p.helper_id \
+         WHERE u.username = $1 AND p.from_date <= $2 AND (p.to_date IS NULL OR p.to_date >= $2)",
+    )
+    .bind(username.to_owned())
+    .bind(fupin_domain::date::iso(today))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// How many accounts exist.
 pub async fn count(store: &Store) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await?;

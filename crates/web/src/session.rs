@@ -1,7 +1,9 @@
 //! Sign-in sessions: a random token in an HttpOnly cookie, its SHA-256 in the
 //! `sessions` table, and the [`CurrentUser`] extractor every page starts with.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
@@ -99,12 +101,52 @@ pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<Option<
     Ok(owner)
 }
 
-/// The signed-in user. A page that takes it can only be reached with a live session
-/// of an enabled account; anyone else is sent to sign in.
+/// Which households inside the area a user may see.
 #[derive(Debug, Clone)]
-pub(crate) struct CurrentUser(pub User);
+pub(crate) enum Households {
+    /// Every household of the area (every role but helper cadres).
+    All,
+    /// Only these (a helper cadre's households paired with their helper on the
+    /// configured today, 结对帮扶); any other is answered like one that does not exist.
+    Paired(Arc<BTreeSet<String>>),
+}
+
+/// The signed-in user with the households they may see. A page that takes it can
+/// only be reached with a live session of an enabled account; anyone else is sent to
+/// sign in. Every check of a household goes through [`CurrentUser::may_see_household`].
+#[derive(Debug, Clone)]
+pub(crate) struct CurrentUser(pub User, pub Households);
 
 impl CurrentUser {
+    /// The user with their scope: a helper cadre's pairings are read once per request
+    /// (one indexed query), so an ended pairing is out of scope at once.
+    pub async fn load(state: &AppState, user: User) -> Result<CurrentUser, WebError> {
+        let households = match user.role {
+            Role::HelperCadre => {
+                let ids = users::paired_households(&state.store, &user.username, state.config.today).await?;
+                Households::Paired(Arc::new(ids.into_iter().collect()))
+            }
+            _ => Households::All,
+        };
+        Ok(CurrentUser(user, households))
+    }
+
+    /// Whether the user's scope is a set of paired households rather than an area
+    /// (helper cadres): area overviews, dashboards and lists are not for them.
+    pub fn paired_only(&self) -> bool {
+        matches!(self.1, Households::Paired(_))
+    }
+
+    /// Whether a household (by id and village) lies inside the user's scope: inside the
+    /// area and, for a helper cadre, paired with their helper today.
+    pub fn may_see_household(&self, hh_id: &str, village: &DivisionCode) -> bool {
+        self.may_see(village)
+            && match &self.1 {
+                Households::All => true,
+                Households::Paired(ids) => ids.contains(hh_id),
+            }
+    }
+
     /// The division the user may see.
     pub fn area(&self) -> &DivisionCode {
         &self.0.area
@@ -131,7 +173,7 @@ impl CurrentUser {
         if !live || user.disabled {
             return Err(WebError::SignIn);
         }
-        Ok(CurrentUser(user))
+        CurrentUser::load(state, user).await
     }
 }
 

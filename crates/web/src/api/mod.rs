@@ -55,6 +55,12 @@ impl ApiError {
         )
     }
 
+    /// A helper cadre asking for an area's answers: their scope is their paired
+    /// households (`/api/v1/search`, `/api/v1/households/{hh_id}`), not an area.
+    pub fn paired_only() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "帮扶责任人只能查看结对帮扶的农户，不能查看片区数据")
+    }
+
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "记录不存在，或不在您的管辖范围内")
     }
@@ -118,7 +124,7 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(CurrentUser(user))
+    Ok(CurrentUser::load(state, user).await?)
 }
 
 // ---------------------------------------------------------------- answers
@@ -394,7 +400,7 @@ async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or_else(ApiError::not_found)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| ApiError::not_found())?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(hh_id, &village) {
         return Err(ApiError::not_found());
     }
     Ok((row, village))
@@ -547,6 +553,7 @@ pub(crate) async fn search(
     let codes = &state.codes;
     let hits: Vec<SearchHit> = found
         .into_iter()
+        .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
         .map(|h| SearchHit {
             relation_label: h.relation.as_deref().map(|r| codes.label("relation", r).to_owned()),
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)),

@@ -82,8 +82,12 @@ impl PageQuery {
     }
 }
 
-/// `/`: the user's own area; a village cadre is sent straight to the village.
+/// `/`: the user's own area; a village cadre is sent straight to the village, a helper
+/// cadre (whose scope is their paired households, not an area) to 我的农户.
 pub(crate) async fn home(State(state): State<AppState>, t: Tr, user: CurrentUser) -> Result<Response, WebError> {
+    if user.paired_only() {
+        return Ok(Redirect::to("/my").into_response());
+    }
     if user.area().level() == DivisionLevel::Village {
         return Ok(Redirect::to(&format!("/area/{}", user.area())).into_response());
     }

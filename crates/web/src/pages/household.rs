@@ -107,7 +107,7 @@ pub(crate) async fn show(
     let data = load(&state, &hh_id).await?.ok_or(WebError::NotFound)?;
     let Stored { row, persons, incomes, pairings, records } = &*data;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(&hh_id, &village) {
         return Err(WebError::NotFound);
     }
     let codes = &state.codes;

@@ -126,7 +126,7 @@ pub(crate) async fn submit(
     }
     let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(&hh_id, &village) {
         return Err(WebError::NotFound);
     }
     let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;

@@ -52,18 +52,28 @@ fn roles() -> Vec<Who> {
         hh_out: "H4",
         outside: &["白柳镇", "白柳村", "孙七"],
     });
-    for user in ["village", "helper"] {
-        out.push(Who {
-            user,
-            admin: false,
-            home: "东关村",
-            code_in: (V1, "东关村"),
-            code_out: V2,
-            hh_in: ("H1", "张三"),
-            hh_out: "H3",
-            outside: &["西关村", "白柳", "赵六", "孙七"],
-        });
-    }
+    out.push(Who {
+        user: "village",
+        admin: false,
+        home: "东关村",
+        code_in: (V1, "东关村"),
+        code_out: V2,
+        hh_in: ("H1", "张三"),
+        hh_out: "H3",
+        outside: &["西关村", "白柳", "赵六", "孙七"],
+    });
+    // A helper cadre: H1 is paired with their helper, H2 of the same village is not,
+    // so it is outside their scope and answers like a household that does not exist.
+    out.push(Who {
+        user: "helper",
+        admin: false,
+        home: "东关村",
+        code_in: (V1, "东关村"),
+        code_out: V2,
+        hh_in: ("H1", "张三"),
+        hh_out: "H2",
+        outside: &["西关村", "白柳", "赵六", "孙七", "王五"],
+    });
     out
 }
 
@@ -324,6 +334,9 @@ fn revealed(who: &Who) -> (&'static str, &'static str, &'static str) {
 /// officer, village cadre).
 const REVEALERS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
+/// The accounts whose scope is their paired households, not an area (helper cadres).
+const PAIRED_ONLY: [&str; 1] = ["helper"];
+
 /// The accounts whose role keeps the registry (county admin, township officer, village cadre).
 const EDITORS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
@@ -397,7 +410,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         let cell = format!("signed out × {} {}", route.method, case.path);
         if route.policy == Policy::Public {
             assert!(![403, 404, 405].contains(&r.status().as_u16()), "{cell}: {}", r.status());
-        } else if route.policy == Policy::Api {
+        } else if matches!(route.policy, Policy::Api | Policy::ApiOverview) {
             assert_eq!(r.status(), 401, "{cell}");
             assert!(r.text().await.unwrap().contains("\"error\""), "{cell} answers a JSON error");
         } else {
@@ -418,12 +431,28 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     }
     assert_eq!(accounts(&app).await, before, "refused requests changed an account");
 
-    // Every role on the pages for everyone signed in: inside 200, outside 404.
+    // Every role on the pages for everyone signed in: inside 200, outside 404. A
+    // helper cadre's scope is their paired households, so area overviews, dashboards
+    // and lists answer 403 (pointing to 我的农户), inside the village or not.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
-        for route in routes.iter().filter(|r| matches!(r.policy, Policy::SignedInArea | Policy::Api)) {
+        let for_all =
+            |p: Policy| matches!(p, Policy::SignedInArea | Policy::Api | Policy::Overview | Policy::ApiOverview);
+        for route in routes.iter().filter(|r| for_all(r.policy)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
+            if PAIRED_ONLY.contains(&who.user) && matches!(route.policy, Policy::Overview | Policy::ApiOverview) {
+                for path in std::iter::once(case.path).chain(out) {
+                    let r = send(&app, &client, route, &path, &case.form).await;
+                    assert_eq!(r.status(), 403, "{} × {} {path}", who.user, route.method);
+                    let body = r.text().await.unwrap();
+                    assert!(body.contains("结对"), "{cell}: the refusal says why: {body}");
+                    for place in who.outside.iter().chain(&["张三", "王五"]) {
+                        assert!(!body.contains(place), "{cell} refused but shows {place}");
+                    }
+                }
+                continue;
+            }
             let r = send(&app, &client, route, &case.path, &case.form).await;
             let (status, page) = land(&app, &client, r).await;
             assert_eq!(status, 200, "{cell}");
