@@ -10,12 +10,16 @@ use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use cookie::{Cookie, SameSite};
-use fupin_domain::DivisionCode;
+use fupin_domain::schema::Table;
+use fupin_domain::{DivisionCode, Value};
 use fupin_store::users::{self, Role, User};
+use fupin_store::views;
+use fupin_store::writer::ChangeRecord;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use crate::departments::Departments;
 use crate::{AppState, WebError};
 
 /// How long a sign-in lasts: one working day.
@@ -135,6 +139,59 @@ impl CurrentUser {
     /// (helper cadres): area overviews, dashboards and lists are not for them.
     pub fn paired_only(&self) -> bool {
         matches!(self.1, Households::Paired(_))
+    }
+
+    /// Whether the user sees the values of `table.column`: every role but a department
+    /// officer sees all; a department officer (部门数据员) only the identifying columns
+    /// and their own department's (`data/policy/department_fields.csv`).
+    pub fn may_see_field(&self, table: &str, column: &str) -> bool {
+        self.0.role != Role::DepartmentOfficer
+            || Departments::builtin().sees(self.0.department.as_deref(), table, column)
+    }
+
+    /// `row` of `table` with every value the user may not see emptied, so that pages,
+    /// downloads and API answers built from it leave those columns out entirely.
+    pub fn visible(&self, table: &Table, row: &[Value]) -> Vec<Value> {
+        table
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| if self.may_see_field(table.name, c.name) { v.clone() } else { Value::Null })
+            .collect()
+    }
+
+    /// A change record as the user may see it: every one, except that a department
+    /// officer sees the changes of the columns they see only, and of a whole row added
+    /// or removed only those columns (none of a table they see nothing of).
+    pub fn visible_record(&self, r: &ChangeRecord) -> Option<ChangeRecord> {
+        if let Some(field) = &r.field {
+            return self.may_see_field(&r.entity, field).then(|| r.clone());
+        }
+        if self.0.role != Role::DepartmentOfficer {
+            return Some(r.clone());
+        }
+        let keep = |v: &Option<String>| -> Option<Option<String>> {
+            let Some(v) = v else { return Some(None) };
+            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(v).ok()?;
+            let kept: serde_json::Map<String, serde_json::Value> =
+                map.into_iter().filter(|(k, _)| self.may_see_field(&r.entity, k)).collect();
+            (!kept.is_empty()).then(|| Some(serde_json::Value::Object(kept).to_string()))
+        };
+        Some(ChangeRecord { old_value: keep(&r.old_value)?, new_value: keep(&r.new_value)?, ..r.clone() })
+    }
+
+    /// A search hit with the values the user may not see emptied (as [`Self::visible`]).
+    pub fn visible_hit(&self, mut hit: views::SearchHit) -> views::SearchHit {
+        if !self.may_see_field("persons", "relation") {
+            hit.relation = None;
+        }
+        if !self.may_see_field("persons", "id_number") {
+            hit.id_number = None;
+        }
+        if !self.may_see_field("households", "status") {
+            hit.status = String::new();
+        }
+        hit
     }
 
     /// Whether a household (by id and village) lies inside the user's scope: inside the

@@ -473,13 +473,16 @@ pub(crate) async fn households(
     let codes = &state.codes;
     let households = lines
         .into_iter()
-        .map(|l| HouseholdLine {
-            status_label: codes.label("household_status", &l.status).to_owned(),
-            hh_id: l.hh_id,
-            head_name: l.head_name,
-            group_no: l.group_no,
-            status: l.status,
-            persons: l.persons,
+        .map(|l| {
+            let status = if user.may_see_field("households", "status") { l.status } else { String::new() };
+            HouseholdLine {
+                status_label: codes.label("household_status", &status).to_owned(),
+                hh_id: l.hh_id,
+                head_name: l.head_name,
+                group_no: l.group_no.filter(|_| user.may_see_field("households", "group_no")),
+                status,
+                persons: l.persons,
+            }
         })
         .collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -498,6 +501,12 @@ pub(crate) async fn household(
     let incomes = views::incomes_of(&state.store, &hh_id).await?;
     let pairings = views::pairings_of(&state.store, &hh_id).await?;
     let head_name = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
+    // A department officer gets only the identifying columns and their department's;
+    // the others are not in the answer at all (empty values are left out).
+    let row = user.visible(&HOUSEHOLDS, &row);
+    let persons: Vec<Vec<Value>> = persons.iter().map(|p| user.visible(&PERSONS, p)).collect();
+    let incomes: Vec<Vec<Value>> = incomes.iter().map(|r| user.visible(&INCOMES, r)).collect();
+    let pairings = if user.may_see_field("pairings", "helper_id") { pairings } else { Vec::new() };
     let status = raw(&HOUSEHOLDS, &row, "status");
     Ok(Json(HouseholdAnswer {
         village: area_ref(&state, &village).await?,
@@ -532,7 +541,8 @@ pub(crate) async fn history(
     household_in_scope(&state, &user, &hh_id).await?;
     let records = views::history_of(&state.store, &hh_id, HISTORY_LIMIT).await?;
     let limited = records.len() as i64 >= HISTORY_LIMIT;
-    Ok(Json(HistoryAnswer { hh_id, limited, records: records.into_iter().map(change_json).collect() }))
+    let records = records.iter().filter_map(|r| user.visible_record(r)).map(change_json).collect();
+    Ok(Json(HistoryAnswer { hh_id, limited, records }))
 }
 
 #[derive(Deserialize)]
@@ -554,6 +564,7 @@ pub(crate) async fn search(
     let hits: Vec<SearchHit> = found
         .into_iter()
         .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
+        .map(|h| user.visible_hit(h))
         .map(|h| SearchHit {
             relation_label: h.relation.as_deref().map(|r| codes.label("relation", r).to_owned()),
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)),

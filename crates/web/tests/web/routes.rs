@@ -394,6 +394,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         role: fupin_store::users::Role::VillageCadre,
         area: V1,
         password: None,
+        department: None,
     };
     fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     let routes = fupin_web::routes();
