@@ -23,7 +23,14 @@ struct Who {
     hh_out: &'static str,
     /// Names of places outside the area that no page may show.
     outside: &'static [&'static str],
+    /// Columns (and their values) outside a department officer's department that no
+    /// page or API answer may carry.
+    hidden: &'static [&'static str],
 }
+
+/// What the 民政 department officer of the matrix may not see of 孙七 (H4): his
+/// 劳动技能 (人社's), set up by the matrix; his 低保 (民政's) is shown.
+const NOT_CIVIL_AFFAIRS: &[&str] = &["劳动技能", "普通劳动力", "\"labour\""];
 
 const COUNTY_WIDE: [(&str, bool); 4] = [(ADMIN, true), ("county", true), ("department", false), ("inspector", false)];
 
@@ -40,6 +47,7 @@ fn roles() -> Vec<Who> {
             hh_in: ("H4", "孙七"),
             hh_out: "NOPE",
             outside: &[],
+            hidden: if user == "department" { NOT_CIVIL_AFFAIRS } else { &[] },
         })
         .collect();
     out.push(Who {
@@ -51,6 +59,7 @@ fn roles() -> Vec<Who> {
         hh_in: ("H3", "赵六"),
         hh_out: "H4",
         outside: &["白柳镇", "白柳村", "孙七"],
+        hidden: &[],
     });
     out.push(Who {
         user: "village",
@@ -61,6 +70,7 @@ fn roles() -> Vec<Who> {
         hh_in: ("H1", "张三"),
         hh_out: "H3",
         outside: &["西关村", "白柳", "赵六", "孙七"],
+        hidden: &[],
     });
     // A helper cadre: H1 is paired with their helper, H2 of the same village is not,
     // so it is outside their scope and answers like a household that does not exist.
@@ -73,6 +83,7 @@ fn roles() -> Vec<Who> {
         hh_in: ("H1", "张三"),
         hh_out: "H2",
         outside: &["西关村", "白柳", "赵六", "孙七", "王五"],
+        hidden: &[],
     });
     out
 }
@@ -397,6 +408,11 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         department: None,
     };
     fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    // 孙七 gets a 劳动技能 (人社's column) and 低保 (民政's), for the department cells.
+    let mut w = app.db.store.writer(fupin_store::Actor::System).await.unwrap();
+    let fields = [("labour", fupin_domain::Value::Text("01".into())), ("dibao", fupin_domain::Value::Int(1))];
+    w.set_fields(&fupin_domain::schema::PERSONS, "P6", &fields, "路由矩阵").await.unwrap();
+    w.commit().await.unwrap();
     let routes = fupin_web::routes();
     assert!(routes.len() >= 16, "the table lists every route: {routes:?}");
     let roles = roles();
@@ -460,6 +476,15 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
             for place in who.outside {
                 assert!(!page.contains(place), "{cell} shows {place}, outside the area");
+            }
+            for column in who.hidden {
+                assert!(!page.contains(column), "{cell} shows {column}, another department's");
+            }
+            if !who.hidden.is_empty() && route.path.contains("households/{hh_id}") && !route.path.ends_with("history") {
+                assert!(page.contains("dibao"), "{cell}: the department's own column is there");
+            }
+            if !who.hidden.is_empty() && route.path == "/household/{hh_id}" {
+                assert!(page.contains("是否享受低保"), "{cell}: the department's own column is there");
             }
             assert_no_secrets(&page, &cell);
             if let Some(path) = out {
