@@ -412,3 +412,36 @@ async fn user_add_disable_reset_and_role_manage_accounts() {
     assert!(auth_events(&store, "wangwu").await.is_empty(), "refusals create nothing");
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_department_officer_needs_a_known_department() {
+    let r = Registry::fresh().await;
+    r.init().ok();
+    let refused = |args: &[&str], rest: &[&str], why: &str| {
+        let out = r.run(args, rest);
+        assert_eq!(out.code, 1, "{out:#?}");
+        assert!(out.stderr.contains(why), "want “{why}”: {}", out.stderr);
+    };
+    let officer = ["--role", "department_officer", "--area", "610981"];
+    refused(&["user", "add", "mz"], &officer, "部门数据员账号须指定部门");
+    refused(&["user", "add", "mz"], &[&officer[..], &["--department", "消防"]].concat(), "未知部门“消防”");
+    refused(
+        &["user", "add", "mz"],
+        &["--role", "inspector", "--area", "610981", "--department", "03"],
+        "只有部门数据员",
+    );
+    let out = r.run(&["user", "add", "mz"], &[&officer[..], &["--department", "民政"]].concat()).ok();
+    assert!(out.stdout.contains("已创建账号 mz"), "{}", out.stdout);
+    r.run(&["user", "add", "insp"], &["--role", "inspector", "--area", "610981"]).ok();
+    refused(&["user", "role", "insp"], &["--role", "department_officer"], "须指定部门");
+    r.run(&["user", "role", "insp"], &["--role", "department_officer", "--department", "07"]).ok();
+
+    let store = r.store().await;
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT username, department FROM users WHERE username IN ('mz', 'insp') ORDER BY username")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, [("insp".to_owned(), Some("07".to_owned())), ("mz".to_owned(), Some("03".to_owned()))]);
+    store.close().await;
+}

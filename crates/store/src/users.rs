@@ -101,6 +101,9 @@ pub struct User {
     pub created_at: String,
     /// The last successful sign-in (RFC 3339), if any.
     pub last_login_at: Option<String>,
+    /// A department officer's department (`data/codes/department.csv`); `None` for
+    /// other roles (migration `0009_departments.sql`).
+    pub department: Option<String>,
 }
 
 /// An account to create.
@@ -111,6 +114,8 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub area: &'a DivisionCode,
     pub display_name: &'a str,
+    /// The department code, for a department officer.
+    pub department: Option<&'a str>,
 }
 
 /// A time as stored: RFC 3339 UTC with whole seconds (`2026-11-05T08:30:00Z`).
@@ -133,9 +138,9 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
 }
 
 const USER_COLUMNS: &str = "username, password_hash, role, area_code, display_name, disabled, failed_logins, \
-                            locked_until, created_at, last_login_at";
+                            locked_until, created_at, last_login_at, department";
 /// How many columns [`USER_COLUMNS`] lists.
-const USER_COLUMN_COUNT: usize = 10;
+const USER_COLUMN_COUNT: usize = 11;
 
 fn read_user(row: &AnyRow, from: usize) -> Result<User, StoreError> {
     let username: String = row.try_get(from)?;
@@ -155,6 +160,7 @@ fn read_user(row: &AnyRow, from: usize) -> Result<User, StoreError> {
         locked_until: row.try_get(from + 7)?,
         created_at: row.try_get(from + 8)?,
         last_login_at: row.try_get(from + 9)?,
+        department: row.try_get(from + 10)?,
         username,
     })
 }
@@ -166,7 +172,7 @@ pub async fn insert(store: &Store, user: &NewUser<'_>) -> Result<(), StoreError>
     }
     sqlx::query(
         "INSERT INTO users (username, password_hash, role, area_code, display_name, disabled, failed_logins, \
-         locked_until, created_at) VALUES ($1, $2, $3, $4, $5, 0, 0, NULL, $6)",
+         locked_until, created_at, department) VALUES ($1, $2, $3, $4, $5, 0, 0, NULL, $6, $7)",
     )
     .bind(user.username.to_owned())
     .bind(user.password_hash.to_owned())
@@ -174,6 +180,7 @@ pub async fn insert(store: &Store, user: &NewUser<'_>) -> Result<(), StoreError>
     .bind(user.area.as_str().to_owned())
     .bind(user.display_name.to_owned())
     .bind(timestamp(OffsetDateTime::now_utc()))
+    .bind(user.department.map(str::to_owned))
     .execute(store.pool())
     .await?;
     Ok(())
@@ -184,6 +191,21 @@ pub async fn find(store: &Store, username: &str) -> Result<Option<User>, StoreEr
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
     let row = sqlx::query(crate::rows::safe(sql)).bind(username.to_owned()).fetch_optional(store.pool()).await?;
     row.map(|r| read_user(&r, 0)).transpose()
+}
+
+/// The households an account is paired with on `today` through its helper
+/// (`users.helper_id` → `pairings`, 结对帮扶): a pairing counts from its `from_date`
+/// through its `to_date`, if any. Empty for an account that is no helper.
+pub async fn paired_households(store: &Store, username: &str, today: time::Date) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT p.hh_id FROM pairings p JOIN users u ON u.helper_id = p.helper_id \
+         WHERE u.username = $1 AND p.from_date <= $2 AND (p.to_date IS NULL OR p.to_date >= $2)",
+    )
+    .bind(username.to_owned())
+    .bind(fupin_domain::date::iso(today))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// How many accounts exist.
@@ -314,13 +336,21 @@ pub async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Resu
     Ok(done.rows_affected() > 0)
 }
 
-/// Gives an account another role and area. Every page reads the account afresh, so
-/// the change applies from the next request. Returns whether the account exists.
-pub async fn set_role(store: &Store, username: &str, role: Role, area: &DivisionCode) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE users SET role = $2, area_code = $3 WHERE username = $1")
+/// Gives an account another role, area and department (`None` for a role without
+/// one). Every page reads the account afresh, so the change applies from the next
+/// request. Returns whether the account exists.
+pub async fn set_role(
+    store: &Store,
+    username: &str,
+    role: Role,
+    area: &DivisionCode,
+    department: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE users SET role = $2, area_code = $3, department = $4 WHERE username = $1")
         .bind(username.to_owned())
         .bind(role.as_str())
         .bind(area.as_str().to_owned())
+        .bind(department.map(str::to_owned))
         .execute(store.pool())
         .await?;
     Ok(done.rows_affected() > 0)

@@ -9,6 +9,7 @@ use fupin_store::users::{self, AuthEvent, AuthRecord, NewUser, Role};
 use fupin_store::views::{self, DivisionRow};
 use fupin_store::{Store, StoreError};
 
+use crate::departments::Departments;
 use crate::{WebError, password};
 
 /// Shortest password accepted.
@@ -110,6 +111,7 @@ pub async fn create_admin(store: &Store, username: &str, password: Option<&str>)
         role: Role::CountyAdmin,
         area: &area,
         display_name: &format!("{}管理员", county.name),
+        department: None,
     };
     users::insert(store, &user).await.map_err(refused)?;
     let detail = format!("{}，{}（{}），由 fupin init 创建", Role::CountyAdmin.label(), county.name, area);
@@ -154,7 +156,10 @@ pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, Web
         } else {
             let code = code_of(area)?;
             let display_name = format!("{}{}（演示）", area.name, role.label());
-            let user = NewUser { username, password_hash: &hash, role, area: &code, display_name: &display_name };
+            // The demo department officer is 民政's: 低保 and 特困 are what they see.
+            let department = (role == Role::DepartmentOfficer).then_some(DEMO_DEPARTMENT);
+            let user =
+                NewUser { username, password_hash: &hash, role, area: &code, display_name: &display_name, department };
             users::insert(store, &user).await.map_err(refused)?;
         }
         if role == Role::HelperCadre {
@@ -173,6 +178,9 @@ pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, Web
     }
     Ok(out)
 }
+
+/// The department of the demo department officer: 民政.
+const DEMO_DEPARTMENT: &str = "03";
 
 /// Who makes an account change, for the sign-in audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +207,9 @@ pub struct AccountRequest<'a> {
     pub area: &'a str,
     /// The first password; `None` generates one.
     pub password: Option<&'a str>,
+    /// 部门 (code or name, `data/codes/department.csv`): required for a department
+    /// officer, refused for any other role.
+    pub department: Option<&'a str>,
 }
 
 /// A role by its stored name (`village_cadre`) or its Chinese name (村干部).
@@ -230,6 +241,28 @@ async fn check_area(store: &Store, role: Role, text: &str) -> Result<(DivisionCo
     Ok((code, row))
 }
 
+/// The department code an account of `role` gets from `text`: required (and known)
+/// for a department officer, refused for any other role. Returns it with its name.
+fn check_department(role: Role, text: Option<&str>) -> Result<Option<(String, String)>, WebError> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    let departments = Departments::builtin();
+    match (role, text) {
+        (Role::DepartmentOfficer, Some(text)) => {
+            let code = departments.find(text).map_err(WebError::Refused)?;
+            Ok(Some((code.code.clone(), code.label.clone())))
+        }
+        (Role::DepartmentOfficer, None) => {
+            let known: Vec<String> =
+                departments.codes.codes.iter().map(|c| format!("{}（{}）", c.code, c.label)).collect();
+            Err(WebError::Refused(format!("部门数据员账号须指定部门：{}", known.join("、"))))
+        }
+        (_, Some(text)) => {
+            Err(WebError::Refused(format!("只有部门数据员账号有部门，角色“{}”不能指定部门“{text}”", role.label())))
+        }
+        (_, None) => Ok(None),
+    }
+}
+
 /// The account named `username`, or a refusal naming it.
 async fn existing(store: &Store, username: &str) -> Result<users::User, WebError> {
     users::find(store, username).await?.ok_or_else(|| WebError::Refused(format!("没有用户名为“{username}”的账号")))
@@ -246,6 +279,7 @@ pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>
     let username = req.username.trim();
     check_username(username)?;
     let (code, area) = check_area(store, req.role, req.area).await?;
+    let department = check_department(req.role, req.department)?;
     let password = match req.password.filter(|p| !p.is_empty()) {
         Some(p) => {
             check_password(p, username)?;
@@ -259,9 +293,19 @@ pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>
         name => name.to_owned(),
     };
     let hash = password::hash(&password).await?;
-    let user = NewUser { username, password_hash: &hash, role: req.role, area: &code, display_name: &display_name };
+    let user = NewUser {
+        username,
+        password_hash: &hash,
+        role: req.role,
+        area: &code,
+        display_name: &display_name,
+        department: department.as_ref().map(|d| d.0.as_str()),
+    };
     users::insert(store, &user).await.map_err(refused)?;
-    let detail = format!("{}，{}（{}）", req.role.label(), area.name, code);
+    let mut detail = format!("{}，{}（{}）", req.role.label(), area.name, code);
+    if let Some((code, name)) = &department {
+        detail.push_str(&format!("，部门 {name}（{code}）"));
+    }
     log(store, by, username, AuthEvent::UserCreated, &detail).await?;
     Ok(password)
 }
@@ -300,15 +344,17 @@ pub async fn reset_password(
     Ok(password)
 }
 
-/// Changes an account's role and, when given, its area; without an area the
-/// account keeps its own, which must suit the new role. An admin cannot change
-/// their own role.
+/// Changes an account's role and, when given, its area and department; without an
+/// area the account keeps its own, which must suit the new role, and a department
+/// officer without a department given keeps theirs. An admin cannot change their own
+/// role.
 pub async fn change_role(
     store: &Store,
     by: ChangedBy<'_>,
     username: &str,
     role: Role,
     area: Option<&str>,
+    department: Option<&str>,
 ) -> Result<(), WebError> {
     let user = existing(store, username).await?;
     if by.name == username {
@@ -316,8 +362,15 @@ pub async fn change_role(
     }
     let area = area.map(str::trim).filter(|a| !a.is_empty()).unwrap_or(user.area.as_str()).to_owned();
     let (code, row) = check_area(store, role, &area).await?;
-    users::set_role(store, username, role, &code).await?;
-    let detail = format!("{} · {} → {}，{}（{}）", user.role.label(), user.area, role.label(), row.name, code);
+    let department = department.map(str::trim).filter(|d| !d.is_empty());
+    let kept =
+        (role == Role::DepartmentOfficer && department.is_none()).then_some(user.department.as_deref()).flatten();
+    let department = check_department(role, department.or(kept))?;
+    users::set_role(store, username, role, &code, department.as_ref().map(|d| d.0.as_str())).await?;
+    let mut detail = format!("{} · {} → {}，{}（{}）", user.role.label(), user.area, role.label(), row.name, code);
+    if let Some((code, name)) = &department {
+        detail.push_str(&format!("，部门 {name}（{code}）"));
+    }
     log(store, by, username, AuthEvent::RoleChanged, &detail).await
 }
 
@@ -360,6 +413,14 @@ mod tests {
         assert_eq!(parse_role("村干部").unwrap(), Role::VillageCadre);
         assert_eq!(parse_role("township_officer").unwrap(), Role::TownshipOfficer);
         assert!(parse_role("root").unwrap_err().to_string().contains("未知角色"));
+        let dep = |role, d| check_department(role, d).map_err(|e| e.to_string());
+        assert_eq!(dep(Role::DepartmentOfficer, Some("民政")).unwrap(), Some(("03".into(), "民政".into())));
+        assert_eq!(dep(Role::DepartmentOfficer, Some(" 07 ")).unwrap().unwrap().1, "公安");
+        assert!(dep(Role::DepartmentOfficer, None).unwrap_err().contains("须指定部门"));
+        assert!(dep(Role::DepartmentOfficer, Some("")).unwrap_err().contains("须指定部门"));
+        assert!(dep(Role::DepartmentOfficer, Some("42")).unwrap_err().contains("未知部门“42”"));
+        assert!(dep(Role::VillageCadre, Some("03")).unwrap_err().contains("只有部门数据员"));
+        assert_eq!(dep(Role::VillageCadre, None).unwrap(), None);
         assert!(check_password("short", "a").is_err());
         assert!(check_password("long enough", "a").is_ok());
         for weak in ["12345678901", "aaaaaaaaaa", "Password", "zhang-2026-zhang"] {

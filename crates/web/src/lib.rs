@@ -17,6 +17,7 @@
 pub mod accounts;
 mod api;
 mod cache;
+mod departments;
 mod display;
 mod error;
 mod i18n;

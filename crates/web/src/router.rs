@@ -28,12 +28,19 @@ pub enum Policy {
     /// Any signed-in user, shown only what lies inside their own area; signed out,
     /// the browser is sent to `/login`.
     SignedInArea,
+    /// Area overviews, dashboards and household lists: any signed-in user whose scope
+    /// is an area, shown only what lies inside it. A helper cadre's scope is their
+    /// paired households, not an area, so they get 403 pointing to 我的农户 (`/my`).
+    Overview,
     /// County administrators (县级管理员) only; any other role gets 403.
     CountyAdmin,
     /// The JSON API: a signed-in user by session cookie or by personal access token
     /// (`Authorization: Bearer`), shown only what lies inside their own area;
     /// otherwise 401 with a JSON error, never a redirect.
     Api,
+    /// The JSON API's area answers: as [`Policy::Api`], and a helper cadre gets 403
+    /// as on [`Policy::Overview`].
+    ApiOverview,
     /// Roles that keep the registry (county admin, township officer, village cadre),
     /// on records inside their own area; any other role gets 403.
     RegistryEditor,
@@ -81,15 +88,15 @@ fn table() -> Vec<Route> {
         // 概况: the user's own area (a village cadre goes straight to the village).
         route!(GET "/", SignedInArea, area::home),
         // 乡镇 → 村列表, 村 → 户列表.
-        route!(GET "/area/{code}", SignedInArea, area::show),
+        route!(GET "/area/{code}", Overview, area::show),
         // 户详情: fields, members, incomes, pairings, history.
         route!(GET "/household/{hh_id}", SignedInArea, household::show),
         // 查询: name, 户编号 or full ID number.
         route!(GET "/search", SignedInArea, search::show),
         // 统计看板 (county → township → village, by year) and the households behind a number.
-        route!(GET "/dashboard", SignedInArea, dashboard::home),
-        route!(GET "/dashboard/{code}", SignedInArea, dashboard::show),
-        route!(GET "/households", SignedInArea, households::list),
+        route!(GET "/dashboard", Overview, dashboard::home),
+        route!(GET "/dashboard/{code}", Overview, dashboard::show),
+        route!(GET "/households", Overview, households::list),
         // 年度动态调整: 出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户 (pages/edit.rs).
         route!(GET "/household/{hh_id}/change/{change}", RegistryEditor, edit::form),
         route!(POST "/household/{hh_id}/change/{change}", RegistryEditor, edit::submit),
@@ -139,8 +146,8 @@ fn table() -> Vec<Route> {
         route!(POST "/account/tokens", SignedInArea, api::tokens::create),
         route!(POST "/account/tokens/revoke", SignedInArea, api::tokens::revoke),
         route!(GET "/api/v1/me", Api, api::me),
-        route!(GET "/api/v1/areas/{code}", Api, api::area),
-        route!(GET "/api/v1/areas/{code}/households", Api, api::households),
+        route!(GET "/api/v1/areas/{code}", ApiOverview, api::area),
+        route!(GET "/api/v1/areas/{code}/households", ApiOverview, api::households),
         route!(GET "/api/v1/households/{hh_id}", Api, api::household),
         route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
         route!(GET "/api/v1/search", Api, api::search),
@@ -188,8 +195,12 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if policy == Policy::Public {
         return next.run(request).await;
     }
-    if policy == Policy::Api {
+    if matches!(policy, Policy::Api | Policy::ApiOverview) {
         return match api::authenticate(&state, request.headers()).await {
+            Ok(user) if policy == Policy::ApiOverview && user.paired_only() => {
+                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "帮扶责任人试图查看片区数据");
+                api::ApiError::paired_only().into_response()
+            }
             Ok(user) => {
                 request.extensions_mut().insert(user);
                 next.run(request).await
@@ -201,6 +212,15 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
+    if policy == Policy::Overview && user.paired_only() {
+        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "帮扶责任人试图查看片区数据");
+        let t = crate::i18n::current();
+        return crate::error::error_page(
+            axum::http::StatusCode::FORBIDDEN,
+            t.t("scope.paired_only.title"),
+            t.t("scope.paired_only.body"),
+        );
+    }
     if policy == Policy::CountyAdmin && user.0.role != Role::CountyAdmin {
         tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权访问管理页面");
         return WebError::Forbidden.into_response();

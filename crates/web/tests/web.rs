@@ -30,6 +30,8 @@ mod pages;
 mod reveal;
 #[path = "web/routes.rs"]
 mod routes;
+#[path = "web/scope.rs"]
+mod scope;
 #[path = "web/support.rs"]
 mod support;
 #[path = "web/visit.rs"]

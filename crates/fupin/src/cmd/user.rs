@@ -31,6 +31,9 @@ pub enum UserCommand {
         /// 帮扶责任人编号（helper_cadre 账号：“我的农户”列出其结对农户）
         #[arg(long, value_name = "HELPER_ID")]
         helper: Option<String>,
+        /// 部门代码或名称（department_officer 账号必填，见 data/codes/department.csv，如 03 或 民政）
+        #[arg(long, value_name = "CODE")]
+        department: Option<String>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -64,6 +67,9 @@ pub enum UserCommand {
         /// 帮扶责任人编号（改为 helper_cadre 时关联）
         #[arg(long, value_name = "HELPER_ID")]
         helper: Option<String>,
+        /// 部门代码或名称（改为 department_officer 时必填，已是部门数据员则可省略以保留原部门）
+        #[arg(long, value_name = "CODE")]
+        department: Option<String>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -72,7 +78,7 @@ pub enum UserCommand {
 pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
     let by = ChangedBy::COMMAND_LINE;
     match c {
-        UserCommand::Add { username, role, area, name, password, helper, registry } => {
+        UserCommand::Add { username, role, area, name, password, helper, department, registry } => {
             let store = registry.open_existing().await?;
             let role = accounts::parse_role(&role)?;
             if helper.is_some() && role != fupin_store::users::Role::HelperCadre {
@@ -84,6 +90,7 @@ pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
                 role,
                 area: &area,
                 password: password.as_deref(),
+                department: department.as_deref(),
             };
             let password_out = accounts::add_user(&store, by, &request).await?;
             print!("已创建账号 {username}（{}，区划 {}）", role.label(), area.trim());
@@ -116,13 +123,13 @@ pub async fn run(c: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("已重置账号 {username} 的密码（为给定的密码）");
             }
         }
-        UserCommand::Role { username, role, area, helper, registry } => {
+        UserCommand::Role { username, role, area, helper, department, registry } => {
             let store = registry.open_existing().await?;
             let role = accounts::parse_role(&role)?;
             if helper.is_some() && role != fupin_store::users::Role::HelperCadre {
                 anyhow::bail!("--helper 只用于帮扶责任人（helper_cadre）账号");
             }
-            accounts::change_role(&store, by, &username, role, area.as_deref()).await?;
+            accounts::change_role(&store, by, &username, role, area.as_deref(), department.as_deref()).await?;
             println!("已将账号 {username} 改为{}", role.label());
             if let Some(helper) = helper {
                 accounts::set_helper(&store, by, &username, &helper).await?;

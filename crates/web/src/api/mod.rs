@@ -55,6 +55,12 @@ impl ApiError {
         )
     }
 
+    /// A helper cadre asking for an area's answers: their scope is their paired
+    /// households (`/api/v1/search`, `/api/v1/households/{hh_id}`), not an area.
+    pub fn paired_only() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "帮扶责任人只能查看结对帮扶的农户，不能查看片区数据")
+    }
+
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "记录不存在，或不在您的管辖范围内")
     }
@@ -118,7 +124,7 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(CurrentUser(user))
+    Ok(CurrentUser::load(state, user).await?)
 }
 
 // ---------------------------------------------------------------- answers
@@ -394,7 +400,7 @@ async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or_else(ApiError::not_found)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| ApiError::not_found())?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(hh_id, &village) {
         return Err(ApiError::not_found());
     }
     Ok((row, village))
@@ -467,13 +473,16 @@ pub(crate) async fn households(
     let codes = &state.codes;
     let households = lines
         .into_iter()
-        .map(|l| HouseholdLine {
-            status_label: codes.label("household_status", &l.status).to_owned(),
-            hh_id: l.hh_id,
-            head_name: l.head_name,
-            group_no: l.group_no,
-            status: l.status,
-            persons: l.persons,
+        .map(|l| {
+            let status = if user.may_see_field("households", "status") { l.status } else { String::new() };
+            HouseholdLine {
+                status_label: codes.label("household_status", &status).to_owned(),
+                hh_id: l.hh_id,
+                head_name: l.head_name,
+                group_no: l.group_no.filter(|_| user.may_see_field("households", "group_no")),
+                status,
+                persons: l.persons,
+            }
         })
         .collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -492,6 +501,12 @@ pub(crate) async fn household(
     let incomes = views::incomes_of(&state.store, &hh_id).await?;
     let pairings = views::pairings_of(&state.store, &hh_id).await?;
     let head_name = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
+    // A department officer gets only the identifying columns and their department's;
+    // the others are not in the answer at all (empty values are left out).
+    let row = user.visible(&HOUSEHOLDS, &row);
+    let persons: Vec<Vec<Value>> = persons.iter().map(|p| user.visible(&PERSONS, p)).collect();
+    let incomes: Vec<Vec<Value>> = incomes.iter().map(|r| user.visible(&INCOMES, r)).collect();
+    let pairings = if user.may_see_field("pairings", "helper_id") { pairings } else { Vec::new() };
     let status = raw(&HOUSEHOLDS, &row, "status");
     Ok(Json(HouseholdAnswer {
         village: area_ref(&state, &village).await?,
@@ -526,7 +541,8 @@ pub(crate) async fn history(
     household_in_scope(&state, &user, &hh_id).await?;
     let records = views::history_of(&state.store, &hh_id, HISTORY_LIMIT).await?;
     let limited = records.len() as i64 >= HISTORY_LIMIT;
-    Ok(Json(HistoryAnswer { hh_id, limited, records: records.into_iter().map(change_json).collect() }))
+    let records = records.iter().filter_map(|r| user.visible_record(r)).map(change_json).collect();
+    Ok(Json(HistoryAnswer { hh_id, limited, records }))
 }
 
 #[derive(Deserialize)]
@@ -547,6 +563,8 @@ pub(crate) async fn search(
     let codes = &state.codes;
     let hits: Vec<SearchHit> = found
         .into_iter()
+        .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
+        .map(|h| user.visible_hit(h))
         .map(|h| SearchHit {
             relation_label: h.relation.as_deref().map(|r| codes.label("relation", r).to_owned()),
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)),

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::{Nav, html};
 use crate::accounts::{self, AccountRequest, ChangedBy};
+use crate::departments::Departments;
 use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::session::{Admin, RemoteAddr};
@@ -65,12 +66,34 @@ fn area_options(t: Tr, divisions: &[DivisionRow], selected: &str) -> Vec<AreaOpt
         .collect()
 }
 
+/// A department as a choice on a form (code-list labels are data, shown as recorded).
+struct DepartmentOption {
+    code: String,
+    label: String,
+    selected: bool,
+}
+
+fn department_options(selected: &str) -> Vec<DepartmentOption> {
+    Departments::builtin()
+        .codes
+        .codes
+        .iter()
+        .map(|c| DepartmentOption {
+            code: c.code.clone(),
+            label: format!("{} {}", c.code, c.label),
+            selected: c.code == selected,
+        })
+        .collect()
+}
+
 /// One account as the list shows it.
 struct UserLine {
     username: String,
     display_name: String,
     role: &'static str,
     area: String,
+    /// A department officer's department (`03 民政`), else empty.
+    department: String,
     disabled: bool,
     locked: bool,
     last_login: String,
@@ -88,6 +111,11 @@ fn line(t: Tr, user: &User, names: &HashMap<String, String>) -> UserLine {
         display_name: user.display_name.clone(),
         role: super::role_label(t, user.role),
         area: names.get(code).map(|n| format!("{n}（{code}）")).unwrap_or_else(|| code.to_owned()),
+        department: user
+            .department
+            .as_deref()
+            .map(|d| format!("{d} {}", Departments::builtin().codes.label(d).unwrap_or_default()))
+            .unwrap_or_default(),
         disabled: user.disabled,
         locked,
         last_login: user.last_login_at.as_deref().map(beijing).unwrap_or_else(|| t.t("admin.never").to_owned()),
@@ -104,6 +132,7 @@ struct UsersPage {
     form: CreateForm,
     roles: Vec<RoleOption>,
     areas: Vec<AreaOption>,
+    departments: Vec<DepartmentOption>,
 }
 
 #[derive(Template)]
@@ -115,6 +144,7 @@ struct UserPage {
     message: String,
     roles: Vec<RoleOption>,
     areas: Vec<AreaOption>,
+    departments: Vec<DepartmentOption>,
 }
 
 #[derive(Template)]
@@ -138,6 +168,9 @@ pub(crate) struct CreateForm {
     role: String,
     #[serde(default)]
     area: String,
+    /// Required for a department officer, else empty.
+    #[serde(default)]
+    department: String,
     /// Empty: generate one.
     #[serde(default)]
     password: String,
@@ -150,13 +183,16 @@ pub(crate) struct ResetForm {
     password: String,
 }
 
-/// The role form: empty area keeps the account's own.
+/// The role form: empty area keeps the account's own, and so does an empty
+/// department of a department officer.
 #[derive(Deserialize)]
 pub(crate) struct RoleForm {
     #[serde(default)]
     role: String,
     #[serde(default)]
     area: String,
+    #[serde(default)]
+    department: String,
 }
 
 fn by<'a>(admin: &'a Admin, remote: &'a RemoteAddr) -> ChangedBy<'a> {
@@ -186,6 +222,7 @@ async fn users_page(
         message,
         roles: role_options(t, &form.role),
         areas: area_options(t, &divisions, &form.area),
+        departments: department_options(&form.department),
         form,
     };
     Ok((status, html(&page)?).into_response())
@@ -212,6 +249,7 @@ async fn user_page(
         message,
         roles: role_options(t, user.role.as_str()),
         areas: area_options(t, &divisions, user.area.as_str()),
+        departments: department_options(user.department.as_deref().unwrap_or_default()),
     };
     Ok((status, html(&page)?).into_response())
 }
@@ -242,6 +280,7 @@ pub(crate) async fn create(
                 role,
                 area: &form.area,
                 password: Some(form.password.as_str()).filter(|p| !p.is_empty()),
+                department: Some(form.department.as_str()),
             };
             accounts::add_user(&state.store, by(&admin, &remote), &request).await
         }
@@ -362,7 +401,8 @@ pub(crate) async fn role(
     let outcome = match accounts::parse_role(&form.role) {
         Ok(role) => {
             let area = Some(form.area.as_str()).filter(|a| !a.trim().is_empty());
-            accounts::change_role(&state.store, by(&admin, &remote), &user.username, role, area).await
+            let department = Some(form.department.as_str());
+            accounts::change_role(&state.store, by(&admin, &remote), &user.username, role, area, department).await
         }
         Err(e) => Err(e),
     };

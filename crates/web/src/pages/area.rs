@@ -82,8 +82,12 @@ impl PageQuery {
     }
 }
 
-/// `/`: the user's own area; a village cadre is sent straight to the village.
+/// `/`: the user's own area; a village cadre is sent straight to the village, a helper
+/// cadre (whose scope is their paired households, not an area) to 我的农户.
 pub(crate) async fn home(State(state): State<AppState>, t: Tr, user: CurrentUser) -> Result<Response, WebError> {
+    if user.paired_only() {
+        return Ok(Redirect::to("/my").into_response());
+    }
     if user.area().level() == DivisionLevel::Village {
         return Ok(Redirect::to(&format!("/area/{}", user.area())).into_response());
     }
@@ -104,7 +108,7 @@ pub(crate) async fn show(
         return Err(WebError::NotFound);
     }
     if edit_xlsx::wants_xlsx(q.format.as_deref()) && code.level() == DivisionLevel::Village {
-        return village_xlsx(&state, &code).await;
+        return village_xlsx(&state, &user, &code).await;
     }
     let page = q.number();
     show_area(&state, t, &user, &code, page).await
@@ -186,24 +190,34 @@ async fn village(
     Ok(html(&page)?.into_response())
 }
 
-/// `/area/{village}?format=xlsx`: every household of the village, keys as text.
-async fn village_xlsx(state: &AppState, code: &DivisionCode) -> Result<Response, WebError> {
+/// `/area/{village}?format=xlsx`: every household of the village, keys as text; the
+/// columns the user may not see (a department officer's) are left out.
+async fn village_xlsx(state: &AppState, user: &CurrentUser, code: &DivisionCode) -> Result<Response, WebError> {
     views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
     let total = views::counts_in(&state.store, code).await?.households;
     let (lines, _) = views::households_in_village(&state.store, code, total.max(1), 0).await?;
     use edit_xlsx::XCell::{Number, Text};
+    let (show_group, show_status) =
+        (user.may_see_field("households", "group_no"), user.may_see_field("households", "status"));
     let rows: Vec<Vec<edit_xlsx::XCell>> = lines
         .into_iter()
         .map(|l| {
-            vec![
-                Text(l.hh_id),
-                Text(l.head_name.unwrap_or_default()),
-                Text(l.group_no.map(|g| g.to_string()).unwrap_or_default()),
-                Text(state.codes.label("household_status", &l.status).to_owned()),
-                Number(l.persons as f64),
-            ]
+            let mut row = vec![Text(l.hh_id), Text(l.head_name.unwrap_or_default())];
+            if show_group {
+                row.push(Text(l.group_no.map(|g| g.to_string()).unwrap_or_default()));
+            }
+            if show_status {
+                row.push(Text(state.codes.label("household_status", &l.status).to_owned()));
+            }
+            row.push(Number(l.persons as f64));
+            row
         })
         .collect();
-    let bytes = edit_xlsx::workbook("农户名单", &["户编号", "户主", "组", "户类型", "人数"], &rows)?;
+    let headers: Vec<&str> =
+        [("户编号", true), ("户主", true), ("组", show_group), ("户类型", show_status), ("人数", true)]
+            .into_iter()
+            .filter_map(|(h, shown)| shown.then_some(h))
+            .collect();
+    let bytes = edit_xlsx::workbook("农户名单", &headers, &rows)?;
     Ok(edit_xlsx::download(&format!("households-{code}.xlsx"), bytes))
 }

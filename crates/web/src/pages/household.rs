@@ -108,13 +108,24 @@ pub(crate) async fn show(
     let (registry_head, data) = load(&state, &hh_id).await?;
     let data = data.ok_or(WebError::NotFound)?;
     let Stored { row, persons, incomes, pairings, records } = &*data;
+    // A department officer gets only the identifying columns and their department's:
+    // the others are emptied here, so the page never carries them.
+    let (row, persons, incomes) = (
+        &user.visible(&HOUSEHOLDS, row),
+        &persons.iter().map(|p| user.visible(&PERSONS, p)).collect::<Vec<_>>(),
+        &incomes.iter().map(|r| user.visible(&INCOMES, r)).collect::<Vec<_>>(),
+    );
+    let pairings: &[views::PairingLine] = if user.may_see_field("pairings", "helper_id") { pairings } else { &[] };
+    let records: Vec<ChangeRecord> = records.iter().filter_map(|r| user.visible_record(r)).collect();
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(&hh_id, &village) {
         return Err(WebError::NotFound);
     }
     let codes = &state.codes;
 
-    let head = persons
+    // The head's name is identifying; found by 与户主关系, which not every role sees.
+    let head = data
+        .persons
         .iter()
         .find(|p| raw(&PERSONS, p, "relation") == "01")
         .map(|p| raw(&PERSONS, p, "name"))

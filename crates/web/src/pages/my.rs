@@ -47,14 +47,8 @@ pub(crate) async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(hh_id, &village) {
         return Err(WebError::NotFound);
-    }
-    if user.0.role == Role::HelperCadre {
-        let helper = visits::helper_of(&state.store, &user.0.username).await?.ok_or(WebError::NotFound)?;
-        if !visits::is_paired(&state.store, &helper, hh_id, state.config.today).await? {
-            return Err(WebError::NotFound);
-        }
     }
     Ok((row, village))
 }

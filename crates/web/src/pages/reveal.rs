@@ -37,10 +37,11 @@ const MAX_REASON: usize = 500;
 const PER_PAGE: i64 = 50;
 
 /// Whether a role may see personal numbers unmasked, one at a time: county admins,
-/// township officers and village cadres (in their own area). Helper cadres, department
-/// officers and inspectors only see masks.
+/// township officers and village cadres (in their own area), and department officers
+/// for their own department's columns only ([`CurrentUser::may_see_field`]). Helper
+/// cadres and inspectors only see masks.
 pub(crate) fn may_reveal(role: Role) -> bool {
-    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre)
+    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre | Role::DepartmentOfficer)
 }
 
 /// The 403 a role that only sees masks gets.
@@ -118,7 +119,8 @@ pub(crate) async fn submit(
     Path(hh_id): Path<String>,
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
-    if !may_reveal(user.0.role) {
+    // A department officer reveals only their own department's columns (公安: 证件号码).
+    if !may_reveal(user.0.role) || !user.may_see_field(&form.table, &form.field) {
         return Ok(forbidden());
     }
     if hh_id.is_empty() || hh_id.chars().count() > 40 || form.key.chars().count() > 40 {
@@ -126,7 +128,7 @@ pub(crate) async fn submit(
     }
     let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&village) {
+    if !user.may_see_household(&hh_id, &village) {
         return Err(WebError::NotFound);
     }
     let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use fupin_domain::DivisionCode;
 use fupin_store::views::{self, SearchQuery};
 use serde::Deserialize;
 
@@ -78,6 +79,8 @@ pub(crate) async fn show(
     let codes = &state.codes;
     let hits: Vec<Hit> = found
         .into_iter()
+        .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
+        .map(|h| user.visible_hit(h))
         .map(|h| Hit {
             name: h.person_name.unwrap_or_default(),
             relation: h.relation.map(|r| codes.label("relation", &r).to_owned()).unwrap_or_default(),

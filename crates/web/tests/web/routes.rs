@@ -23,7 +23,14 @@ struct Who {
     hh_out: &'static str,
     /// Names of places outside the area that no page may show.
     outside: &'static [&'static str],
+    /// Columns (and their values) outside a department officer's department that no
+    /// page or API answer may carry.
+    hidden: &'static [&'static str],
 }
+
+/// What the 民政 department officer of the matrix may not see of 孙七 (H4): his
+/// 劳动技能 (人社's), set up by the matrix; his 低保 (民政's) is shown.
+const NOT_CIVIL_AFFAIRS: &[&str] = &["劳动技能", "普通劳动力", "\"labour\""];
 
 const COUNTY_WIDE: [(&str, bool); 4] = [(ADMIN, true), ("county", true), ("department", false), ("inspector", false)];
 
@@ -40,6 +47,7 @@ fn roles() -> Vec<Who> {
             hh_in: ("H4", "孙七"),
             hh_out: "NOPE",
             outside: &[],
+            hidden: if user == "department" { NOT_CIVIL_AFFAIRS } else { &[] },
         })
         .collect();
     out.push(Who {
@@ -51,19 +59,32 @@ fn roles() -> Vec<Who> {
         hh_in: ("H3", "赵六"),
         hh_out: "H4",
         outside: &["白柳镇", "白柳村", "孙七"],
+        hidden: &[],
     });
-    for user in ["village", "helper"] {
-        out.push(Who {
-            user,
-            admin: false,
-            home: "东关村",
-            code_in: (V1, "东关村"),
-            code_out: V2,
-            hh_in: ("H1", "张三"),
-            hh_out: "H3",
-            outside: &["西关村", "白柳", "赵六", "孙七"],
-        });
-    }
+    out.push(Who {
+        user: "village",
+        admin: false,
+        home: "东关村",
+        code_in: (V1, "东关村"),
+        code_out: V2,
+        hh_in: ("H1", "张三"),
+        hh_out: "H3",
+        outside: &["西关村", "白柳", "赵六", "孙七"],
+        hidden: &[],
+    });
+    // A helper cadre: H1 is paired with their helper, H2 of the same village is not,
+    // so it is outside their scope and answers like a household that does not exist.
+    out.push(Who {
+        user: "helper",
+        admin: false,
+        home: "东关村",
+        code_in: (V1, "东关村"),
+        code_out: V2,
+        hh_in: ("H1", "张三"),
+        hh_out: "H2",
+        outside: &["西关村", "白柳", "赵六", "孙七", "王五"],
+        hidden: &[],
+    });
     out
 }
 
@@ -324,6 +345,9 @@ fn revealed(who: &Who) -> (&'static str, &'static str, &'static str) {
 /// officer, village cadre).
 const REVEALERS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
+/// The accounts whose scope is their paired households, not an area (helper cadres).
+const PAIRED_ONLY: [&str; 1] = ["helper"];
+
 /// The accounts whose role keeps the registry (county admin, township officer, village cadre).
 const EDITORS: [&str; 4] = [ADMIN, "county", "township", "village"];
 
@@ -381,8 +405,14 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         role: fupin_store::users::Role::VillageCadre,
         area: V1,
         password: None,
+        department: None,
     };
     fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    // 孙七 gets a 劳动技能 (人社's column) and 低保 (民政's), for the department cells.
+    let mut w = app.db.store.writer(fupin_store::Actor::System).await.unwrap();
+    let fields = [("labour", fupin_domain::Value::Text("01".into())), ("dibao", fupin_domain::Value::Int(1))];
+    w.set_fields(&fupin_domain::schema::PERSONS, "P6", &fields, "路由矩阵").await.unwrap();
+    w.commit().await.unwrap();
     let routes = fupin_web::routes();
     assert!(routes.len() >= 16, "the table lists every route: {routes:?}");
     let roles = roles();
@@ -397,7 +427,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         let cell = format!("signed out × {} {}", route.method, case.path);
         if route.policy == Policy::Public {
             assert!(![403, 404, 405].contains(&r.status().as_u16()), "{cell}: {}", r.status());
-        } else if route.policy == Policy::Api {
+        } else if matches!(route.policy, Policy::Api | Policy::ApiOverview) {
             assert_eq!(r.status(), 401, "{cell}");
             assert!(r.text().await.unwrap().contains("\"error\""), "{cell} answers a JSON error");
         } else {
@@ -418,18 +448,43 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     }
     assert_eq!(accounts(&app).await, before, "refused requests changed an account");
 
-    // Every role on the pages for everyone signed in: inside 200, outside 404.
+    // Every role on the pages for everyone signed in: inside 200, outside 404. A
+    // helper cadre's scope is their paired households, so area overviews, dashboards
+    // and lists answer 403 (pointing to 我的农户), inside the village or not.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
-        for route in routes.iter().filter(|r| matches!(r.policy, Policy::SignedInArea | Policy::Api)) {
+        let for_all =
+            |p: Policy| matches!(p, Policy::SignedInArea | Policy::Api | Policy::Overview | Policy::ApiOverview);
+        for route in routes.iter().filter(|r| for_all(r.policy)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
+            if PAIRED_ONLY.contains(&who.user) && matches!(route.policy, Policy::Overview | Policy::ApiOverview) {
+                for path in std::iter::once(case.path).chain(out) {
+                    let r = send(&app, &client, route, &path, &case.form).await;
+                    assert_eq!(r.status(), 403, "{} × {} {path}", who.user, route.method);
+                    let body = r.text().await.unwrap();
+                    assert!(body.contains("结对"), "{cell}: the refusal says why: {body}");
+                    for place in who.outside.iter().chain(&["张三", "王五"]) {
+                        assert!(!body.contains(place), "{cell} refused but shows {place}");
+                    }
+                }
+                continue;
+            }
             let r = send(&app, &client, route, &case.path, &case.form).await;
             let (status, page) = land(&app, &client, r).await;
             assert_eq!(status, 200, "{cell}");
             assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
             for place in who.outside {
                 assert!(!page.contains(place), "{cell} shows {place}, outside the area");
+            }
+            for column in who.hidden {
+                assert!(!page.contains(column), "{cell} shows {column}, another department's");
+            }
+            if !who.hidden.is_empty() && route.path.contains("households/{hh_id}") && !route.path.ends_with("history") {
+                assert!(page.contains("dibao"), "{cell}: the department's own column is there");
+            }
+            if !who.hidden.is_empty() && route.path == "/household/{hh_id}" {
+                assert!(page.contains("是否享受低保"), "{cell}: the department's own column is there");
             }
             assert_no_secrets(&page, &cell);
             if let Some(path) = out {

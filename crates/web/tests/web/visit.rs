@@ -140,7 +140,8 @@ async fn a_helper_cadre_account_is_linked_to_its_helper() {
     let mut app = spawn_app().await;
     let by = ChangedBy { name: "test", remote_addr: None };
     let role = fupin_store::users::Role::HelperCadre;
-    let request = AccountRequest { username: "liu", display_name: "刘帮扶", role, area: V1, password: None };
+    let request =
+        AccountRequest { username: "liu", display_name: "刘帮扶", role, area: V1, password: None, department: None };
     let password = accounts::add_user(&app.db.store, by, &request).await.unwrap();
     app.passwords.insert("liu".into(), password);
     let client = signed_in(&app, "liu").await;
