@@ -155,7 +155,7 @@ pub(crate) async fn show(
         incomes: incomes_grid(t, incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
-        history: history_lines(&state, t, &hh_id, registry_head, records, &names),
+        history: history_lines(&state, t, &user, &hh_id, registry_head, &records, &names),
         edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
         head,
@@ -205,15 +205,22 @@ async fn load(state: &AppState, hh_id: &str) -> Result<(i64, Option<Arc<Stored>>
 /// The history as shown, in the page's language: read from the cache while the registry
 /// head stands still (summing up inserted rows parses their JSON, the page's costliest
 /// part).
+#[allow(clippy::too_many_arguments)]
 fn history_lines(
     state: &AppState,
     t: Tr,
+    user: &CurrentUser,
     hh_id: &str,
     head: i64,
     records: &[ChangeRecord],
     names: &HashMap<String, String>,
 ) -> Vec<HistoryLine> {
-    let key = format!("{hh_id}\u{1}history\u{1}{}", t.lang().code());
+    // What the user may see of the history: all of it, or a department's columns.
+    let view = match user.0.role {
+        fupin_store::users::Role::DepartmentOfficer => user.0.department.as_deref().unwrap_or("-"),
+        _ => "*",
+    };
+    let key = format!("{hh_id}\u{1}history\u{1}{}\u{1}{view}", t.lang().code());
     if let Some(lines) = state.cache.household::<Vec<HistoryLine>>(&key, head) {
         return lines.as_ref().clone();
     }

@@ -35,6 +35,9 @@ pub(crate) struct Nav {
     pub area_name: String,
     /// A county administrator: the bar links to 用户管理 and 登录日志.
     pub admin: bool,
+    /// The user may see area overviews and dashboards (not a helper cadre, who sees
+    /// paired households only): the bar links to 统计看板.
+    pub overview: bool,
 }
 
 impl Nav {
@@ -45,6 +48,7 @@ impl Nav {
             role_label: role_label(crate::i18n::current(), user.0.role),
             area_name,
             admin: user.0.role == Role::CountyAdmin,
+            overview: user.0.role != Role::HelperCadre,
         })
     }
 }
