@@ -345,6 +345,17 @@ impl Checker<'_> {
                 }
                 Ok(Ir::new(Ty::Text, IrKind::Upper(b(x))))
             }
+            "days_between" => {
+                arity(2)?;
+                let a = self.expr(&args[0])?;
+                let c = self.expr(&args[1])?;
+                for (x, arg) in [(&a, &args[0]), (&c, &args[1])] {
+                    if x.ty != Ty::Date {
+                        return err(arg.span, format!("days_between 需要两个日期，这里是{}", x.ty.name()));
+                    }
+                }
+                Ok(Ir::new(Ty::Int, IrKind::DaysBetween(b(a), b(c))))
+            }
             "is_null" => {
                 arity(1)?;
                 Ok(Ir::new(Ty::Bool, IrKind::Missing(b(self.expr(&args[0])?))))

@@ -288,6 +288,13 @@ impl Scope<'_> {
                 Val::Text(t) => Val::Text(t.to_ascii_uppercase()),
                 _ => Val::Null,
             },
+            IrKind::DaysBetween(a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Text(x), Val::Text(y)) => match (fupin_domain::date::parse(&x), fupin_domain::date::parse(&y)) {
+                    (Some(x), Some(y)) => Val::Int((y - x).whole_days()),
+                    _ => Val::Null,
+                },
+                _ => Val::Null,
+            },
             IrKind::FirstWithId(rec) => match self.id_of(*rec) {
                 Some(id) => self.county.first_holder.get(&id).cloned().map(Val::Text).unwrap_or(Val::Null),
                 None => Val::Null,

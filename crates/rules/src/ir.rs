@@ -172,6 +172,9 @@ pub enum IrKind {
     IdChecksum(Box<Ir>),
     /// `upper(text)`: ASCII letters in upper case (`x` of an ID number becomes `X`).
     Upper(Box<Ir>),
+    /// `days_between(a, b)`: whole days from date `a` to date `b` (negative when `b`
+    /// is earlier); null when either is missing.
+    DaysBetween(Box<Ir>, Box<Ir>),
     /// `x.first_with_id` of a person: the smallest 人编号 in the county whose
     /// 证件号码 equals theirs (X and x alike); null without a 证件号码.
     FirstWithId(Rec),
@@ -219,7 +222,11 @@ impl Ir {
             | IrKind::Upper(a)
             | IrKind::IdChecksum(a)
             | IrKind::Agg { body: a, .. } => a.walk(f),
-            IrKind::And(a, b) | IrKind::Or(a, b) | IrKind::Cmp(_, a, b) | IrKind::Arith(_, a, b) => {
+            IrKind::And(a, b)
+            | IrKind::Or(a, b)
+            | IrKind::Cmp(_, a, b)
+            | IrKind::Arith(_, a, b)
+            | IrKind::DaysBetween(a, b) => {
                 a.walk(f);
                 b.walk(f);
             }

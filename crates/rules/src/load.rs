@@ -15,8 +15,11 @@ use crate::eval::HouseholdRecord;
 use crate::rule::{BUILTIN_PLACEHOLDERS, Level, Missing, Rule, Severity, Verdict, Years};
 
 /// The shipped rule files, compiled in: (file name, text).
-pub const BUILTIN_FILES: [(&str, &str); 2] = [
+pub const BUILTIN_FILES: [(&str, &str); 5] = [
     ("dq.toml", include_str!("../../../data/rules/dq.toml")),
+    ("eligibility.toml", include_str!("../../../data/rules/eligibility.toml")),
+    ("exit.toml", include_str!("../../../data/rules/exit.toml")),
+    ("monitoring.toml", include_str!("../../../data/rules/monitoring.toml")),
     ("sample.toml", include_str!("../../../data/rules/sample.toml")),
 ];
 

@@ -268,6 +268,13 @@ impl Compiler<'_> {
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
             IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
             IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
+            IrKind::DaysBetween(a, b) => {
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                match self.dialect {
+                    Dialect::Sqlite => format!("CAST(julianday({b}) - julianday({a}) AS INTEGER)"),
+                    Dialect::Postgres => format!("(CAST({b} AS DATE) - CAST({a} AS DATE))"),
+                }
+            }
             IrKind::FirstWithId(Rec::Person) => {
                 let join = format!(
                     "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \
