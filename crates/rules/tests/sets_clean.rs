@@ -126,12 +126,16 @@ fn open_in(dir: &Path, year: i32) -> BTreeSet<String> {
 async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
     let monitoring = set("monitoring");
     let clearance = ["monitor_cleared_too_soon", "monitor_cleared_without_labour"];
+    let mut hits: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut cleared = 0;
     for seed in [31, 32] {
         let (db, dir) = county(seed, time::macros::date!(2026 - 03 - 15)).await;
         for year in [2022, 2024, 2025] {
             let env = Env::builtin(year, "61");
             let records = load_records(&db.store, year).await.expect("records");
             let expected = open_in(dir.path(), year);
+            let ref_date = format!("{year}-12-31");
+            cleared += records.iter().filter(|r| field(r, "risk_cleared_on").is_some_and(|c| c <= ref_date)).count();
             assert!(expected.len() >= 3, "seed {seed}: only {} open monitoring households in {year}", expected.len());
             let mut flagged = BTreeSet::new();
             for rule in &monitoring.rules {
@@ -139,6 +143,7 @@ async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
                 if clearance.contains(&rule.id.as_str()) {
                     assert!(failed.is_empty(), "seed {seed}, {year}: {} flags {failed:?}", rule.id);
                 } else {
+                    *hits.entry(rule.id.clone()).or_insert(0) += failed.len();
                     flagged.extend(failed);
                 }
             }
@@ -150,6 +155,10 @@ async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
             );
         }
         db.store.close().await;
+    }
+    assert!(cleared > 0, "no cleared risk to hold the clearance rules against");
+    for rule in monitoring.rules.iter().filter(|r| !clearance.contains(&r.id.as_str())) {
+        assert!(hits.get(&rule.id).is_some_and(|n| *n > 0), "{} flagged no household: {hits:?}", rule.id);
     }
 }
 
