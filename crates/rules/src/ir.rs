@@ -82,6 +82,17 @@ pub enum Line {
     Monitoring,
 }
 
+/// A village-level total over all the village's registered households (`v.persons`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VillageTotal {
+    /// Persons of all the village's households.
+    Persons,
+    /// Persons of the households poor in the policy year (identified by then, not yet exited).
+    PoorPersons,
+    Households,
+    PoorHouseholds,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
     Eq,
@@ -175,6 +186,8 @@ pub enum IrKind {
     /// `days_between(a, b)`: whole days from date `a` to date `b` (negative when `b`
     /// is earlier); null when either is missing.
     DaysBetween(Box<Ir>, Box<Ir>),
+    /// A total over the village of a village-level rule.
+    Village(VillageTotal),
     /// `x.first_with_id` of a person: the smallest 人编号 in the county whose
     /// 证件号码 equals theirs (X and x alike); null without a 证件号码.
     FirstWithId(Rec),
@@ -208,6 +221,7 @@ impl Ir {
             | IrKind::RefDate
             | IrKind::FirstWithId(_)
             | IrKind::HelperCount(_)
+            | IrKind::Village(_)
             | IrKind::Line(_) => {}
             IrKind::Present(a)
             | IrKind::Missing(a)

@@ -209,10 +209,10 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
                 format!("level“{}”无效（person、household、village、township、county）", r.level.get_ref()),
             ));
         }
-        if let Some(l @ (Level::Village | Level::Township | Level::County)) = level {
+        if let Some(l @ (Level::Township | Level::County)) = level {
             errors.push(at(
                 r.level.span().start,
-                format!("{} 级规则尚未实现：目前只能检查 person 和 household", l.as_str()),
+                format!("{} 级规则尚未实现：目前只能检查 person、household 和 village", l.as_str()),
             ));
         }
         let severity = Severity::parse(r.severity.get_ref());

@@ -45,8 +45,7 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
             })
             .count() as i64;
         let school_spending = students * rnd::int(&mut g.rng, 300, 2500) * 100;
-        let sick_spending =
-            if hh.persons.iter().any(|p| p.sick()) { rnd::int(&mut g.rng, 300, 6000) * 100 } else { 0 };
+        let sick_spending = if hh.persons.iter().any(|p| p.sick()) { rnd::int(&mut g.rng, 300, 6000) * 100 } else { 0 };
         let pc = if still_poor {
             pl * (poor_share * jitter).min(0.97)
         } else if open_risk {
