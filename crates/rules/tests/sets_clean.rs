@@ -234,3 +234,27 @@ async fn eligibility_rules_pass_clean_data_and_catch_a_broken_relocated_househol
     }
     db.store.close().await;
 }
+
+fn load_errors(level: &str, expr: &str) -> Vec<String> {
+    let text = format!(
+        "[[rule]]\nid = \"r\"\ntitle = \"测试\"\nlevel = \"{level}\"\nseverity = \"error\"\nexpr = \"{expr}\"\nexplain = \"说明\"\n\
+         [[rule.example]]\npass = true\nv = {{ paved_road = true }}\n[[rule.example]]\npass = false\nv = {{ paved_road = false }}\n"
+    );
+    match load::parse_file("rules/t.toml", &text, &CodeLists::builtin()) {
+        Ok(_) => vec![],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn village_names_are_checked_at_load_with_their_place() {
+    assert_eq!(load_errors("village", "v.paved_road && v.poor_persons * 100 < v.persons * 3"), Vec::<String>::new());
+    let e = load_errors("village", "h.status == '3'");
+    assert!(e.len() == 1 && e[0].starts_with("rules/t.toml:6:") && e[0].contains("村级规则中没有 h"), "{e:?}");
+    let e = load_errors("household", "v.persons > 0");
+    assert!(e.len() == 1 && e[0].starts_with("rules/t.toml:6:") && e[0].contains("persons"), "{e:?}");
+    let e = load_errors("village", "days_between(v.paved_road, ref_date) > 0");
+    assert!(e.len() == 1 && e[0].contains("days_between 需要两个日期"), "{e:?}");
+    let e = load_errors("township", "v.paved_road");
+    assert!(e.len() == 1 && e[0].contains("township 级规则尚未实现"), "{e:?}");
+}
