@@ -6,7 +6,7 @@ use fupin_domain::schema::{self, Kind, Table};
 
 use crate::Level;
 use crate::ast::{AggKind, Lit, Node, NodeKind, Span};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 
 /// A type or name error and where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +97,14 @@ impl Checker<'_> {
             return Ok((Thing::Record(rec), None));
         }
         let person = self.level == Level::Person;
+        if self.level == Level::Village && matches!(name, "h" | "members" | "p") {
+            return err(
+                span,
+                format!(
+                    "村级规则中没有 {name}（用 v 的字段和全村合计 v.persons、v.poor_persons、v.households、v.poor_households）"
+                ),
+            );
+        }
         Ok(match name {
             "p" if person => (Thing::Record(Rec::Person), None),
             "h" => (Thing::Record(Rec::Household), None),
@@ -141,6 +149,18 @@ impl Checker<'_> {
                     },
                 )),
             )),
+            Thing::Record(Rec::Village)
+                if self.level == Level::Village
+                    && matches!(field, "persons" | "poor_persons" | "households" | "poor_households") =>
+            {
+                let total = match field {
+                    "persons" => VillageTotal::Persons,
+                    "poor_persons" => VillageTotal::PoorPersons,
+                    "households" => VillageTotal::Households,
+                    _ => VillageTotal::PoorHouseholds,
+                };
+                Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Village(total)))))
+            }
             Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "age" => {
                 Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Age(rec)))))
             }
@@ -344,6 +364,17 @@ impl Checker<'_> {
                     return err(args[0].span, format!("upper 需要文本，这里是{}", x.ty.name()));
                 }
                 Ok(Ir::new(Ty::Text, IrKind::Upper(b(x))))
+            }
+            "days_between" => {
+                arity(2)?;
+                let a = self.expr(&args[0])?;
+                let c = self.expr(&args[1])?;
+                for (x, arg) in [(&a, &args[0]), (&c, &args[1])] {
+                    if x.ty != Ty::Date {
+                        return err(arg.span, format!("days_between 需要两个日期，这里是{}", x.ty.name()));
+                    }
+                }
+                Ok(Ir::new(Ty::Int, IrKind::DaysBetween(b(a), b(c))))
             }
             "is_null" => {
                 arity(1)?;

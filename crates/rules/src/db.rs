@@ -125,9 +125,22 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
 pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(String, Outcome)> {
     let mut out = Vec::new();
     let pid = schema::PERSONS.index_of("person_id").unwrap_or(0);
-    let county = County::of(records);
+    let county = County::of(records).with_villages(records, env.year);
+    let vc = schema::VILLAGES.index_of("village_code").unwrap_or(0);
+    let mut villages_seen = std::collections::HashSet::new();
     for r in records {
         match rule.level {
+            // One judgement per village of the policy year, on its first household's
+            // record (which carries the village row); villages without households
+            // have nothing to total.
+            crate::Level::Village => {
+                let Some(code) = r.village.as_ref().and_then(|v| v.get(vc)).and_then(Value::canonical) else {
+                    continue;
+                };
+                if villages_seen.insert(code.clone()) {
+                    out.push((code, rule.evaluate_in(env, &county, r, None)));
+                }
+            }
             crate::Level::Person => {
                 for (i, m) in r.members.iter().enumerate() {
                     let key = m.get(pid).and_then(Value::canonical).unwrap_or_default();

@@ -10,7 +10,7 @@ use fupin_domain::{CodeLists, Value, Yuan};
 use crate::ast::AggKind;
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 
 /// A value during evaluation. Money is in fen; dates are ISO text.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +99,9 @@ pub struct County {
     first_holder: HashMap<String, String>,
     /// Upper-cased 证件号码 → the 帮扶人编号 of the helpers holding it.
     helpers: HashMap<String, HashSet<String>>,
+    /// 行政村代码 → [persons, poor persons, households, poor households] of the
+    /// policy year ([`County::with_villages`]); what `v.persons` … read.
+    villages: HashMap<String, [i64; 4]>,
 }
 
 impl County {
@@ -126,6 +129,32 @@ impl County {
             }
         }
         county
+    }
+
+    /// Adds the village totals of `records` in `year`: a household is poor in `year`
+    /// when it was identified in or before `year` and has not exited by then
+    /// (脱贫年度 empty or later), the same test the SQL of village rules makes.
+    pub fn with_villages(mut self, records: &[HouseholdRecord], year: i32) -> County {
+        let col = |c: &str| schema::HOUSEHOLDS.index_of(c).expect("households column");
+        let (vc, ident, exit) = (col("village_code"), col("identified_year"), col("exit_year"));
+        let year = i64::from(year);
+        for r in records {
+            let Some(code) = r.household.get(vc).and_then(Value::canonical) else { continue };
+            let int = |i: usize| match r.household.get(i) {
+                Some(Value::Int(v)) => Some(*v),
+                _ => None,
+            };
+            let poor = int(ident).is_some_and(|y| y <= year) && int(exit).is_none_or(|y| y > year);
+            let n = r.members.len() as i64;
+            let t = self.villages.entry(code).or_insert([0; 4]);
+            t[0] += n;
+            t[2] += 1;
+            if poor {
+                t[1] += n;
+                t[3] += 1;
+            }
+        }
+        self
     }
 }
 
@@ -286,6 +315,24 @@ impl Scope<'_> {
             },
             IrKind::Upper(a) => match self.eval(a) {
                 Val::Text(t) => Val::Text(t.to_ascii_uppercase()),
+                _ => Val::Null,
+            },
+            IrKind::Village(total) => {
+                let vc = schema::VILLAGES.index_of("village_code").expect("village_years.village_code");
+                let code = self.row(Rec::Village).and_then(|r| r.get(vc)).and_then(Value::canonical);
+                let i = match total {
+                    VillageTotal::Persons => 0,
+                    VillageTotal::PoorPersons => 1,
+                    VillageTotal::Households => 2,
+                    VillageTotal::PoorHouseholds => 3,
+                };
+                code.and_then(|c| self.county.villages.get(&c)).map(|t| Val::Int(t[i])).unwrap_or(Val::Null)
+            }
+            IrKind::DaysBetween(a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Text(x), Val::Text(y)) => match (fupin_domain::date::parse(&x), fupin_domain::date::parse(&y)) {
+                    (Some(x), Some(y)) => Val::Int((y - x).whole_days()),
+                    _ => Val::Null,
+                },
                 _ => Val::Null,
             },
             IrKind::FirstWithId(rec) => match self.id_of(*rec) {

@@ -82,6 +82,17 @@ pub enum Line {
     Monitoring,
 }
 
+/// A village-level total over all the village's registered households (`v.persons`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VillageTotal {
+    /// Persons of all the village's households.
+    Persons,
+    /// Persons of the households poor in the policy year (identified by then, not yet exited).
+    PoorPersons,
+    Households,
+    PoorHouseholds,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
     Eq,
@@ -172,6 +183,11 @@ pub enum IrKind {
     IdChecksum(Box<Ir>),
     /// `upper(text)`: ASCII letters in upper case (`x` of an ID number becomes `X`).
     Upper(Box<Ir>),
+    /// `days_between(a, b)`: whole days from date `a` to date `b` (negative when `b`
+    /// is earlier); null when either is missing.
+    DaysBetween(Box<Ir>, Box<Ir>),
+    /// A total over the village of a village-level rule.
+    Village(VillageTotal),
     /// `x.first_with_id` of a person: the smallest 人编号 in the county whose
     /// 证件号码 equals theirs (X and x alike); null without a 证件号码.
     FirstWithId(Rec),
@@ -205,6 +221,7 @@ impl Ir {
             | IrKind::RefDate
             | IrKind::FirstWithId(_)
             | IrKind::HelperCount(_)
+            | IrKind::Village(_)
             | IrKind::Line(_) => {}
             IrKind::Present(a)
             | IrKind::Missing(a)
@@ -219,7 +236,11 @@ impl Ir {
             | IrKind::Upper(a)
             | IrKind::IdChecksum(a)
             | IrKind::Agg { body: a, .. } => a.walk(f),
-            IrKind::And(a, b) | IrKind::Or(a, b) | IrKind::Cmp(_, a, b) | IrKind::Arith(_, a, b) => {
+            IrKind::And(a, b)
+            | IrKind::Or(a, b)
+            | IrKind::Cmp(_, a, b)
+            | IrKind::Arith(_, a, b)
+            | IrKind::DaysBetween(a, b) => {
                 a.walk(f);
                 b.walk(f);
             }

@@ -15,8 +15,11 @@ use crate::eval::HouseholdRecord;
 use crate::rule::{BUILTIN_PLACEHOLDERS, Level, Missing, Rule, Severity, Verdict, Years};
 
 /// The shipped rule files, compiled in: (file name, text).
-pub const BUILTIN_FILES: [(&str, &str); 2] = [
+pub const BUILTIN_FILES: [(&str, &str); 5] = [
     ("dq.toml", include_str!("../../../data/rules/dq.toml")),
+    ("eligibility.toml", include_str!("../../../data/rules/eligibility.toml")),
+    ("exit.toml", include_str!("../../../data/rules/exit.toml")),
+    ("monitoring.toml", include_str!("../../../data/rules/monitoring.toml")),
     ("sample.toml", include_str!("../../../data/rules/sample.toml")),
 ];
 
@@ -206,10 +209,10 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
                 format!("level“{}”无效（person、household、village、township、county）", r.level.get_ref()),
             ));
         }
-        if let Some(l @ (Level::Village | Level::Township | Level::County)) = level {
+        if let Some(l @ (Level::Township | Level::County)) = level {
             errors.push(at(
                 r.level.span().start,
-                format!("{} 级规则尚未实现：目前只能检查 person 和 household", l.as_str()),
+                format!("{} 级规则尚未实现：目前只能检查 person、household 和 village", l.as_str()),
             ));
         }
         let severity = Severity::parse(r.severity.get_ref());

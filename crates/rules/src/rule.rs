@@ -159,7 +159,8 @@ impl Rule {
     /// Judges the household (household level) or its member `person` (person level),
     /// as if it were the county's only household (see [`Rule::evaluate_in`]).
     pub fn evaluate(&self, env: &Env, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
-        self.evaluate_in(env, &County::of(std::slice::from_ref(record)), record, person)
+        let records = std::slice::from_ref(record);
+        self.evaluate_in(env, &County::of(records).with_villages(records, env.year), record, person)
     }
 
     /// Judges one household or member of a county whose index county-wide built-ins

@@ -11,7 +11,7 @@
 
 use crate::ast::AggKind;
 use crate::eval::{Env, storage_of};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty};
+use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 use crate::rule::{Level, Missing, Rule};
 use fupin_domain::schema::Storage;
 
@@ -108,6 +108,19 @@ pub fn compile_parts(
         ),
         Level::Household => {
             format!("SELECT h.hh_id, {} FROM households h {joins} ORDER BY h.hh_id", columns.join(", "))
+        }
+        Level::Village => {
+            let poor = format!(
+                "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year})"
+            );
+            format!(
+                "SELECT v.village_code, {} FROM village_years v JOIN (SELECT h.village_code AS village_code, \
+                 COALESCE(SUM(pc.n), 0) AS persons, COALESCE(SUM(CASE WHEN {poor} THEN pc.n ELSE 0 END), 0) AS poor_persons, \
+                 COUNT(*) AS households, SUM(CASE WHEN {poor} THEN 1 ELSE 0 END) AS poor_households \
+                 FROM households h LEFT JOIN (SELECT hh_id, COUNT(*) AS n FROM persons GROUP BY hh_id) pc ON pc.hh_id = h.hh_id \
+                 GROUP BY h.village_code) va ON va.village_code = v.village_code WHERE v.year = {year} ORDER BY v.village_code",
+                columns.join(", ")
+            )
         }
         l => return Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
     };
@@ -268,6 +281,20 @@ impl Compiler<'_> {
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
             IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
             IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
+            IrKind::Village(total) => match total {
+                VillageTotal::Persons => "va.persons",
+                VillageTotal::PoorPersons => "va.poor_persons",
+                VillageTotal::Households => "va.households",
+                VillageTotal::PoorHouseholds => "va.poor_households",
+            }
+            .to_owned(),
+            IrKind::DaysBetween(a, b) => {
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                match self.dialect {
+                    Dialect::Sqlite => format!("CAST(julianday({b}) - julianday({a}) AS INTEGER)"),
+                    Dialect::Postgres => format!("(CAST({b} AS DATE) - CAST({a} AS DATE))"),
+                }
+            }
             IrKind::FirstWithId(Rec::Person) => {
                 let join = format!(
                     "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \

@@ -29,10 +29,23 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
         let (open_risk, hardship) = match &hh.monitor {
             Some(m) if year >= m.since.year() => {
                 let open = m.cleared.is_none_or(|c| year < c.year());
-                (open && m.kind != "3", m.kind == "3")
+                (open && m.kind != "3", open && m.kind == "3")
             }
             _ => (false, false),
         };
+        // 刚性支出 first: a household not at risk keeps its income after them clear of
+        // the monitoring line, so the monitoring rules flag only the monitored.
+        // Pupils of that year: school age then, or today's students already 6 then.
+        let students = hh
+            .persons
+            .iter()
+            .filter(|p| {
+                let a = year - p.birth.year();
+                (6..=18).contains(&a) || (p.student() && a >= 6)
+            })
+            .count() as i64;
+        let school_spending = students * rnd::int(&mut g.rng, 300, 2500) * 100;
+        let sick_spending = if hh.persons.iter().any(|p| p.sick()) { rnd::int(&mut g.rng, 300, 6000) * 100 } else { 0 };
         let pc = if still_poor {
             pl * (poor_share * jitter).min(0.97)
         } else if open_risk {
@@ -47,29 +60,24 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
                 // Households not under monitoring stay clear of the monitoring line, so no
                 // rule would call them missed edge households.
                 pc = pc.max(ml * rnd::real(&mut g.rng, 1.05, 1.3));
+                if !hardship {
+                    pc = pc.max(ml * 1.05 + (sick_spending + school_spending) as f64 / members as f64);
+                }
             }
             pc
         };
         let pc_fen = (pc.round() as i64).max(1);
         let mut inc = components(g, hh, year, members, pc_fen * members);
         inc.net_per_capita = pc_fen;
-        inc.medical_spending = if hardship && hh.monitor.as_ref().is_some_and(|m| year >= m.since.year()) {
-            rnd::int(&mut g.rng, 20_000, 80_000) * 100
-        } else if hh.persons.iter().any(|p| p.sick()) {
-            rnd::int(&mut g.rng, 300, 6000) * 100
+        // A sudden hardship (突发严重困难) while its risk is open: medical costs that
+        // leave the household below the monitoring line once paid.
+        inc.medical_spending = if hardship {
+            let left = ml * rnd::real(&mut g.rng, 0.5, 0.9);
+            ((pc_fen as f64 - left) * members as f64 / 100.0).ceil() as i64 * 100
         } else {
-            0
+            sick_spending
         };
-        // Pupils of that year: school age then, or today's students already 6 then.
-        let students = hh
-            .persons
-            .iter()
-            .filter(|p| {
-                let a = year - p.birth.year();
-                (6..=18).contains(&a) || (p.student() && a >= 6)
-            })
-            .count() as i64;
-        inc.school_spending = students * rnd::int(&mut g.rng, 300, 2500) * 100;
+        inc.school_spending = school_spending;
         out.push(inc);
     }
     out

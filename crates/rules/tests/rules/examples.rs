@@ -30,8 +30,18 @@ async fn every_shipped_example_holds_in_the_interpreter_and_in_sql() {
                     Ok(rows) => {
                         let by_interpreter = interpret(rule, &env, std::slice::from_ref(&ex.record));
                         assert_eq!(rows, by_interpreter, "SQL and interpreter differ: {} at {}", rule.id, ex.place);
-                        let judged = if ex.person.is_some() { "P1" } else { "H1" };
-                        let row = rows.iter().find(|(k, _)| k == judged).expect("the example's entity");
+                        let judged = match (rule.level, ex.person) {
+                            (fupin_rules::Level::Village, _) => ex
+                                .record
+                                .village
+                                .as_ref()
+                                .and_then(|v| v.first())
+                                .and_then(fupin_domain::Value::canonical)
+                                .unwrap_or_default(),
+                            (_, Some(_)) => "P1".to_owned(),
+                            (_, None) => "H1".to_owned(),
+                        };
+                        let row = rows.iter().find(|(k, _)| *k == judged).expect("the example's entity");
                         assert_eq!(row.1.verdict, ex.expect, "SQL: {} example at {}", rule.id, ex.place);
                         checked_in_sql += 1;
                     }

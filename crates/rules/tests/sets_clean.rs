@@ -1,0 +1,260 @@
+//! The exit, monitoring and eligibility rule sets (`data/rules/{exit,monitoring,
+//! eligibility}.toml`) on clean generated counties, by SQL in the registry and by the
+//! interpreter, on the engine `FUPIN_TEST_DB` names:
+//! - every household the generator marks 已脱贫 in year Y passes every exit indicator
+//!   for Y, and so does every village it marks 退出 in Y (checked on a county generated
+//!   up to Y, so the registry is Y's snapshot);
+//! - the monitoring risk rules together flag exactly the generator's monitoring
+//!   households whose risk is open in the policy year (`key/monitoring.csv`), and the
+//!   clearance rules flag nothing;
+//! - the eligibility rules flag nothing, and flag a deliberately broken relocated household.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use fupin_domain::{CodeLists, DivisionTree, Value, schema};
+use fupin_rules::db::{interpret, load_records, run_sql, write_records};
+use fupin_rules::{Env, HouseholdRecord, Outcome, Rule, RuleSet, Verdict, load};
+use fupin_store::Store;
+use fupin_synth::{Config, generate};
+use time::Date;
+
+const HOUSEHOLDS: usize = 300;
+
+fn set(name: &str) -> RuleSet {
+    let sets = load::builtin(&CodeLists::builtin()).unwrap_or_else(|e| panic!("shipped rules do not load:\n{e}"));
+    sets.into_iter().find(|s| s.name == name).unwrap_or_else(|| panic!("data/rules/{name}.toml is shipped"))
+}
+
+/// Generates a clean county up to `today` and imports it into a fresh registry.
+async fn county(seed: u64, today: Date) -> (fupin_store::testing::TestDb, tempfile::TempDir) {
+    let tree = DivisionTree::builtin_xunyang();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = Config::xunyang(HOUSEHOLDS, seed, today);
+    let s = generate(&cfg, &tree, dir.path(), None).expect("generates");
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    db.store.write_divisions(&tree, "610981").await.expect("divisions");
+    let o = fupin_ingest::import(&db.store, &s.files, None).await.expect("imports");
+    assert!(o.applied && o.errors == 0, "seed {seed}: the import refused the generated data");
+    (db, dir)
+}
+
+fn failing(outcomes: &[(String, Outcome)]) -> BTreeSet<String> {
+    outcomes.iter().filter(|(_, o)| o.verdict == Verdict::Fail).map(|(k, _)| k.clone()).collect()
+}
+
+/// The households a rule fails, by SQL and by the interpreter (which must agree).
+async fn fails(store: &Store, rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> BTreeSet<String> {
+    assert!(rule.sql_blocker.is_none(), "{} does not compile to SQL: {:?}", rule.id, rule.sql_blocker);
+    let sql = run_sql(store, rule, env).await.unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+    let by_interpreter = interpret(rule, env, records);
+    assert!(sql == by_interpreter, "{} in {}: SQL and interpreter differ", rule.id, env.year);
+    failing(&sql)
+}
+
+fn field(record: &HouseholdRecord, col: &str) -> Option<String> {
+    let i = schema::HOUSEHOLDS.index_of(col).expect("household column");
+    record.household[i].canonical().filter(|t| !t.is_empty())
+}
+
+fn set_field(row: &mut [Value], table: &schema::Table, col: &str, v: Value) {
+    row[table.index_of(col).expect("column")] = v;
+}
+
+#[tokio::test]
+async fn every_household_exited_in_year_y_passes_every_exit_indicator_for_y() {
+    let exit = set("exit");
+    assert!(exit.rules.len() >= 7, "national and Shaanxi indicators, one rule each");
+    for (seed, today) in [
+        (21, time::macros::date!(2017 - 12 - 20)),
+        (22, time::macros::date!(2018 - 12 - 20)),
+        (23, time::macros::date!(2019 - 12 - 20)),
+    ] {
+        let (db, _dir) = county(seed, today).await;
+        let year = today.year();
+        let env = Env::builtin(year, "61");
+        let records = load_records(&db.store, year).await.expect("records");
+        let exited: Vec<&HouseholdRecord> =
+            records.iter().filter(|r| field(r, "exit_year") == Some(year.to_string())).collect();
+        assert!(exited.len() >= 10, "seed {seed}: only {} households exit in {year}", exited.len());
+        let vexit = schema::VILLAGES.index_of("village_exit_year").expect("column");
+        let villages_exiting: BTreeSet<String> = records
+            .iter()
+            .filter_map(|r| r.village.as_ref())
+            .filter(|v| v[vexit].canonical() == Some(year.to_string()))
+            .filter_map(|v| v[0].canonical())
+            .collect();
+        assert!(!villages_exiting.is_empty(), "seed {seed}: no village exits in {year}");
+        for rule in &exit.rules {
+            assert!(rule.years.contains(year), "{} does not apply to {year}", rule.id);
+            let failed = fails(&db.store, rule, &env, &records).await;
+            assert!(failed.is_empty(), "seed {seed}, {year}: {} fails exited households {failed:?}", rule.id);
+        }
+        // Incidence bites: the first exiting village with all its households identified and not exited.
+        let incidence = exit.rules.iter().find(|r| r.id == "village_exit_incidence").expect("incidence rule");
+        let village = villages_exiting.first().expect("checked").clone();
+        let exit_col = schema::HOUSEHOLDS.index_of("exit_year").expect("column");
+        let ident_col = schema::HOUSEHOLDS.index_of("identified_year").expect("column");
+        let still_poor: Vec<HouseholdRecord> = records
+            .iter()
+            .filter(|r| r.village.as_ref().and_then(|v| v[0].canonical()) == Some(village.clone()))
+            .map(|r| {
+                let mut r = r.clone();
+                r.household[exit_col] = Value::Null;
+                r.household[ident_col] = Value::Int(i64::from(year) - 2);
+                r
+            })
+            .collect();
+        let poor_db = fupin_store::testing::fresh().await.expect("fresh registry");
+        write_records(&poor_db.store, &still_poor, "测试：贫困发生率").await.expect("rows");
+        let failed = fails(&poor_db.store, incidence, &env, &still_poor).await;
+        assert_eq!(failed, BTreeSet::from([village]), "seed {seed}: incidence of a village still all poor");
+        poor_db.store.close().await;
+
+        // The indicators bite: the same households with unsafe water, a dangerous house
+        // and an uninsured member fail exactly those indicators.
+        let mut broken: Vec<HouseholdRecord> = exited.iter().take(3).map(|r| (*r).clone()).collect();
+        set_field(&mut broken[0].household, &schema::HOUSEHOLDS, "water_safe", Value::Int(0));
+        set_field(&mut broken[1].household, &schema::HOUSEHOLDS, "dangerous_house", Value::Int(1));
+        set_field(&mut broken[2].members[0], &schema::PERSONS, "critical_insurance", Value::Int(0));
+        let expected = [
+            ("exit_water_unsafe", broken[0].hh_id()),
+            ("exit_housing_unsafe", broken[1].hh_id()),
+            ("exit_medical_uninsured", broken[2].hh_id()),
+        ];
+        db.store.close().await;
+        let db = fupin_store::testing::fresh().await.expect("fresh registry");
+        write_records(&db.store, &broken, "测试：退出指标不达标").await.expect("rows");
+        for rule in &exit.rules {
+            let failed = fails(&db.store, rule, &env, &broken).await;
+            let want: BTreeSet<String> =
+                expected.iter().filter(|(id, _)| *id == rule.id).map(|(_, h)| h.clone()).collect();
+            assert_eq!(failed, want, "seed {seed}: {} on the broken households", rule.id);
+        }
+        db.store.close().await;
+    }
+}
+
+/// 户编号 of the generator's monitoring households whose risk is open in `year`:
+/// monitored on or before 31 December of `year` and not cleared by then.
+fn open_in(dir: &Path, year: i32) -> BTreeSet<String> {
+    let mut r = csv::Reader::from_path(dir.join("key").join("monitoring.csv")).expect("key/monitoring.csv");
+    let headers = r.headers().expect("header").clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (hh, since, cleared) = (col("户编号"), col("纳入监测日期"), col("风险消除日期"));
+    let year_of = |d: &str| d.get(..4).and_then(|y| y.parse::<i32>().ok());
+    r.records()
+        .map(|row| row.expect("key row"))
+        .filter(|row| year_of(&row[since]).is_some_and(|y| y <= year))
+        .filter(|row| year_of(&row[cleared]).is_none_or(|y| y > year))
+        .map(|row| row[hh].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
+    let monitoring = set("monitoring");
+    let clearance = ["monitor_cleared_too_soon", "monitor_cleared_without_labour"];
+    let mut hits: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut cleared = 0;
+    for seed in [31, 32] {
+        let (db, dir) = county(seed, time::macros::date!(2026 - 03 - 15)).await;
+        for year in [2022, 2024, 2025] {
+            let env = Env::builtin(year, "61");
+            let records = load_records(&db.store, year).await.expect("records");
+            let expected = open_in(dir.path(), year);
+            let ref_date = format!("{year}-12-31");
+            cleared += records.iter().filter(|r| field(r, "risk_cleared_on").is_some_and(|c| c <= ref_date)).count();
+            assert!(expected.len() >= 3, "seed {seed}: only {} open monitoring households in {year}", expected.len());
+            let mut flagged = BTreeSet::new();
+            for rule in &monitoring.rules {
+                let failed = fails(&db.store, rule, &env, &records).await;
+                if clearance.contains(&rule.id.as_str()) {
+                    assert!(failed.is_empty(), "seed {seed}, {year}: {} flags {failed:?}", rule.id);
+                } else {
+                    *hits.entry(rule.id.clone()).or_insert(0) += failed.len();
+                    flagged.extend(failed);
+                }
+            }
+            let extra: Vec<_> = flagged.difference(&expected).collect();
+            let missed: Vec<_> = expected.difference(&flagged).collect();
+            assert!(
+                extra.is_empty() && missed.is_empty(),
+                "seed {seed}, {year}: flagged but not monitored {extra:?}; monitored but not flagged {missed:?}"
+            );
+        }
+        db.store.close().await;
+    }
+    assert!(cleared > 0, "no cleared risk to hold the clearance rules against");
+    for rule in monitoring.rules.iter().filter(|r| !clearance.contains(&r.id.as_str())) {
+        assert!(hits.get(&rule.id).is_some_and(|n| *n > 0), "{} flagged no household: {hits:?}", rule.id);
+    }
+}
+
+#[tokio::test]
+async fn eligibility_rules_pass_clean_data_and_catch_a_broken_relocated_household() {
+    let eligibility = set("eligibility");
+    let (db, _dir) = county(41, time::macros::date!(2020 - 12 - 20)).await;
+    let year = 2020;
+    let env = Env::builtin(year, "61");
+    let records = load_records(&db.store, year).await.expect("records");
+    let relocated: Vec<&HouseholdRecord> = records.iter().filter(|r| field(r, "relocation_type").is_some()).collect();
+    let dispersed = relocated.iter().find(|r| field(r, "relocation_mode").is_some_and(|m| m.starts_with('2'))).copied();
+    assert!(relocated.len() >= 5, "only {} relocated households", relocated.len());
+    let dispersed = dispersed.expect("a dispersed relocation among the generated households");
+    for rule in &eligibility.rules {
+        let failed = fails(&db.store, rule, &env, &records).await;
+        assert!(failed.is_empty(), "{} flags clean households {failed:?}", rule.id);
+    }
+    db.store.close().await;
+
+    // One dispersed household living off wages, in a flat of 40 m² per person, whose
+    // labourers have no practical skill: each rule names it.
+    let mut broken = dispersed.clone();
+    let income = broken.income.as_mut().expect("the policy year's income");
+    let wages = schema::INCOMES.index_of("wages").expect("column");
+    let farm: i64 = ["planting", "breeding"]
+        .iter()
+        .map(|c| match income[schema::INCOMES.index_of(c).expect("column")] {
+            Value::Int(f) => f,
+            _ => 0,
+        })
+        .sum();
+    income[wages] = Value::Int(farm * 2 + 100_000);
+    let n = broken.members.len() as f64;
+    set_field(&mut broken.household, &schema::HOUSEHOLDS, "relocation_area", Value::Real(40.0 * n));
+    for m in &mut broken.members {
+        set_field(m, &schema::PERSONS, "skills", Value::Null);
+    }
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, std::slice::from_ref(&broken), "测试：搬迁资格不符").await.expect("rows");
+    for rule in &eligibility.rules {
+        let failed = fails(&db.store, rule, &env, std::slice::from_ref(&broken)).await;
+        assert_eq!(failed, BTreeSet::from([broken.hh_id()]), "{} on the broken household", rule.id);
+    }
+    db.store.close().await;
+}
+
+fn load_errors(level: &str, expr: &str) -> Vec<String> {
+    let text = format!(
+        "[[rule]]\nid = \"r\"\ntitle = \"测试\"\nlevel = \"{level}\"\nseverity = \"error\"\nexpr = \"{expr}\"\nexplain = \"说明\"\n\
+         [[rule.example]]\npass = true\nv = {{ paved_road = true }}\n[[rule.example]]\npass = false\nv = {{ paved_road = false }}\n"
+    );
+    match load::parse_file("rules/t.toml", &text, &CodeLists::builtin()) {
+        Ok(_) => vec![],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn village_names_are_checked_at_load_with_their_place() {
+    assert_eq!(load_errors("village", "v.paved_road && v.poor_persons * 100 < v.persons * 3"), Vec::<String>::new());
+    let e = load_errors("village", "h.status == '3'");
+    assert!(e.len() == 1 && e[0].starts_with("rules/t.toml:6:") && e[0].contains("村级规则中没有 h"), "{e:?}");
+    let e = load_errors("household", "v.persons > 0");
+    assert!(e.len() == 1 && e[0].starts_with("rules/t.toml:6:") && e[0].contains("persons"), "{e:?}");
+    let e = load_errors("village", "days_between(v.paved_road, ref_date) > 0");
+    assert!(e.len() == 1 && e[0].contains("days_between 需要两个日期"), "{e:?}");
+    let e = load_errors("township", "v.paved_road");
+    assert!(e.len() == 1 && e[0].contains("township 级规则尚未实现"), "{e:?}");
+}
