@@ -266,3 +266,47 @@ async fn the_dashboard_counts_findings_by_rule_and_village() {
     let (_, other) = app.get(&county, "/dashboard?year=2020").await;
     assert!(!other.contains("<tr data-key=\"DQ.A\">"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_s_findings_on_a_generated_county_are_listed_and_counted_exactly() {
+    let app = spawn_generated(80).await;
+    let store = &app.db.store;
+    let codes = fupin_domain::CodeLists::builtin();
+    let sets = fupin_rules::load::builtin(&codes).expect("the shipped rules load");
+    let year = fupin_store::rules_sql::latest_income_year(store).await.expect("read").expect("incomes");
+    let province = store.meta("province").await.expect("meta").unwrap_or_default();
+    let env = fupin_rules::eval::Env::builtin(year, &province);
+    let plan = fupin_rules::run::Plan {
+        sets: sets.iter().collect(),
+        env: &env,
+        scope: None,
+        now: time::OffsetDateTime::now_utc(),
+    };
+    fupin_rules::run::run(store, &plan, &mut fupin_rules::run::Quiet).await.expect("the check runs");
+    let all = app.sql_count("SELECT COUNT(*) FROM findings").await;
+    assert!(all > 0, "the shipped rules find something on generated data");
+
+    let county = app.signed_in("county").await;
+    let (status, page) = app.get(&county, &format!("/findings?year={year}")).await;
+    assert_eq!(status, 200);
+    let in_county = format!(
+        "SELECT COUNT(*) FROM findings WHERE year = {year} AND (CASE WHEN level IN ('village', 'township', 'county') \
+         THEN entity_key ELSE village_code END) LIKE '{COUNTY}%'"
+    );
+    assert_eq!(shown_total(&page, "findings-total"), app.sql_count(&in_county).await);
+    assert_no_secrets(&page, "the county's worklist");
+    // 50 a page: the first page lists at most 50, and the pager says how many pages.
+    assert!(page.matches("<li class=\"finding\"").count() <= 50);
+
+    // A household with an open finding lists it on its page, inside the right area.
+    let (hh, rule): (String, String) = sqlx::query_as(
+        "SELECT hh_id, rule_id FROM findings WHERE hh_id IS NOT NULL AND status = 'open' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("a household finding");
+    let (status, page) = app.get(&county, &format!("/household/{hh}")).await;
+    assert_eq!(status, 200);
+    let section = &page[page.find("id=\"findings\"").expect("section")..];
+    assert!(section[..section.find("</section>").unwrap()].contains(&rule), "{hh} lists {rule}");
+}
