@@ -12,7 +12,11 @@
 //!
 //! The explanation workflow: a cadre proposes an explanation with a reason
 //! ([`propose_explanation`]); it takes effect at once for a warning or an info, and for
-//! an error only when a township officer confirms it ([`confirm_explanation`]).
+//! an error only when a township officer confirms it ([`confirm_explanation`]) or
+//! rejects it ([`reject_explanation`]). The findings are not registry data, but each
+//! of these steps is: it goes through the [`crate::Writer`] as an event of the entity
+//! `findings` in the hash-chained change history (key [`event_key`]), in the same
+//! transaction as the finding's update.
 
 use std::collections::{HashMap, HashSet};
 
@@ -278,7 +282,7 @@ pub struct Filter {
     pub statuses: Vec<Status>,
 }
 
-const COLUMNS: &str = "f.id, f.rule_id, f.rule_set, f.severity, f.level, f.entity_key, f.hh_id, f.person_id, \
+pub(crate) const COLUMNS: &str = "f.id, f.rule_id, f.rule_set, f.severity, f.level, f.entity_key, f.hh_id, f.person_id, \
     f.village_code, p.id_number, f.year, f.value_json, f.explanation, f.first_seen, f.last_seen, f.status, \
     f.fixed_at, f.proposed_by, f.proposed_reason, f.proposed_at, f.confirmed_by, f.confirmed_at, \
     f.masked_value_json, f.masked_explanation";
@@ -326,7 +330,7 @@ pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<Finding>, StoreE
     Ok(out)
 }
 
-fn read(r: &AnyRow) -> Result<Finding, StoreError> {
+pub(crate) fn read(r: &AnyRow) -> Result<Finding, StoreError> {
     let status: String = r.try_get(15)?;
     let year: i64 = r.try_get(10)?;
     Ok(Finding {
@@ -365,8 +369,74 @@ pub async fn get(store: &Store, id: i64) -> Result<Option<Finding>, StoreError> 
     row.as_ref().map(read).transpose()
 }
 
+/// The entity name of the explanation events in the change history.
+pub const EVENT_ENTITY: &str = "findings";
+
+/// The change-history key of a finding's events: `户编号|id|rule` (the village code for
+/// a finding without a household), so a household's history finds them by its
+/// `户编号|` prefix, as it finds its incomes.
+pub fn event_key(f: &Finding) -> String {
+    let place = f.hh_id.as_deref().or(f.village_code.as_deref()).unwrap_or(f.entity_key.as_str());
+    format!("{place}|{}|{}", f.id, f.rule_id)
+}
+
+/// Whether an explanation waits for a township officer's confirmation.
+pub fn is_pending(f: &Finding) -> bool {
+    f.status == Status::Open && f.proposed_by.is_some()
+}
+
+/// What a workflow step shows in the change history as the new state.
+fn shown_state(f: &Finding) -> &'static str {
+    if is_pending(f) { "待确认" } else { f.status.label() }
+}
+
+async fn get_in(w: &mut crate::Writer, id: i64) -> Result<Finding, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id WHERE f.id = $1");
+    let row = sqlx::query(crate::rows::safe(sql)).bind(id).fetch_optional(&mut **w.tx()).await?;
+    row.as_ref().map(read).transpose()?.ok_or_else(|| StoreError::Refused(format!("问题 {id} 不存在")))
+}
+
+/// One step of the explanation workflow, in one transaction of the [`crate::Writer`]:
+/// the finding is read under the chain lock, `step` checks it and says the update, and
+/// the update and its event (old state → new state, the reason) are written together.
+async fn step(
+    store: &Store,
+    id: i64,
+    by: &str,
+    reason: &str,
+    check: impl FnOnce(&Finding) -> Result<(&'static str, Vec<Option<String>>), StoreError>,
+) -> Result<Finding, StoreError> {
+    let mut w = store.writer(crate::Actor::User(by.to_owned())).await?;
+    let before = get_in(&mut w, id).await?;
+    let (sql, binds) = match check(&before) {
+        Ok(x) => x,
+        Err(e) => {
+            w.rollback().await?;
+            return Err(e);
+        }
+    };
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.bind(id).execute(&mut **w.tx()).await?;
+    let after = get_in(&mut w, id).await?;
+    w.event(
+        EVENT_ENTITY,
+        &event_key(&after),
+        "status",
+        Some(shown_state(&before).to_owned()),
+        Some(shown_state(&after).to_owned()),
+        reason,
+    )?;
+    w.commit().await?;
+    Ok(after)
+}
+
 /// A cadre proposes an explanation: it takes effect (status `explained`) at once
-/// unless the finding is an error, which waits for [`confirm_explanation`].
+/// unless the finding is an error, which waits for [`confirm_explanation`]. Recorded
+/// in the change history with its reason.
 pub async fn propose_explanation(
     store: &Store,
     id: i64,
@@ -378,45 +448,66 @@ pub async fn propose_explanation(
     if reason.is_empty() {
         return Err(StoreError::Refused("请填写说明理由".into()));
     }
-    let f = get(store, id).await?.ok_or_else(|| StoreError::Refused(format!("问题 {id} 不存在")))?;
-    if f.status != Status::Open {
-        return Err(StoreError::Refused(format!("问题 {id} 状态为{}，只能说明待处理的问题", f.status.label())));
-    }
-    let status = if f.severity == "error" { Status::Open } else { Status::Explained };
-    let turn = store.write_turn().await;
-    sqlx::query(
-        "UPDATE findings SET proposed_by = $1, proposed_reason = $2, proposed_at = $3, confirmed_by = NULL, \
-         confirmed_at = NULL, status = $4 WHERE id = $5",
-    )
-    .bind(by.to_owned())
-    .bind(reason.to_owned())
-    .bind(timestamp(now))
-    .bind(status.as_str())
-    .bind(id)
-    .execute(store.pool())
-    .await?;
-    drop(turn);
-    get(store, id).await?.ok_or_else(|| StoreError::Refused(format!("问题 {id} 不存在")))
+    let at = timestamp(now);
+    let why = format!("提出说明：{reason}");
+    step(store, id, by, &why, |f| {
+        if f.status != Status::Open {
+            return Err(StoreError::Refused(format!("问题 {id} 状态为{}，只能说明待处理的问题", f.status.label())));
+        }
+        if is_pending(f) {
+            return Err(StoreError::Refused(format!("问题 {id} 已有待确认的说明")));
+        }
+        let status = if f.severity == "error" { Status::Open } else { Status::Explained };
+        Ok((
+            "UPDATE findings SET proposed_by = $1, proposed_reason = $2, proposed_at = $3, confirmed_by = NULL, \
+             confirmed_at = NULL, status = $4 WHERE id = $5",
+            vec![Some(by.to_owned()), Some(reason.to_owned()), Some(at), Some(status.as_str().to_owned())],
+        ))
+    })
+    .await
 }
 
 /// A township officer confirms a proposed explanation: the finding is `explained`.
+/// Not by its proposer. Recorded in the change history.
 pub async fn confirm_explanation(store: &Store, id: i64, by: &str, now: OffsetDateTime) -> Result<Finding, StoreError> {
-    let f = get(store, id).await?.ok_or_else(|| StoreError::Refused(format!("问题 {id} 不存在")))?;
-    if f.proposed_by.is_none() || f.status != Status::Open {
-        return Err(StoreError::Refused(format!("问题 {id} 没有待确认的说明")));
+    let at = timestamp(now);
+    step(store, id, by, "确认说明", |f| {
+        if !is_pending(f) {
+            return Err(StoreError::Refused(format!("问题 {id} 没有待确认的说明")));
+        }
+        if f.proposed_by.as_deref() == Some(by) {
+            return Err(StoreError::Refused("说明须由提出人以外的乡镇干部确认".into()));
+        }
+        Ok((
+            "UPDATE findings SET confirmed_by = $1, confirmed_at = $2, status = 'explained' WHERE id = $3",
+            vec![Some(by.to_owned()), Some(at)],
+        ))
+    })
+    .await
+}
+
+/// A township officer rejects a proposed explanation, with a reason: the finding stays
+/// open without it. Not by its proposer. Recorded in the change history.
+pub async fn reject_explanation(store: &Store, id: i64, by: &str, reason: &str) -> Result<Finding, StoreError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(StoreError::Refused("请填写退回理由".into()));
     }
-    if f.proposed_by.as_deref() == Some(by) {
-        return Err(StoreError::Refused("说明须由提出人以外的乡镇干部确认".into()));
-    }
-    let turn = store.write_turn().await;
-    sqlx::query("UPDATE findings SET confirmed_by = $1, confirmed_at = $2, status = 'explained' WHERE id = $3")
-        .bind(by.to_owned())
-        .bind(timestamp(now))
-        .bind(id)
-        .execute(store.pool())
-        .await?;
-    drop(turn);
-    get(store, id).await?.ok_or_else(|| StoreError::Refused(format!("问题 {id} 不存在")))
+    let why = format!("退回说明：{reason}");
+    step(store, id, by, &why, |f| {
+        if !is_pending(f) {
+            return Err(StoreError::Refused(format!("问题 {id} 没有待确认的说明")));
+        }
+        if f.proposed_by.as_deref() == Some(by) {
+            return Err(StoreError::Refused("说明须由提出人以外的乡镇干部退回".into()));
+        }
+        Ok((
+            "UPDATE findings SET proposed_by = NULL, proposed_reason = NULL, proposed_at = NULL, \
+             status = 'open' WHERE id = $1",
+            vec![],
+        ))
+    })
+    .await
 }
 
 /// Where the registry's entities live: 户编号 → village code, 人编号 → 户编号.

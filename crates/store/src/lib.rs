@@ -12,6 +12,7 @@ pub mod ddl;
 mod divisions;
 pub mod error;
 pub mod findings;
+pub mod findings_worklist;
 pub mod offline_edits;
 pub mod operations;
 pub mod reveals;

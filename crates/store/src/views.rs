@@ -325,7 +325,8 @@ pub async fn registry_head(store: &Store) -> Result<i64, StoreError> {
 }
 
 /// The newest `limit` change records of a household: its own row, its current
-/// members, its incomes (keys `hh_id|year`) and its pairings (`helper|hh_id|date`).
+/// members, its incomes (keys `hh_id|year`), its pairings (`helper|hh_id|date`) and
+/// the explanation events of its findings (`hh_id|id|rule`, see `findings::event_key`).
 pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
     let escaped = like_escape(hh_id);
     // One indexed query per kind of record (`change_log_entity` serves each); an OR
@@ -344,6 +345,7 @@ pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<Ch
          UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'persons' \
            AND entity_key IN (SELECT person_id FROM persons WHERE hh_id = $1) \
          UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'incomes' AND {incomes} \
+         UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'findings' AND {incomes} \
          UNION ALL SELECT {COLS} FROM change_log WHERE entity = 'pairings' AND entity_key LIKE $3 ESCAPE '\\' \
          ORDER BY seq DESC LIMIT $4"
     );

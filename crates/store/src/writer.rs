@@ -200,7 +200,30 @@ impl Writer {
         &mut self.tx
     }
 
+    /// Chains an event about something that is not a registry table (the explanation
+    /// workflow of `findings`): one `U` record whose hash the audit checks like any
+    /// other; the replay, which covers the registry tables only, skips it.
+    pub fn event(
+        &mut self,
+        entity: &str,
+        key: &str,
+        field: &'static str,
+        old: Option<String>,
+        new: Option<String>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        if fupin_domain::schema::REGISTRY_TABLES.iter().any(|t| t.name == entity) {
+            return Err(StoreError::Refused(format!("{entity} 是登记表，其变更须按行写入")));
+        }
+        self.record_entity(entity, key, Op::Update { field, old, new }, None, reason);
+        Ok(())
+    }
+
     fn record(&mut self, table: &Table, key: &str, op: Op, source: Option<&str>, reason: &str) {
+        self.record_entity(table.name, key, op, source, reason);
+    }
+
+    fn record_entity(&mut self, entity: &str, key: &str, op: Op, source: Option<&str>, reason: &str) {
         let (code, field, old_value, new_value) = match op {
             Op::Insert(row) => ("I", None, None, Some(row)),
             Op::Update { field, old, new } => ("U", Some(field.to_owned()), old, new),
@@ -212,7 +235,7 @@ impl Writer {
             at: self.at.clone(),
             actor: self.actor.clone(),
             source: source.map(str::to_owned),
-            entity: table.name.to_owned(),
+            entity: entity.to_owned(),
             entity_key: key.to_owned(),
             op: code.to_owned(),
             field,

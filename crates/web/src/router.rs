@@ -14,7 +14,8 @@ use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
 use crate::pages::{
-    admin, area, auth_log, dashboard, edit, household, households, login, my, my_change, reveal, review, search, visit,
+    admin, area, auth_log, dashboard, edit, findings, household, households, login, my, my_change, reveal, review,
+    search, visit,
 };
 use crate::session::CurrentUser;
 use crate::{AppState, WebError, api, security};
@@ -97,6 +98,9 @@ fn table() -> Vec<Route> {
         route!(GET "/dashboard", Overview, dashboard::home),
         route!(GET "/dashboard/{code}", Overview, dashboard::show),
         route!(GET "/households", Overview, households::list),
+        // 问题清单 of the area, and an explanation proposed, confirmed or rejected.
+        route!(GET "/findings", Overview, findings::list),
+        route!(POST "/findings/{id}", RegistryEditor, findings::act),
         // 年度动态调整: 出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户 (pages/edit.rs).
         route!(GET "/household/{hh_id}/change/{change}", RegistryEditor, edit::form),
         route!(POST "/household/{hh_id}/change/{change}", RegistryEditor, edit::submit),

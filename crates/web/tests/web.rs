@@ -18,6 +18,8 @@ mod cache;
 mod dashboard;
 #[path = "web/edit.rs"]
 mod edit;
+#[path = "web/findings.rs"]
+mod findings;
 #[path = "web/forged.rs"]
 mod forged;
 #[path = "web/i18n.rs"]

@@ -161,6 +161,8 @@ struct DashboardPage {
     visit_chart: Option<String>,
     visit_lines: Vec<VisitLine>,
     monitor_lines: Vec<MonitorLine>,
+    /// 问题清单: open, explained and fixed findings by rule and by village.
+    findings: super::findings::Summary,
 }
 
 /// `/dashboard`: the user's own area.
@@ -393,8 +395,10 @@ async fn show_dashboard(
         mark: None,
     });
 
+    let findings = super::findings::summary(state, t, code, year).await?;
     let page = DashboardPage {
         t,
+        findings,
         quarter_start: quarter.start.clone(),
         quarter_end: quarter.end.clone(),
         visit_chart,

@@ -92,6 +92,9 @@ struct HouseholdPage {
     edits: Vec<(String, &'static str)>,
     /// What the last change left to say (once).
     flash: Option<super::edit::Flash>,
+    /// Its open findings, and the area their worklist link names.
+    findings: Vec<super::findings::Line>,
+    findings_area: String,
 }
 
 /// `/household/{hh_id}`: 404 unless the household is in the user's area.
@@ -158,6 +161,8 @@ pub(crate) async fn show(
         history: history_lines(&state, t, &user, &hh_id, registry_head, &records, &names),
         edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
+        findings: super::findings::open_of_household(&state, t, &hh_id).await?,
+        findings_area: user.area().to_string(),
         head,
         hh_id,
     };
@@ -329,6 +334,10 @@ fn subject(t: Tr, r: &ChangeRecord, names: &HashMap<String, String>) -> (Option<
             (Some(&INCOMES), t.f1("household.subject.incomes", "year", year))
         }
         "pairings" => (Some(&PAIRINGS), t.t("household.subject.pairing").to_owned()),
+        fupin_store::findings::EVENT_ENTITY => {
+            let rule = r.entity_key.splitn(3, '|').nth(2).unwrap_or_default();
+            (None, t.f1("household.subject.finding", "rule", rule))
+        }
         other => (None, other.to_owned()),
     }
 }
@@ -355,7 +364,11 @@ fn history_line(
                 // A field the schema no longer has: mask it as if it were personal.
                 (None, Some(v)) => display::scrub_ids(v),
             };
-            let header = col.map(|c| c.header.to_owned()).or_else(|| r.field.clone()).unwrap_or_default();
+            let header = if r.entity == fupin_store::findings::EVENT_ENTITY {
+                t.t("findings.state").to_owned()
+            } else {
+                col.map(|c| c.header.to_owned()).or_else(|| r.field.clone()).unwrap_or_default()
+            };
             (header, format!("{} → {}", show(&r.old_value), show(&r.new_value)))
         }
     };

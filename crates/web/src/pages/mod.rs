@@ -8,6 +8,7 @@ pub(crate) mod dashboard;
 pub(crate) mod dashboard_charts;
 pub(crate) mod edit;
 pub(crate) mod edit_xlsx;
+pub(crate) mod findings;
 pub(crate) mod household;
 pub(crate) mod households;
 pub(crate) mod login;

@@ -122,6 +122,25 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             c(format!("/households?area={}", who.code_in.0), &format!("/household/{}", who.hh_in.0)),
             Some(format!("/households?area={}", who.code_out)),
         ),
+        // 问题清单 (tests/web/findings.rs tests it in depth): each editor explains the
+        // warning seeded for it (see `matrix_findings`); another area's is 404.
+        ("GET", "/findings") => (
+            c(format!("/findings?area={}", who.code_in.0), &format!("/household/{}", who.hh_in.0)),
+            Some(format!("/findings?area={}", who.code_out)),
+        ),
+        ("POST", "/findings/{id}") => {
+            let (mine, other) = match who.user {
+                ADMIN => (1, 999),
+                "county" => (2, 999),
+                "township" => (3, 1),
+                _ => (4, 3),
+            };
+            let fields = vec![("action", "propose".into()), ("reason", format!("路由矩阵{}", who.user))];
+            (
+                form(format!("/findings/{mine}"), fields, &format!("路由矩阵{}", who.user)),
+                Some(format!("/findings/{other}")),
+            )
+        }
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
         // 我的农户 and 记录走访 (tests/web/visit.rs tests them in depth).
         ("GET", "/my") => (c("/my".into(), &format!("/my/household/{}", who.hh_in.0)), None),
@@ -413,6 +432,17 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     let fields = [("labour", fupin_domain::Value::Text("01".into())), ("dibao", fupin_domain::Value::Int(1))];
     w.set_fields(&fupin_domain::schema::PERSONS, "P6", &fields, "路由矩阵").await.unwrap();
     w.commit().await.unwrap();
+    let seeded = crate::findings::seed(
+        &app,
+        &[
+            ("M.A", "warning", "H4", V3),
+            ("M.C", "warning", "H4", V3),
+            ("M.T", "warning", "H3", V2),
+            ("M.V", "warning", "H1", V1),
+        ],
+    )
+    .await;
+    assert_eq!(seeded, [1, 2, 3, 4], "the matrix's findings are numbered as its cases expect");
     let routes = fupin_web::routes();
     assert!(routes.len() >= 16, "the table lists every route: {routes:?}");
     let roles = roles();

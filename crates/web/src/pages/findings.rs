@@ -1,0 +1,386 @@
+//! 问题清单: the findings of `fupin check` for the user's area (village, township or
+//! county), with filters (area, rule, severity, state, policy year), counts by rule and
+//! by state, 50 per page; each finding's explanation as stored masked, and a link to
+//! its household. The household page lists its open findings, and the dashboard counts
+//! them by rule and by village ([`summary`]), so explaining away shows up.
+//!
+//! Explanations (`POST /findings/{id}`, same-origin like every form): a registry
+//! editor proposes one with a reason; a warning or an info is explained at once, an
+//! error only when a township officer or county admin of that area, not the proposer,
+//! confirms it, or stays open when they reject it (with a reason). Each step is an
+//! event in the change history (`fupin_store::findings`).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fupin_domain::DivisionCode;
+use fupin_store::StoreError;
+use fupin_store::findings::{self, Finding, Status};
+use fupin_store::findings_worklist::{self as worklist, Group, StateCounts, StateFilter, WorkFilter};
+use fupin_store::users::Role;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::dashboard::Linked;
+use super::dashboard_charts::{Bars, bar_svg};
+use super::{Crumb, Nav, crumbs, division_name, html};
+use crate::i18n::Tr;
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// Findings on one page of the worklist.
+const PER_PAGE: i64 = 50;
+/// The longest reason kept.
+const MAX_REASON: usize = 500;
+
+/// Whether a role may confirm or reject an explanation: township officers and county
+/// admins (of the finding's area).
+pub(crate) fn may_confirm(role: Role) -> bool {
+    matches!(role, Role::TownshipOfficer | Role::CountyAdmin)
+}
+
+/// The worklist's query as typed; anything unknown is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WorkQuery {
+    area: Option<String>,
+    rule: Option<String>,
+    severity: Option<String>,
+    status: Option<String>,
+    year: Option<String>,
+    hh: Option<String>,
+    page: Option<String>,
+}
+
+/// `%XX` for every byte but ASCII letters, digits and `-_.`, for a value in a link.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The link to the worklist under a filter.
+pub(crate) fn href(filter: &WorkFilter) -> String {
+    let mut out = format!("/findings?area={}", enc(&filter.area));
+    if let Some(y) = filter.year {
+        out.push_str(&format!("&year={y}"));
+    }
+    if let Some(r) = &filter.rule_id {
+        out.push_str(&format!("&rule={}", enc(r)));
+    }
+    if let Some(s) = &filter.severity {
+        out.push_str(&format!("&severity={}", enc(s)));
+    }
+    if let Some(s) = filter.state {
+        out.push_str(&format!("&status={}", s.as_str()));
+    }
+    if let Some(h) = &filter.hh_id {
+        out.push_str(&format!("&hh={}", enc(h)));
+    }
+    out
+}
+
+fn state_label(t: Tr, s: StateFilter) -> &'static str {
+    match s {
+        StateFilter::Open => t.t("findings.state.open"),
+        StateFilter::Proposed => t.t("findings.state.proposed"),
+        StateFilter::Explained => t.t("findings.state.explained"),
+        StateFilter::Fixed => t.t("findings.state.fixed"),
+    }
+}
+
+fn severity_label(t: Tr, s: &str) -> String {
+    match s {
+        "error" => t.t("findings.severity.error").to_owned(),
+        "warning" => t.t("findings.severity.warning").to_owned(),
+        "info" => t.t("findings.severity.info").to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// One finding as a line of the worklist or the household page.
+pub(crate) struct Line {
+    pub id: i64,
+    pub rule_id: String,
+    pub severity: String,
+    pub year: i32,
+    pub hh_id: Option<String>,
+    pub entity: String,
+    pub explanation: String,
+    pub state: &'static str,
+    /// 说明 (and who proposed it), when there is one.
+    pub proposal: Option<String>,
+    pub pending: bool,
+    pub open: bool,
+}
+
+fn line(t: Tr, f: &Finding) -> Line {
+    let pending = findings::is_pending(f);
+    let state = match f.status {
+        Status::Open if pending => StateFilter::Proposed,
+        Status::Open => StateFilter::Open,
+        Status::Explained => StateFilter::Explained,
+        Status::Fixed => StateFilter::Fixed,
+    };
+    let proposal = match (&f.proposed_by, &f.proposed_reason) {
+        (Some(by), Some(reason)) => {
+            Some(t.f2("findings.proposal", "by", by, "reason", crate::display::scrub_ids(reason)))
+        }
+        _ => None,
+    };
+    Line {
+        id: f.id,
+        rule_id: f.rule_id.clone(),
+        severity: severity_label(t, &f.severity),
+        year: f.year,
+        hh_id: f.hh_id.clone(),
+        entity: f.person_id.clone().unwrap_or_else(|| f.entity_key.clone()),
+        explanation: f.masked_explanation.clone(),
+        state: state_label(t, state),
+        proposal,
+        pending,
+        open: f.status == Status::Open && !pending,
+    }
+}
+
+/// A row of counts: its label and one linked number per state.
+pub(crate) struct CountLine {
+    pub label: String,
+    pub href: String,
+    pub cells: Vec<Linked>,
+}
+
+fn count_line(label: String, base: &WorkFilter, c: &StateCounts) -> CountLine {
+    CountLine {
+        label,
+        href: href(base),
+        cells: StateFilter::ALL
+            .into_iter()
+            .map(|s| Linked { n: c.of(s), href: href(&WorkFilter { state: Some(s), ..base.clone() }) })
+            .collect(),
+    }
+}
+
+fn total(lines: &[StateCounts]) -> StateCounts {
+    let mut t = StateCounts::default();
+    for l in lines {
+        t.open += l.open;
+        t.proposed += l.proposed;
+        t.explained += l.explained;
+        t.fixed += l.fixed;
+    }
+    t
+}
+
+#[derive(Template)]
+#[template(path = "findings.html")]
+struct FindingsPage {
+    t: Tr,
+    nav: Option<Nav>,
+    crumbs: Vec<Crumb>,
+    area: String,
+    area_name: String,
+    /// The filters as chosen, for the form (year 0: any).
+    year: i32,
+    rule: String,
+    severity: String,
+    status: String,
+    hh: String,
+    years: Vec<i32>,
+    rules: Vec<String>,
+    states: Vec<(&'static str, &'static str)>,
+    by_rule: Vec<CountLine>,
+    by_state: CountLine,
+    state_labels: Vec<&'static str>,
+    lines: Vec<Line>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    editor: bool,
+    confirmer: bool,
+}
+
+/// `/findings`: the worklist of an area inside the user's (their own by default);
+/// 404 for an area outside it.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    t: Tr,
+    user: CurrentUser,
+    Query(q): Query<WorkQuery>,
+) -> Result<Response, WebError> {
+    let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => DivisionCode::parse(a).map_err(|_| WebError::NotFound)?,
+        None => user.area().clone(),
+    };
+    if !user.may_see(&area) {
+        return Err(WebError::NotFound);
+    }
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let filter = WorkFilter {
+        area: area.to_string(),
+        year: text(&q.year).and_then(|y| y.parse().ok()),
+        rule_id: text(&q.rule),
+        severity: text(&q.severity).filter(|s| ["error", "warning", "info"].contains(&s.as_str())),
+        state: text(&q.status).and_then(|s| StateFilter::parse(&s)),
+        hh_id: text(&q.hh).filter(|h| h.chars().count() <= 40),
+    };
+    let page = q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let (found, total_found) = worklist::page(&state.store, &filter, (page - 1) * PER_PAGE, PER_PAGE).await?;
+    let pages = ((total_found + PER_PAGE - 1) / PER_PAGE).max(1);
+    let unruled = WorkFilter { rule_id: None, state: None, ..filter.clone() };
+    let rule_counts = worklist::counts(&state.store, &unruled, Group::Rule).await?;
+    let by_rule = rule_counts
+        .iter()
+        .map(|c| count_line(c.key.clone(), &WorkFilter { rule_id: Some(c.key.clone()), ..unruled.clone() }, c))
+        .collect();
+    let stateless = WorkFilter { state: None, ..filter.clone() };
+    let state_counts = worklist::counts(&state.store, &stateless, Group::Rule).await?;
+    let by_state = count_line(t.t("common.total").to_owned(), &stateless, &total(&state_counts));
+    let (rules, years) = worklist::choices(&state.store, area.as_str()).await?;
+    let at_page = |p: i64| format!("{}&page={p}", href(&filter));
+    let page_view = FindingsPage {
+        t,
+        nav: Some(Nav::of(&state, &user).await?),
+        crumbs: crumbs(&state, &user, &area).await?,
+        area_name: division_name(&state, &area).await?.unwrap_or_else(|| area.to_string()),
+        area: area.to_string(),
+        year: filter.year.unwrap_or(0),
+        rule: filter.rule_id.clone().unwrap_or_default(),
+        severity: filter.severity.clone().unwrap_or_default(),
+        status: filter.state.map(|s| s.as_str()).unwrap_or_default().to_owned(),
+        hh: filter.hh_id.clone().unwrap_or_default(),
+        years,
+        rules,
+        states: StateFilter::ALL.into_iter().map(|s| (s.as_str(), state_label(t, s))).collect(),
+        by_rule,
+        by_state,
+        state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),
+        lines: found.iter().map(|f| line(t, f)).collect(),
+        total: total_found,
+        page,
+        pages,
+        prev: (page > 1).then(|| at_page(page - 1)),
+        next: (page < pages).then(|| at_page(page + 1)),
+        editor: super::edit::may_edit(user.0.role),
+        confirmer: may_confirm(user.0.role),
+    };
+    Ok(html(&page_view)?.into_response())
+}
+
+/// What an explanation form posts.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ActForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The division a finding lies in (its village, or the division it judged).
+fn place_of(f: &Finding) -> Option<DivisionCode> {
+    let code = match f.level.as_str() {
+        "village" | "township" | "county" => Some(f.entity_key.as_str()),
+        _ => f.village_code.as_deref(),
+    }?;
+    DivisionCode::parse(code).ok()
+}
+
+/// `POST /findings/{id}`: propose, confirm or reject an explanation. 404 for a finding
+/// outside the user's area; 403 when a village cadre confirms or rejects; 422 when the
+/// store refuses (no reason, the proposer confirming, nothing to confirm).
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    tr: Tr,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, WebError> {
+    let id: i64 = id.trim().parse().map_err(|_| WebError::NotFound)?;
+    let f = findings::get(&state.store, id).await?.ok_or(WebError::NotFound)?;
+    let place = place_of(&f).ok_or(WebError::NotFound)?;
+    if !user.may_see(&place) {
+        return Err(WebError::NotFound);
+    }
+    if form.reason.chars().count() > MAX_REASON {
+        return Err(WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON)));
+    }
+    let by = user.0.username.as_str();
+    let done = match form.action.as_str() {
+        "propose" => findings::propose_explanation(&state.store, id, by, &form.reason, OffsetDateTime::now_utc()).await,
+        "confirm" | "reject" if !may_confirm(user.0.role) => return Err(WebError::Forbidden),
+        "confirm" => findings::confirm_explanation(&state.store, id, by, OffsetDateTime::now_utc()).await,
+        "reject" => findings::reject_explanation(&state.store, id, by, &form.reason).await,
+        _ => return Err(WebError::BadRequest(tr.t("findings.bad_action").to_owned())),
+    };
+    let f = match done {
+        Ok(f) => f,
+        Err(StoreError::Refused(m)) => return Err(WebError::Refused(m)),
+        Err(e) => return Err(e.into()),
+    };
+    let back = WorkFilter {
+        area: user.area().to_string(),
+        year: Some(f.year),
+        hh_id: f.hh_id.clone(),
+        rule_id: if f.hh_id.is_none() { Some(f.rule_id.clone()) } else { None },
+        ..WorkFilter::default()
+    };
+    Ok(Redirect::to(&href(&back)).into_response())
+}
+
+/// A household's open findings (those waiting for a confirmation included), for its page.
+pub(crate) async fn open_of_household(state: &AppState, t: Tr, hh_id: &str) -> Result<Vec<Line>, WebError> {
+    let filter =
+        findings::Filter { hh_id: Some(hh_id.to_owned()), statuses: vec![Status::Open], ..findings::Filter::default() };
+    Ok(findings::list(&state.store, &filter).await?.iter().map(|f| line(t, f)).collect())
+}
+
+/// The dashboard's 问题清单 section: counts by rule and by village of an area's
+/// findings of a year, each number linked to the worklist, and a chart.
+pub(crate) struct Summary {
+    pub state_labels: Vec<&'static str>,
+    pub by_rule: Vec<CountLine>,
+    pub by_village: Vec<CountLine>,
+    pub total: CountLine,
+    pub chart: Option<String>,
+}
+
+pub(crate) async fn summary(state: &AppState, t: Tr, code: &DivisionCode, year: i32) -> Result<Summary, WebError> {
+    let base = WorkFilter { area: code.to_string(), year: Some(year), ..WorkFilter::default() };
+    let rules = worklist::counts(&state.store, &base, Group::Rule).await?;
+    let villages = worklist::counts(&state.store, &base, Group::Village).await?;
+    let by_rule: Vec<CountLine> = rules
+        .iter()
+        .map(|c| count_line(c.key.clone(), &WorkFilter { rule_id: Some(c.key.clone()), ..base.clone() }, c))
+        .collect();
+    let mut by_village = Vec::with_capacity(villages.len());
+    for c in &villages {
+        let (label, area) = match DivisionCode::parse(&c.key) {
+            Ok(v) => (division_name(state, &v).await?.unwrap_or_else(|| c.key.clone()), c.key.clone()),
+            Err(_) => (t.t("findings.above_village").to_owned(), code.to_string()),
+        };
+        by_village.push(count_line(label, &WorkFilter { area, ..base.clone() }, c));
+    }
+    let shown = [StateFilter::Open, StateFilter::Explained, StateFilter::Fixed];
+    let chart = bar_svg(Bars {
+        title: t.t("findings.chart"),
+        categories: rules.iter().map(|c| c.key.clone()).collect(),
+        series: shown.iter().map(|s| (state_label(t, *s), rules.iter().map(|c| c.of(*s) as f64).collect())).collect(),
+        stacked: true,
+        mark: None,
+    });
+    Ok(Summary {
+        state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),
+        total: count_line(t.t("common.total").to_owned(), &base, &total(&rules)),
+        by_rule,
+        by_village,
+        chart,
+    })
+}
