@@ -41,6 +41,11 @@ fn strings(a: &[&str]) -> Vec<String> {
 
 /// A registry with a generated county of 40 households imported.
 async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
+    county_with_faults("0").await
+}
+
+/// A registry with a generated county of 40 households, `faults` of them with planted faults.
+async fn county_with_faults(faults: &str) -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
     let (target, dir) = testing::fresh_target().await.expect("target");
     let mut init = strings(&["init", "--county", "610981", "--admin-password", "Rules-Cli-Passw0rd!"]);
     init.extend(registry_args(&target));
@@ -55,7 +60,7 @@ async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
         "--seed",
         "7",
         "--faults",
-        "0",
+        faults,
         "--today",
         TODAY,
         "--out",
@@ -142,4 +147,64 @@ async fn a_bad_expression_names_the_column() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("户级规则中没有 p"), "{}", r.stderr);
     drop(dir);
+}
+
+#[tokio::test]
+async fn sql_prints_every_dq_rule_and_its_statements_find_what_check_finds() {
+    let (target, _dir, _files) = county_with_faults("10").await;
+    let dialect = match target {
+        Target::Dir(_) => "sqlite",
+        Target::Url(_) => "postgres",
+    };
+    let mut args = strings(&["rules", "sql", "--set", "dq", "--dialect", dialect]);
+    args.extend(registry_args(&target));
+    let r = fupin(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> =
+        r.stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    assert!(lines.len() >= 40, "{}", r.stdout);
+
+    let mut args = strings(&["check", "--set", "dq", "--format", "json", "--today", TODAY]);
+    args.extend(registry_args(&target));
+    let c = fupin(&args);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&c.stdout).expect("json");
+    let rules_run: Vec<&str> =
+        doc["rules_run"].as_array().expect("rules_run").iter().filter_map(|v| v.as_str()).collect();
+    let printed: Vec<&str> = lines.iter().map(|l| l["rule"].as_str().expect("rule id")).collect();
+    assert_eq!(printed, rules_run);
+
+    // Each printed statement, run as printed, fails exactly the entities check recorded.
+    let store = Store::open(&target).await.expect("open");
+    let mut total = 0;
+    for l in &lines {
+        assert_eq!(l["set"], "dq");
+        let sql = l["sql"].as_str().unwrap_or_else(|| panic!("{l} has no SQL"));
+        let params: Vec<String> =
+            l["params"].as_array().expect("params").iter().map(|p| p.as_str().expect("text").to_owned()).collect();
+        let rows = fupin_store::rules_sql::run_rule_select(&store, sql, &params, &[]).await;
+        let rows = rows.unwrap_or_else(|e| panic!("{}: {e}", l["rule"]));
+        let mut failing: Vec<String> = rows.into_iter().filter(|r| r.verdict == 0).map(|r| r.key).collect();
+        let key = if l["level"] == "person" { "person_id" } else { "hh_id" };
+        let mut found: Vec<String> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule_id"] == l["rule"])
+            .map(|f| f[key].as_str().expect("key").to_owned())
+            .collect();
+        failing.sort();
+        found.sort();
+        assert_eq!(failing, found, "{}", l["rule"]);
+        total += found.len();
+    }
+    store.close().await;
+    assert_eq!(total, doc["findings"].as_array().expect("findings").len());
+    assert!(total > 0, "the generated county has findings to compare");
+
+    let mut args = strings(&["rules", "sql", "--set", "nope"]);
+    args.extend(registry_args(&target));
+    let r = fupin(&args);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("没有名为“nope”的规则集"), "{}", r.stderr);
 }

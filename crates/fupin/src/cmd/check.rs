@@ -44,6 +44,9 @@ pub struct CheckArgs {
     /// 显示完整证件号码（默认打码）
     #[arg(long)]
     pub reveal: bool,
+    /// 在标准错误上列出每条规则的用时和记录问题的用时（用于基准和排查）
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -102,7 +105,7 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let plan = Plan { sets: sets.clone(), env: &env, scope: scope.clone(), now: time::OffsetDateTime::now_utc() };
-    let mut bar = Bar::new();
+    let mut bar = Bar::new(a.timings);
     let report = match fupin_rules::run::run(&store, &plan, &mut bar).await {
         Ok(r) => r,
         Err(e @ fupin_rules::run::CheckError::DuplicateRule { .. }) => {
@@ -112,6 +115,7 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(anyhow::Error::new(e).context("运行检查")),
     };
     bar.0.finish_and_clear();
+    bar.print_timings();
     let filter = Filter {
         year: Some(year),
         rule_ids: report.rules_run.clone(),
@@ -145,10 +149,28 @@ fn write_text(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
 }
 
 /// The progress bar on stderr (hidden when stderr is not a terminal).
-struct Bar(indicatif::ProgressBar);
+struct Bar(indicatif::ProgressBar, Option<Timings>);
+
+/// Per-rule wall times for `--timings`: since the previous rule (or the start).
+struct Timings {
+    last: std::time::Instant,
+    rules: Vec<(String, std::time::Duration)>,
+}
 
 impl Bar {
-    fn new() -> Bar {
+    fn print_timings(&self) {
+        let Some(t) = &self.1 else { return };
+        let mut rules = t.rules.clone();
+        rules.sort_by_key(|r| std::cmp::Reverse(r.1));
+        let total: std::time::Duration = rules.iter().map(|r| r.1).sum();
+        eprintln!("规则用时（共 {} 条，{:.3} 秒）：", rules.len(), total.as_secs_f64());
+        for (id, d) in &rules {
+            eprintln!("  {id}\t{:.3} 秒", d.as_secs_f64());
+        }
+        eprintln!("记录问题清单：{:.3} 秒", t.last.elapsed().as_secs_f64());
+    }
+
+    fn new(timings: bool) -> Bar {
         let bar = if std::io::stderr().is_terminal() {
             indicatif::ProgressBar::new(0)
         } else {
@@ -158,7 +180,8 @@ impl Bar {
             indicatif::ProgressStyle::with_template("检查 {msg} [{bar:30}] 已判定 {pos}/{len} 个对象，用时 {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        Bar(bar)
+        let timings = timings.then(|| Timings { last: std::time::Instant::now(), rules: Vec::new() });
+        Bar(bar, timings)
     }
 }
 
@@ -166,10 +189,18 @@ impl Progress for Bar {
     fn start(&mut self, rules: usize, judgements: u64) {
         self.0.set_length(judgements);
         self.0.set_message(format!("0/{rules} 条规则"));
+        if let Some(t) = &mut self.1 {
+            t.last = std::time::Instant::now();
+        }
     }
     fn rule_done(&mut self, rule: &Rule, entities: u64) {
         self.0.inc(entities);
         self.0.set_message(format!("{}（{}）", rule.id, rule.title));
+        if let Some(t) = &mut self.1 {
+            let now = std::time::Instant::now();
+            t.rules.push((rule.id.clone(), now - t.last));
+            t.last = now;
+        }
     }
 }
 

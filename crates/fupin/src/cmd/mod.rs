@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod init;
 pub mod rules;
+pub mod rules_sql;
 pub mod serve;
 pub mod user;
 

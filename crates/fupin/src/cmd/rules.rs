@@ -15,6 +15,14 @@ use crate::RegistryArgs;
 pub enum RulesCommand {
     /// 试运行一个表达式：统计有多少户/人符合（表达式为 true），并列出前几个
     Try(TryArgs),
+    /// 打印规则编译成的 SQL：每条规则一行 JSON（rule、set、level、sql、params），用于基准和排查
+    Sql(SqlArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DialectArg {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -40,9 +48,25 @@ pub struct TryArgs {
     pub registry: RegistryArgs,
 }
 
+#[derive(Args, Debug)]
+pub struct SqlArgs {
+    /// 规则集（规则文件名，如 dq）；可重复；默认全部内置规则集
+    #[arg(long = "set", value_name = "NAME")]
+    pub sets: Vec<String>,
+    /// 政策年度（默认：登记库中最近的收入年度）
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// SQL 方言
+    #[arg(long, value_enum, default_value_t = DialectArg::Sqlite)]
+    pub dialect: DialectArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
 pub async fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Try(a) => try_expr(a).await,
+        RulesCommand::Sql(a) => super::rules_sql::print(a).await,
     }
 }
 
