@@ -2,42 +2,11 @@
 //! `FUPIN_TEST_DB` names.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use fupin_store::{Store, Target, testing};
 
-const TODAY: &str = "2026-11-27";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn fupin(args: &[String]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fupin"))
-        .args(args)
-        .env_remove("FUPIN_DB")
-        .env("FUPIN_LOG", "warn")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn registry_args(target: &Target) -> Vec<String> {
-    match target {
-        Target::Dir(d) => vec!["--data".into(), d.display().to_string()],
-        Target::Url(u) => vec!["--db".into(), u.clone()],
-    }
-}
-
-fn strings(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
-}
+mod support;
+use support::*;
 
 /// A registry with a generated county of 40 households imported.
 async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {

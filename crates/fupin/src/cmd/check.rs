@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use fupin_domain::{CodeLists, DivisionCode};
 use fupin_rules::run::{Plan, Progress, Report};
-use fupin_rules::{Env, Rule, RuleSet};
+use fupin_rules::{Rule, RuleSet};
 use fupin_store::findings::{self, Filter, Finding, Status};
 
 use crate::RegistryArgs;
@@ -90,15 +90,8 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     {
         return usage(format!("区划 {s} 不在本登记库的区划树中（或其下没有行政村）"));
     }
-    let year = match a.year {
-        Some(y) => y,
-        None => match fupin_store::rules_sql::latest_income_year(&store).await? {
-            Some(y) => y,
-            None => a.registry.today()?.year(),
-        },
-    };
-    let province = store.meta("province").await?.unwrap_or_default();
-    let env = Env::builtin(year, &province);
+    let env = super::rules_env(&store, &a.registry, a.year).await?;
+    let year = env.year;
     if env.poverty_line.is_none() {
         return usage(format!(
             "{year} 年没有扶贫标准（data/policy/lines.csv 中无此年度）：请用 --year 选择有标准的年度"

@@ -56,6 +56,21 @@ pub fn parse_today(text: Option<&str>) -> anyhow::Result<time::Date> {
     }
 }
 
+/// The policy year a rule command runs for and its environment (lines of that year, the
+/// registry's province): `--year`, else the newest income year of the registry, else
+/// this year.
+pub async fn rules_env(store: &Store, args: &RegistryArgs, year: Option<i32>) -> anyhow::Result<fupin_rules::Env> {
+    let year = match year {
+        Some(y) => y,
+        None => match fupin_store::rules_sql::latest_income_year(store).await? {
+            Some(y) => y,
+            None => args.today()?.year(),
+        },
+    };
+    let province = store.meta("province").await?.unwrap_or_default();
+    Ok(fupin_rules::Env::builtin(year, &province))
+}
+
 /// Fails when the registry has not been initialised with a county.
 pub async fn require_county(store: &Store) -> anyhow::Result<String> {
     store.meta("county").await?.context("登记库尚未初始化：请先运行 fupin init --county 610981（或 fupin demo）")

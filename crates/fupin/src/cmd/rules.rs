@@ -79,15 +79,8 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
     let query = Query::parse(&a.expr, level, &codes)?;
     let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
-    let year = match a.year {
-        Some(y) => y,
-        None => match fupin_store::rules_sql::latest_income_year(&store).await? {
-            Some(y) => y,
-            None => a.registry.today()?.year(),
-        },
-    };
-    let province = store.meta("province").await?.unwrap_or_default();
-    let env = fupin_rules::Env::builtin(year, &province);
+    let env = super::rules_env(&store, &a.registry, a.year).await?;
+    let year = env.year;
     let result = fupin_rules::query::run(&store, &query, &env).await.context("试运行表达式")?;
     let unit = if level == Level::Person { "人" } else { "户" };
     println!("{year} 年：{} {unit}中有 {} {unit}符合", result.total, result.matches.len());

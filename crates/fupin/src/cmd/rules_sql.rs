@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use fupin_domain::CodeLists;
+use fupin_rules::RuleSet;
 use fupin_rules::sql::{Dialect, compile};
-use fupin_rules::{Env, RuleSet};
 
 use super::rules::{DialectArg, SqlArgs};
 
@@ -32,15 +32,8 @@ pub async fn print(a: SqlArgs) -> anyhow::Result<ExitCode> {
     }
     let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
-    let year = match a.year {
-        Some(y) => y,
-        None => match fupin_store::rules_sql::latest_income_year(&store).await? {
-            Some(y) => y,
-            None => a.registry.today()?.year(),
-        },
-    };
-    let province = store.meta("province").await?.unwrap_or_default();
-    let env = Env::builtin(year, &province);
+    let env = super::rules_env(&store, &a.registry, a.year).await?;
+    let year = env.year;
     let dialect = match a.dialect {
         DialectArg::Sqlite => Dialect::Sqlite,
         DialectArg::Postgres => Dialect::Postgres,
