@@ -173,6 +173,15 @@ pub async fn run_sql(store: &Store, rule: &Rule, env: &Env) -> Result<Vec<(Strin
     run_compiled(store, &compiled, &types).await
 }
 
+/// The entities a rule fails, by SQL: only failing rows leave the database (what a
+/// check run keeps), sorted by key.
+pub async fn run_sql_failures(store: &Store, rule: &Rule, env: &Env) -> Result<Vec<(String, Outcome)>, RunError> {
+    let mut compiled = compile(rule, env, dialect(store))?;
+    compiled.sql = std::mem::take(&mut compiled.failures_sql);
+    let types: Vec<_> = rule.values.iter().map(|(_, ir)| ir.ty).collect();
+    run_compiled(store, &compiled, &types).await
+}
+
 /// Runs an already compiled statement; `types` are the value columns' types.
 pub async fn run_compiled(
     store: &Store,

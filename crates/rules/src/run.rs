@@ -9,7 +9,7 @@ use fupin_store::findings::{self, EntityIndex, NewFinding, RunScope, RunSummary}
 use fupin_store::{Store, StoreError};
 use time::OffsetDateTime;
 
-use crate::db::{RunError, interpret, load_records, run_sql};
+use crate::db::{RunError, interpret, load_records, run_sql_failures};
 use crate::eval::{Env, HouseholdRecord, Val};
 use crate::ir::{Ir, IrKind};
 use crate::load::RuleSet;
@@ -117,7 +117,8 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
                 interpret(rule, plan.env, records.as_deref().unwrap_or_default())
             }
         };
-        let judged = outcomes.len() as u64;
+        // SQL returns the failing entities only; every entity of the level was judged.
+        let judged = per_level(rule.level);
         for (key, outcome) in outcomes {
             if outcome.verdict == Verdict::Fail
                 && let Some(f) = finding(set, rule, plan, &index, key, &outcome)
@@ -136,13 +137,13 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
     Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, summary })
 }
 
-/// The rule's outcomes by SQL, or `None` when it does not compile (the interpreter
-/// then runs it).
+/// The rule's failing entities by SQL, or `None` when it does not compile (the
+/// interpreter then runs it).
 async fn sql_outcomes(store: &Store, rule: &Rule, env: &Env) -> Result<Option<Vec<(String, Outcome)>>, RunError> {
     if rule.sql_blocker.is_some() {
         return Ok(None);
     }
-    match run_sql(store, rule, env).await {
+    match run_sql_failures(store, rule, env).await {
         Ok(o) => Ok(Some(o)),
         Err(RunError::NotCompilable(_)) => Ok(None),
         Err(e) => Err(e),

@@ -27,6 +27,10 @@ pub enum Dialect {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledSql {
     pub sql: String,
+    /// The same statement returning only the failing entities (`verdict = 0`): what a
+    /// check run keeps. The verdict is also tested in `WHERE`, so the engine computes
+    /// the values of failing rows only and passes never leave it.
+    pub failures_sql: String,
     pub params: Vec<String>,
     pub value_storages: Vec<Storage>,
 }
@@ -80,6 +84,7 @@ pub fn compile_parts(
     let verdict = format!(
         "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
     );
+    let fails = format!("{verdict} = 0");
     let mut columns = vec![verdict];
     let mut value_storages = Vec::new();
     for v in values {
@@ -101,30 +106,35 @@ pub fn compile_parts(
         joins.push(' ');
         joins.push_str(j);
     }
-    let sql = match level {
-        Level::Person => format!(
-            "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} ORDER BY p.person_id",
+    let statement = |filter: &str| match level {
+        Level::Person => Ok(format!(
+            "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} \
+             WHERE {filter} ORDER BY p.person_id",
             columns.join(", ")
-        ),
-        Level::Household => {
-            format!("SELECT h.hh_id, {} FROM households h {joins} ORDER BY h.hh_id", columns.join(", "))
-        }
+        )),
+        Level::Household => Ok(format!(
+            "SELECT h.hh_id, {} FROM households h {joins} WHERE {filter} ORDER BY h.hh_id",
+            columns.join(", ")
+        )),
         Level::Village => {
             let poor = format!(
                 "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year})"
             );
-            format!(
+            Ok(format!(
                 "SELECT v.village_code, {} FROM village_years v JOIN (SELECT h.village_code AS village_code, \
                  COALESCE(SUM(pc.n), 0) AS persons, COALESCE(SUM(CASE WHEN {poor} THEN pc.n ELSE 0 END), 0) AS poor_persons, \
                  COUNT(*) AS households, SUM(CASE WHEN {poor} THEN 1 ELSE 0 END) AS poor_households \
                  FROM households h LEFT JOIN (SELECT hh_id, COUNT(*) AS n FROM persons GROUP BY hh_id) pc ON pc.hh_id = h.hh_id \
-                 GROUP BY h.village_code) va ON va.village_code = v.village_code WHERE v.year = {year} ORDER BY v.village_code",
+                 GROUP BY h.village_code) va ON va.village_code = v.village_code WHERE v.year = {year} AND {filter} \
+                 ORDER BY v.village_code",
                 columns.join(", ")
-            )
+            ))
         }
-        l => return Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
+        l => Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
     };
-    Ok(CompiledSql { sql, params: c.params, value_storages })
+    let sql = statement("TRUE")?;
+    let failures_sql = statement(&fails)?;
+    Ok(CompiledSql { sql, failures_sql, params: c.params, value_storages })
 }
 
 struct Compiler<'a> {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use fupin_domain::schema;
 use fupin_domain::{CodeLists, DivisionTree};
-use fupin_rules::db::{interpret, load_records, run_sql};
+use fupin_rules::db::{interpret, load_records, run_sql, run_sql_failures};
 use fupin_rules::{Env, HouseholdRecord, Level, Outcome, RuleSet, Verdict, load};
 use fupin_store::Store;
 use fupin_synth::{Config, FAULT_KINDS, generate};
@@ -85,6 +85,11 @@ async fn run_all(store: &Store, set: &RuleSet) -> (BTreeSet<Finding>, BTreeSet<F
     for rule in &set.rules {
         assert!(rule.years.contains(year), "{} does not apply to {year}", rule.id);
         let sql = run_sql(store, rule, &env).await.unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+        // What a check run reads: the failing rows only, with the same values.
+        let failing = run_sql_failures(store, rule, &env).await.unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+        let all_failing: Vec<(String, Outcome)> =
+            sql.iter().filter(|(_, o)| o.verdict == Verdict::Fail).cloned().collect();
+        assert_eq!(failing, all_failing, "{}: the failures-only statement returns exactly the failures", rule.id);
         by_sql.extend(failures(rule, &sql, &hh_of));
         by_interpreter.extend(failures(rule, &interpret(rule, &env, &records), &hh_of));
     }
