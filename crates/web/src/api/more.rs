@@ -311,7 +311,7 @@ pub(crate) async fn record_visit(
     let v: VisitBody = serde_json::from_slice(&body).map_err(|e| {
         refused(format!(
             "请求内容应为 JSON 对象 {{visited_on, mode, notes, key}}（{}）",
-            e.to_string().chars().take(120).collect::<String>()
+            scrub_ids(&e.to_string().chars().take(120).collect::<String>())
         ))
     })?;
     let t = crate::i18n::current();

@@ -120,6 +120,10 @@ async fn a_script_records_a_visit_once_per_key() {
         (json!({ "visited_on": "2026-05-01", "mode": "phone", "key": "short" }), "key"),
         (json!({ "visited_on": "2026-05-01", "mode": "phone" }), "JSON"),
         (
+            json!({ ID_ZHANG: "姓名", "visited_on": "2026-05-01", "mode": "phone", "key": "script-visit-0008-abcdef" }),
+            "JSON",
+        ),
+        (
             json!({ "visited_on": "2026-05-01", "mode": "phone", "key": "script-visit-0005-abcdef",
                  "notes": "字".repeat(2001) }),
             "最多",
@@ -129,6 +133,7 @@ async fn a_script_records_a_visit_once_per_key() {
         let (s, answer) = post_visit(&app, &token, "H1", body).await;
         assert_eq!(s, 422, "{body}: {answer}");
         assert!(answer["error"].as_str().unwrap().contains(why), "{body}: {answer}");
+        assert!(!answer.to_string().contains(ID_ZHANG), "the reason repeats no ID number: {answer}");
     }
     assert_eq!(visits().await, before + 1, "refused visits wrote nothing");
 
