@@ -42,6 +42,12 @@ pub enum Policy {
     /// The JSON API's area answers: as [`Policy::Api`], and a helper cadre gets 403
     /// as on [`Policy::Overview`].
     ApiOverview,
+    /// The JSON API's review answers: as [`Policy::Api`], for the roles of
+    /// [`Policy::RegistryEditor`]; any other role gets 403 (JSON).
+    ApiEditor,
+    /// The JSON API's visit recording: as [`Policy::Api`], for the roles of
+    /// [`Policy::Visitor`]; any other role gets 403 (JSON).
+    ApiVisitor,
     /// Roles that keep the registry (county admin, township officer, village cadre),
     /// on records inside their own area; any other role gets 403.
     RegistryEditor,
@@ -122,6 +128,9 @@ fn table() -> Vec<Route> {
         route!(POST "/my/household/{hh_id}/change", RegistryEditor, my_change::submit),
         route!(GET "/my/outbox", SignedInArea, my_change::outbox),
         route!(GET "/review", RegistryEditor, review::list),
+        // The same list as JSON, before the routes that decide a proposal (the route
+        // matrix runs the table in order and expects the proposal still pending).
+        route!(GET "/api/v1/review", ApiEditor, api::more::review),
         route!(GET "/review/{key}", RegistryEditor, review::show),
         route!(POST "/review/{key}/apply", RegistryEditor, review::apply),
         route!(POST "/review/{key}/discard", RegistryEditor, review::discard),
@@ -155,6 +164,10 @@ fn table() -> Vec<Route> {
         route!(GET "/api/v1/households/{hh_id}", Api, api::household),
         route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
         route!(GET "/api/v1/search", Api, api::search),
+        route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::more::dashboard),
+        route!(GET "/api/v1/households/{hh_id}/visits", Api, api::more::visits),
+        route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::more::record_visit),
+        route!(GET "/api/v1/findings", ApiOverview, api::more::findings),
         route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
     ]
 }
@@ -199,11 +212,19 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if policy == Policy::Public {
         return next.run(request).await;
     }
-    if matches!(policy, Policy::Api | Policy::ApiOverview) {
+    if matches!(policy, Policy::Api | Policy::ApiOverview | Policy::ApiEditor | Policy::ApiVisitor) {
         return match api::authenticate(&state, request.headers()).await {
             Ok(user) if policy == Policy::ApiOverview && user.paired_only() => {
                 tracing::warn!(username = %user.0.username, path = %request.uri().path(), "帮扶责任人试图查看片区数据");
                 api::ApiError::paired_only().into_response()
+            }
+            Ok(user) if policy == Policy::ApiEditor && !edit::may_edit(user.0.role) => {
+                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图查看待审核更正");
+                api::ApiError::forbidden("只有县级管理员、乡镇干部和村干部审核离线更正").into_response()
+            }
+            Ok(user) if policy == Policy::ApiVisitor && !my::may_visit(user.0.role) => {
+                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");
+                api::ApiError::forbidden("部门数据员和督查人员只能查看，不能记录走访").into_response()
             }
             Ok(user) => {
                 request.extensions_mut().insert(user);

@@ -66,11 +66,15 @@ pub(crate) async fn log_refusals(State(state): State<AppState>, request: Request
     response
 }
 
-/// Refuses a state-changing request that says nothing about where it comes from.
+/// Refuses a state-changing request that says nothing about where it comes from,
+/// except a script's call of the JSON API with a bearer token: the API then
+/// authenticates by the token alone (never the cookie), and a cross-site page cannot
+/// send an `Authorization` header (that needs a CORS preflight, which we never allow).
 pub(crate) async fn require_origin_headers(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let h = request.headers();
-    if !safe && !h.contains_key(header::ORIGIN) && !h.contains_key("sec-fetch-site") {
+    let token_call = request.uri().path().starts_with("/api/") && h.contains_key(header::AUTHORIZATION);
+    if !safe && !token_call && !h.contains_key(header::ORIGIN) && !h.contains_key("sec-fetch-site") {
         tracing::warn!(path = %request.uri().path(), "拒绝没有来源标头的请求");
         return forbidden("no origin headers");
     }

@@ -6,6 +6,8 @@
 mod admin;
 #[path = "web/api.rs"]
 mod api;
+#[path = "web/api_more.rs"]
+mod api_more;
 #[path = "web/auth.rs"]
 mod auth;
 #[path = "web/browser.rs"]

@@ -1,7 +1,8 @@
 //! The JSON API under `/api/v1`: the same records the pages show, for scripts and
 //! other systems, with the same scope checks (a record outside the caller's area is
 //! 404) and the same masking (ID numbers, phones and bank accounts leave the server
-//! masked). Every route is GET: the API reads, the pages write.
+//! masked). The API reads; the one write is recording a visit ([`more::record_visit`]),
+//! idempotent by its key like the page's form.
 //!
 //! A caller is either a browser with the pages' session cookie or a script with a
 //! personal access token (`Authorization: Bearer …`, created on `/account/tokens`),
@@ -10,6 +11,7 @@
 //!
 //! [`openapi`] serves the OpenAPI document that describes every route here.
 
+pub(crate) mod more;
 pub(crate) mod openapi;
 pub(crate) mod tokens;
 
@@ -59,6 +61,11 @@ impl ApiError {
     /// households (`/api/v1/search`, `/api/v1/households/{hh_id}`), not an area.
     pub fn paired_only() -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "帮扶责任人只能查看结对帮扶的农户，不能查看片区数据")
+    }
+
+    /// A role the route is not for.
+    pub fn forbidden(why: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, why)
     }
 
     pub fn not_found() -> ApiError {

@@ -7,6 +7,7 @@
 use axum::Json;
 use serde_json::{Value, json};
 
+use super::more::{FINDINGS_PER_PAGE, REVIEW_LIMIT, VISITS_LIMIT};
 use super::{HISTORY_LIMIT, PER_PAGE, SEARCH_LIMIT};
 
 /// `GET /api/v1/openapi.json` (public: it describes, it holds no data).
@@ -42,6 +43,28 @@ fn get(id: &str, summary: &str, description: &str, parameters: Value, schema: &s
     json!({ "get": op })
 }
 
+/// The POST that records a visit: a JSON body, 201 or 200, 403 and 422 besides.
+fn post_visit() -> Value {
+    let error =
+        |d: &str| json!({ "description": d, "content": { "application/json": { "schema": schema_ref("Error") } } });
+    let recorded = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": schema_ref("RecordedVisit") } } });
+    json!({
+        "operationId": "record_visit",
+        "summary": "记录走访",
+        "description": "记录一次对该户的走访。同一个 key 重发只记录一次（答复 200 和第一次记录的走访）。部门数据员和督查人员答复 403；字段不对答复 422 并说明原因。用访问令牌调用时不需要 Origin 标头；用会话 Cookie 调用时须是同源请求。",
+        "parameters": [path_param("hh_id", "户编号，须在调用者的管辖范围内（帮扶责任人：结对农户）")],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("NewVisit") } } },
+        "responses": {
+            "201": recorded("已记录"),
+            "200": recorded("这个 key 已记录过，未重复记录"),
+            "401": error("未登录，或访问令牌无效、已撤销"),
+            "403": error("调用者的角色不能记录走访"),
+            "404": error("记录不存在，或不在调用者的管辖范围内（两者答复相同）"),
+            "422": error("字段不对：日期、方式、走访情况或 key"),
+        },
+    })
+}
+
 fn path_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
 }
@@ -51,6 +74,146 @@ fn nullable(t: &str) -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = base_schemas();
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more_schemas()) {
+        all.extend(more);
+    }
+    all
+}
+
+/// The schemas of the dashboard, visits, review and findings answers.
+fn more_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let integer = json!({ "type": "integer" });
+    json!({
+        "StatusFigures": {
+            "type": "object",
+            "required": ["by_status", "households", "persons", "monitored_households", "monitored_persons", "poor_persons", "incidence_percent", "below_threshold"],
+            "properties": {
+                "by_status": { "type": "array", "description": "按当年户类型：一般农户、在册贫困户、已脱贫户", "items": {
+                    "type": "object", "required": ["status", "label", "households", "persons"],
+                    "properties": { "status": string, "label": string, "households": integer, "persons": integer },
+                } },
+                "households": integer, "persons": integer,
+                "monitored_households": { "type": "integer", "description": "年底风险未消除的监测户" },
+                "monitored_persons": integer,
+                "poor_persons": { "type": "integer", "description": "在册贫困人口（贫困发生率的分子）" },
+                "incidence_percent": { "type": ["number", "null"], "description": "贫困发生率（%），无人口时为空" },
+                "below_threshold": { "type": "boolean", "description": "低于当年退出标准" },
+            },
+        },
+        "ChildFigures": {
+            "allOf": [schema_ref("StatusFigures"), { "type": "object", "required": ["code", "name"], "properties": { "code": string, "name": string } }],
+        },
+        "Dashboard": {
+            "type": "object",
+            "required": ["area", "year", "threshold_percent", "threshold_note", "children", "total", "exits", "monitoring", "visits"],
+            "properties": {
+                "area": schema_ref("AreaRef"), "year": integer,
+                "threshold_percent": { "type": ["number", "null"], "description": "当年贫困发生率退出标准（%）" },
+                "threshold_note": nullable("string"),
+                "children": { "type": "array", "items": schema_ref("ChildFigures"), "description": "下一级区划（村：本村）" },
+                "total": schema_ref("StatusFigures"),
+                "exits": { "type": "array", "description": "历年脱贫户数、人数（到所选年份为止）", "items": {
+                    "type": "object", "required": ["year", "households", "persons"],
+                    "properties": { "year": integer, "households": integer, "persons": integer },
+                } },
+                "monitoring": { "type": "array", "description": "监测对象按类型：风险未消除、已消除", "items": {
+                    "type": "object", "required": ["monitor_type", "label", "open", "cleared"],
+                    "properties": { "monitor_type": string, "label": string, "open": integer, "cleared": integer },
+                } },
+                "visits": {
+                    "type": "object", "required": ["quarter_start", "quarter_end", "children"],
+                    "description": "走访合规：当季（往年为第四季度）应走访、已走访的户",
+                    "properties": {
+                        "quarter_start": string, "quarter_end": string,
+                        "children": { "type": "array", "items": {
+                            "type": "object", "required": ["code", "name", "due", "visited", "missed", "rate_percent"],
+                            "properties": { "code": string, "name": string, "due": integer, "visited": integer,
+                                "missed": integer, "rate_percent": { "type": "number" } },
+                        } },
+                    },
+                },
+            },
+        },
+        "Visit": {
+            "type": "object", "required": ["id", "visitor", "visited_on", "mode", "mode_label", "notes", "created_at"],
+            "properties": {
+                "id": integer, "visitor": string, "visited_on": { "type": "string", "format": "date" },
+                "mode": { "type": "string", "enum": ["in_person", "phone"] }, "mode_label": string,
+                "notes": { "type": "string", "description": "走访情况；其中的证件号码已遮蔽" },
+                "created_at": { "type": "string", "format": "date-time" },
+            },
+        },
+        "Visits": {
+            "type": "object", "required": ["hh_id", "total", "limited", "visits"],
+            "properties": {
+                "hh_id": string, "total": integer,
+                "limited": { "type": "boolean", "description": format!("只给出了最新的 {VISITS_LIMIT} 次") },
+                "visits": { "type": "array", "items": schema_ref("Visit") },
+            },
+        },
+        "NewVisit": {
+            "type": "object", "required": ["visited_on", "mode", "key"], "additionalProperties": false,
+            "properties": {
+                "visited_on": { "type": "string", "format": "date", "description": "走访日期，不晚于今天、不早于一年前" },
+                "mode": { "type": "string", "enum": ["in_person", "phone"] },
+                "notes": { "type": "string", "maxLength": fupin_store::visits::MAX_NOTES_CHARS },
+                "key": { "type": "string", "minLength": 16, "maxLength": 100, "pattern": "^[A-Za-z0-9_-]+$",
+                    "description": "幂等键：同一次走访重发时用同一个 key" },
+            },
+        },
+        "RecordedVisit": {
+            "type": "object", "required": ["new", "visit"],
+            "properties": { "new": { "type": "boolean", "description": "false：这个 key 记录过" }, "visit": schema_ref("Visit") },
+        },
+        "Correction": {
+            "type": "object",
+            "required": ["key", "hh_id", "village_code", "entity", "entity_key", "field", "current", "proposed", "reason", "submitted_by", "submitted_at", "base_version", "found_version"],
+            "properties": {
+                "key": string, "hh_id": string, "village_code": string, "head_name": nullable("string"),
+                "entity": { "type": "string", "enum": ["households", "persons"] }, "entity_key": string, "field": string,
+                "current": { "type": "string", "description": "现在的值（代码标签；个人号码已遮蔽）" },
+                "proposed": { "type": "string", "description": "提出的值（同上）" },
+                "reason": string, "submitted_by": string, "submitted_at": string,
+                "base_version": integer, "found_version": integer,
+            },
+        },
+        "Review": {
+            "type": "object", "required": ["area", "total", "limited", "corrections"],
+            "properties": {
+                "area": string, "total": integer,
+                "limited": { "type": "boolean", "description": format!("只给出了前 {REVIEW_LIMIT} 条") },
+                "corrections": { "type": "array", "items": schema_ref("Correction") },
+            },
+        },
+        "Finding": {
+            "type": "object",
+            "required": ["id", "rule_id", "severity", "level", "year", "entity", "status", "explanation", "values", "first_seen", "last_seen"],
+            "properties": {
+                "id": integer, "rule_id": string,
+                "severity": { "type": "string", "enum": ["error", "warning", "info"] },
+                "level": string, "year": integer, "hh_id": nullable("string"), "village_code": nullable("string"),
+                "entity": string,
+                "status": { "type": "string", "enum": ["open", "proposed", "explained", "fixed"] },
+                "explanation": { "type": "string", "description": "问题说明，个人号码已遮蔽" },
+                "values": { "description": "涉及的值，个人号码已遮蔽" },
+                "proposed_by": nullable("string"), "proposed_reason": nullable("string"),
+                "first_seen": string, "last_seen": string,
+            },
+        },
+        "Findings": {
+            "type": "object", "required": ["area", "page", "pages", "per_page", "total", "findings"],
+            "properties": {
+                "area": schema_ref("AreaRef"), "page": integer, "pages": integer,
+                "per_page": { "type": "integer", "const": FINDINGS_PER_PAGE }, "total": integer,
+                "findings": { "type": "array", "items": schema_ref("Finding") },
+            },
+        },
+    })
+}
+
+fn base_schemas() -> Value {
     let string = json!({ "type": "string" });
     let integer = json!({ "type": "integer" });
     json!({
@@ -195,12 +358,20 @@ pub(crate) fn build() -> Value {
         "description": "页码，从 1 开始；缺省或无效时为第 1 页", "schema": { "type": "integer", "minimum": 1 } });
     let q = json!({ "name": "q", "in": "query", "required": true,
         "description": "姓名（部分）、户编号或完整的 18 位（15 位）证件号码", "schema": { "type": "string", "maxLength": 50 } });
+    let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    let year = query("year", "年份，缺省或超出范围时为今年", json!({ "type": "integer", "minimum": 2014 }));
+    let area_q = query("area", "区划代码，缺省为调用者的区域", json!({ "type": "string" }));
+    let rule_q = query("rule", "规则编号", json!({ "type": "string" }));
+    let severity_q = query("severity", "级别", json!({ "type": "string", "enum": ["error", "warning", "info"] }));
+    let status_q =
+        query("status", "状态", json!({ "type": "string", "enum": ["open", "proposed", "explained", "fixed"] }));
+    let year_q = query("year", "政策年度", json!({ "type": "integer" }));
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "fupin 数据接口",
             "version": "1",
-            "description": "县级防返贫监测登记库的只读数据接口。与网页相同的管辖范围检查：范围以外的记录与不存在的记录一样答复 404；证件号码、电话和银行账号一律只显示部分。认证：网页登录的会话 Cookie，或在“访问令牌”页面（/account/tokens）创建的个人访问令牌（Authorization: Bearer）。错误答复为 {\"error\": \"中文说明\"}。",
+            "description": "县级防返贫监测登记库的数据接口：读取与网页相同的记录，另可记录走访。与网页相同的管辖范围检查：范围以外的记录与不存在的记录一样答复 404；证件号码、电话和银行账号一律只显示部分。认证：网页登录的会话 Cookie，或在“访问令牌”页面（/account/tokens）创建的个人访问令牌（Authorization: Bearer）。错误答复为 {\"error\": \"中文说明\"}。",
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearerAuth": [] }, { "cookieAuth": [] }],
@@ -221,6 +392,21 @@ pub(crate) fn build() -> Value {
             "/api/v1/search": get("search", "查询",
                 format!("在管辖范围内按姓名、户编号或完整证件号码查找，最多 {SEARCH_LIMIT} 条；缺少 q 时答复 400。").as_str(),
                 json!([q]), "SearchResult", true),
+            "/api/v1/dashboard/{code}": get("dashboard", "统计看板",
+                "一个县、乡镇或村某一年的统计：下一级各区划的户类型户数人数、贫困发生率与退出标准、历年脱贫、监测对象按类型、当季走访合规。帮扶责任人答复 403。",
+                json!([code, year]), "Dashboard", true),
+            "/api/v1/households/{hh_id}/visits": {
+                "get": get("household_visits", "户走访记录",
+                    format!("该户的走访，最新的在前，最多 {VISITS_LIMIT} 次。").as_str(),
+                    json!([hh_id]), "Visits", true)["get"],
+                "post": post_visit(),
+            },
+            "/api/v1/review": get("review", "待审核的离线更正",
+                format!("调用者管辖范围内待审核的离线更正，最多 {REVIEW_LIMIT} 条；只有县级管理员、乡镇干部和村干部可用，其他角色答复 403。").as_str(),
+                json!([]), "Review", true),
+            "/api/v1/findings": get("findings", "问题清单",
+                format!("数据质量检查发现的问题，可按区域、规则、级别、状态、政策年度筛选，每页 {FINDINGS_PER_PAGE} 条；筛选值无效时答复 400，区域不在管辖范围内答复 404；帮扶责任人答复 403。").as_str(),
+                json!([area_q, rule_q, severity_q, status_q, year_q, page]), "Findings", true),
             "/api/v1/openapi.json": get("openapi", "接口说明", "本文档（无需认证）。", json!([]), "OpenApi", false),
         },
         "components": {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::*;
 
 /// A client that neither keeps cookies nor follows redirects: what a script is.
-fn script() -> Client {
+pub(crate) fn script() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -29,7 +29,7 @@ fn assert_no_long_numbers(body: &str, what: &str) {
 
 /// GET as `client` (with a bearer token if given): status and JSON body, after
 /// checking that nothing personal is in it.
-async fn get_json(app: &TestApp, client: &Client, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get_json(app: &TestApp, client: &Client, token: Option<&str>, path: &str) -> (StatusCode, Value) {
     let mut request = client.get(format!("{}{path}", app.base));
     if let Some(t) = token {
         request = request.bearer_auth(t);
@@ -45,7 +45,7 @@ async fn get_json(app: &TestApp, client: &Client, token: Option<&str>, path: &st
 }
 
 /// Creates a token for a signed-in client on the tokens page; returns the page.
-async fn create_token(app: &TestApp, client: &Client, name: &str) -> reqwest::Response {
+pub(crate) async fn create_token(app: &TestApp, client: &Client, name: &str) -> reqwest::Response {
     client
         .post(format!("{}/account/tokens", app.base))
         .header("Origin", app.origin())
@@ -56,7 +56,7 @@ async fn create_token(app: &TestApp, client: &Client, name: &str) -> reqwest::Re
 }
 
 /// The token a creation page shows.
-fn token_on(page: &str) -> String {
+pub(crate) fn token_on(page: &str) -> String {
     let at = page.find("fupin_").expect("the page shows the new token");
     let token: String = page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     assert_eq!(token.len(), "fupin_".len() + 64, "{token}");

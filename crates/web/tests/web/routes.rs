@@ -324,6 +324,30 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ("GET", "/api/v1/search") => {
             (c(format!("/api/v1/search?q={}", who.hh_in.1), &format!("\"hh_id\":\"{}\"", who.hh_in.0)), None)
         }
+        ("GET", "/api/v1/dashboard/{code}") => (
+            c(format!("/api/v1/dashboard/{}", who.code_in.0), who.code_in.1),
+            Some(format!("/api/v1/dashboard/{}", who.code_out)),
+        ),
+        ("GET", "/api/v1/households/{hh_id}/visits") => (
+            c(format!("/api/v1/households/{}/visits", who.hh_in.0), &format!("\"hh_id\":\"{}\"", who.hh_in.0)),
+            Some(format!("/api/v1/households/{}/visits", who.hh_out)),
+        ),
+        // Sent as JSON (`send`), with the key of this role: one visit written.
+        ("POST", "/api/v1/households/{hh_id}/visits") => {
+            let fields = vec![
+                ("visited_on", "2026-05-30".into()),
+                ("mode", "phone".into()),
+                ("notes", format!("接口路由矩阵 {}", who.user)),
+                ("key", format!("api-matrix-{}-key", who.user.replace('.', "-"))),
+            ];
+            let path = |hh: &str| format!("/api/v1/households/{hh}/visits");
+            (form(path(who.hh_in.0), fields, "\"new\":true"), Some(path(who.hh_out)))
+        }
+        ("GET", "/api/v1/review") => (c("/api/v1/review".into(), who.hh_in.1), None),
+        ("GET", "/api/v1/findings") => (
+            c(format!("/api/v1/findings?area={}", who.code_in.0), &format!("\"hh_id\":\"{}\"", who.hh_in.0)),
+            Some(format!("/api/v1/findings?area={}", who.code_out)),
+        ),
         ("GET", "/api/v1/openapi.json") => (c("/api/v1/openapi.json".into(), "\"openapi\""), None),
         (method, path) => panic!("{method} {path} has no case in the route matrix: add one"),
     }
@@ -378,7 +402,12 @@ fn client() -> Client {
 
 async fn send(app: &TestApp, client: &Client, route: &RouteSpec, path: &str, form: &[(&str, String)]) -> Response {
     let url = format!("{}{path}", app.base);
-    let request = if route.method == reqwest::Method::POST {
+    let request = if route.method == reqwest::Method::POST && path.starts_with("/api/") {
+        let body: serde_json::Map<String, serde_json::Value> =
+            form.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone()))).collect();
+        let body = serde_json::Value::Object(body).to_string();
+        client.post(url).header("Origin", app.origin()).header("content-type", "application/json").body(body)
+    } else if route.method == reqwest::Method::POST {
         client.post(url).header("Origin", app.origin()).form(form)
     } else {
         client.get(url)
@@ -457,7 +486,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         let cell = format!("signed out × {} {}", route.method, case.path);
         if route.policy == Policy::Public {
             assert!(![403, 404, 405].contains(&r.status().as_u16()), "{cell}: {}", r.status());
-        } else if matches!(route.policy, Policy::Api | Policy::ApiOverview) {
+        } else if matches!(route.policy, Policy::Api | Policy::ApiOverview | Policy::ApiEditor | Policy::ApiVisitor) {
             assert_eq!(r.status(), 401, "{cell}");
             assert!(r.text().await.unwrap().contains("\"error\""), "{cell} answers a JSON error");
         } else {
@@ -510,7 +539,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             for column in who.hidden {
                 assert!(!page.contains(column), "{cell} shows {column}, another department's");
             }
-            if !who.hidden.is_empty() && route.path.contains("households/{hh_id}") && !route.path.ends_with("history") {
+            if !who.hidden.is_empty() && route.path == "/api/v1/households/{hh_id}" {
                 assert!(page.contains("dibao"), "{cell}: the department's own column is there");
             }
             if !who.hidden.is_empty() && route.path == "/household/{hh_id}" {
@@ -534,7 +563,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     // 403 on both, and nothing written.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
-        for route in routes.iter().filter(|r| r.policy == Policy::Visitor) {
+        for route in routes.iter().filter(|r| matches!(r.policy, Policy::Visitor | Policy::ApiVisitor)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
             let visits = app.sql_count("SELECT COUNT(*) FROM visits").await;
@@ -548,7 +577,9 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             }
             let r = send(&app, &client, route, &case.path, &case.form).await;
             let (status, page) = land(&app, &client, r).await;
-            assert_eq!(status, 200, "{cell}");
+            // The API answers a recorded visit with 201 Created, the page with its redirect.
+            let ok = if route.policy == Policy::ApiVisitor { 201 } else { 200 };
+            assert_eq!(status, ok, "{cell}: {page}");
             assert!(page.contains(&case.want), "{cell} lacks {}", case.want);
             for place in who.outside {
                 assert!(!page.contains(place), "{cell} shows {place}, outside the area");
@@ -568,7 +599,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     // 404; read-only roles 403 on both, and nothing written.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
-        for route in routes.iter().filter(|r| r.policy == Policy::RegistryEditor) {
+        for route in routes.iter().filter(|r| matches!(r.policy, Policy::RegistryEditor | Policy::ApiEditor)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
             if !EDITORS.contains(&who.user) {
