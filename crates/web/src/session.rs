@@ -204,6 +204,31 @@ impl CurrentUser {
             }
     }
 
+    /// [`may_see_household`](Self::may_see_household) for a request that names one
+    /// household: a household that exists but lies outside the user's scope answers
+    /// like a missing one, and the attempt goes to the security log (`auth_log`).
+    pub async fn household_in_scope(
+        &self,
+        state: &AppState,
+        hh_id: &str,
+        village: &DivisionCode,
+    ) -> Result<bool, fupin_store::StoreError> {
+        if self.may_see_household(hh_id, village) {
+            return Ok(true);
+        }
+        tracing::warn!(username = %self.0.username, hh_id, "拒绝访问范围之外的农户");
+        let detail = format!("out of scope: household {hh_id}");
+        let record = users::AuthRecord {
+            username: &self.0.username,
+            event: users::AuthEvent::RequestRefused,
+            detail: &detail,
+            actor: None,
+            remote_addr: None,
+        };
+        users::log_auth(&state.store, &record).await?;
+        Ok(false)
+    }
+
     /// The division the user may see.
     pub fn area(&self) -> &DivisionCode {
         &self.0.area

@@ -407,7 +407,7 @@ async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or_else(ApiError::not_found)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| ApiError::not_found())?;
-    if !user.may_see_household(hh_id, &village) {
+    if !user.household_in_scope(state, hh_id, &village).await? {
         return Err(ApiError::not_found());
     }
     Ok((row, village))

@@ -298,7 +298,7 @@ async fn household_in_area(state: &AppState, user: &CurrentUser, hh_id: &str) ->
     }
     let Some(row) = views::household(&state.store, hh_id).await? else { return Ok(None) };
     let Ok(village) = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")) else { return Ok(None) };
-    if !user.may_see_household(hh_id, &village) {
+    if !user.household_in_scope(state, hh_id, &village).await? {
         return Ok(None);
     }
     let persons = views::persons_of(&state.store, hh_id).await?;

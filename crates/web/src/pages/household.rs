@@ -121,7 +121,7 @@ pub(crate) async fn show(
     let pairings: &[views::PairingLine] = if user.may_see_field("pairings", "helper_id") { pairings } else { &[] };
     let records: Vec<ChangeRecord> = records.iter().filter_map(|r| user.visible_record(r)).collect();
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see_household(&hh_id, &village) {
+    if !user.household_in_scope(&state, &hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     let codes = &state.codes;

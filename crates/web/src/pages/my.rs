@@ -47,7 +47,7 @@ pub(crate) async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see_household(hh_id, &village) {
+    if !user.household_in_scope(state, hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     Ok((row, village))

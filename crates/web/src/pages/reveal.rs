@@ -128,7 +128,7 @@ pub(crate) async fn submit(
     }
     let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.may_see_household(&hh_id, &village) {
+    if !user.household_in_scope(&state, &hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;

@@ -50,3 +50,26 @@ async fn forged_requests_are_refused_and_logged_with_who_and_what() {
     assert_eq!(status, 200);
     assert!(page.contains("拒绝伪造或跨站请求"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_outside_the_area_answers_not_found_and_the_attempt_is_logged() {
+    let app = spawn_app().await;
+    let village = app.signed_in("village").await;
+    let sql = |hh: &str| {
+        format!(
+            "SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused' AND username = 'village' \
+             AND detail = 'out of scope: household {hh}'"
+        )
+    };
+    // H3 is another village's: the same 404 as a household that does not exist.
+    let (status, outside) = app.get(&village, "/household/H3").await;
+    let (missing_status, missing) = app.get(&village, "/household/H999").await;
+    assert_eq!((status, missing_status), (404, 404));
+    assert_eq!(outside, missing, "nothing tells an existing household from a missing one");
+    assert_eq!(app.sql_count(&sql("H3")).await, 1, "the attempt on an existing household is in the security log");
+    assert_eq!(app.sql_count(&sql("H999")).await, 0, "a number that exists nowhere is just not found");
+    // The API and the phone card log it the same way.
+    assert_eq!(app.get(&village, "/api/v1/households/H3").await.0, 404);
+    assert_eq!(app.get(&village, "/my/household/H3").await.0, 404);
+    assert_eq!(app.sql_count(&sql("H3")).await, 3);
+}
