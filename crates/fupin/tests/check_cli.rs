@@ -2,8 +2,6 @@
 //! engine `FUPIN_TEST_DB` names: table, JSON and XLSX output, masking, reruns, scope
 //! and bad arguments.
 
-use std::path::PathBuf;
-
 use calamine::{Data, Reader};
 use fupin_store::{Target, testing};
 
@@ -12,39 +10,7 @@ use support::*;
 
 /// A registry with a generated county of 60 households (30 faults) imported.
 async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
-    let (target, dir) = testing::fresh_target().await.expect("target");
-    let mut init = strings(&["init", "--county", "610981", "--admin-password", "Check-Cli-Passw0rd!"]);
-    init.extend(registry_args(&target));
-    let r = fupin(&init);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let files = tempfile::tempdir().expect("temp dir");
-    let out = files.path().to_str().expect("utf-8 path");
-    let r = fupin(&strings(&[
-        "generate",
-        "--households",
-        "60",
-        "--seed",
-        "7",
-        "--faults",
-        "30",
-        "--today",
-        TODAY,
-        "--out",
-        out,
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let mut import = strings(&["import"]);
-    import.extend(registry_args(&target));
-    let mut csvs: Vec<PathBuf> = std::fs::read_dir(files.path())
-        .expect("generated")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .collect();
-    csvs.sort();
-    import.extend(csvs.iter().map(|p| p.display().to_string()));
-    let r = fupin(&import);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    (target, dir, files)
+    generated_county("60", "30", "Check-Cli-Passw0rd!").await
 }
 
 fn check(target: &Target, rest: &[&str]) -> Run {

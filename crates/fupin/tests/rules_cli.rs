@@ -1,8 +1,6 @@
 //! `fupin rules try` on a generated county, run as an operator would, on the engine
 //! `FUPIN_TEST_DB` names.
 
-use std::path::PathBuf;
-
 use fupin_store::{Store, Target, testing};
 
 mod support;
@@ -15,39 +13,7 @@ async fn county() -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
 
 /// A registry with a generated county of 40 households, `faults` of them with planted faults.
 async fn county_with_faults(faults: &str) -> (Target, Option<testing::TempDir>, tempfile::TempDir) {
-    let (target, dir) = testing::fresh_target().await.expect("target");
-    let mut init = strings(&["init", "--county", "610981", "--admin-password", "Rules-Cli-Passw0rd!"]);
-    init.extend(registry_args(&target));
-    let r = fupin(&init);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let files = tempfile::tempdir().expect("temp dir");
-    let out = files.path().to_str().expect("utf-8 path");
-    let r = fupin(&strings(&[
-        "generate",
-        "--households",
-        "40",
-        "--seed",
-        "7",
-        "--faults",
-        faults,
-        "--today",
-        TODAY,
-        "--out",
-        out,
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let mut import = strings(&["import"]);
-    import.extend(registry_args(&target));
-    let mut csvs: Vec<PathBuf> = std::fs::read_dir(files.path())
-        .expect("generated")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .collect();
-    csvs.sort();
-    import.extend(csvs.iter().map(|p| p.display().to_string()));
-    let r = fupin(&import);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    (target, dir, files)
+    generated_county("40", faults, "Rules-Cli-Passw0rd!").await
 }
 
 fn try_expr(target: &Target, expr: &str, rest: &[&str]) -> Run {
