@@ -66,9 +66,74 @@ impl ExitPolicy {
     }
 }
 
+/// The years counties exited the poverty-county list (贫困县退出), from
+/// `data/policy/county_exit.csv`: what county exit rules are checked in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CountyExits {
+    /// (6-digit county code, exit year), in file order.
+    pub rows: Vec<(String, i32)>,
+}
+
+impl CountyExits {
+    pub fn builtin() -> CountyExits {
+        Self::parse("data/policy/county_exit.csv", include_str!("../../../data/policy/county_exit.csv"))
+            .expect("the shipped county exit file is valid")
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<CountyExits, PolicyError> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        for (i, rec) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let err = |column: &str, reason: String| PolicyError {
+                file: file.to_owned(),
+                line,
+                column: column.to_owned(),
+                reason,
+            };
+            let rec = rec.map_err(|e| err("", e.to_string()))?;
+            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
+            let code = get(0);
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err("county_code", format!("“{code}”不是 6 位县级代码")));
+            }
+            let year: i32 = get(1)
+                .parse()
+                .ok()
+                .filter(|y| (1980..=2100).contains(y))
+                .ok_or_else(|| err("exit_year", format!("“{}”不是年份", get(1))))?;
+            if rows.iter().any(|(c, _)| c == code) {
+                return Err(err("county_code", format!("县级代码 {code} 重复")));
+            }
+            rows.push((code.to_owned(), year));
+        }
+        Ok(CountyExits { rows })
+    }
+
+    /// The exit year of the county `code` (its first 6 digits are read).
+    pub fn year_of(&self, code: &str) -> Option<i32> {
+        let county = code.get(0..6)?;
+        self.rows.iter().find(|(c, _)| c == county).map(|(_, y)| *y)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn county_exits_load_and_refuse_bad_rows() {
+        let c = CountyExits::builtin();
+        assert_eq!(c.year_of("610981"), Some(2019));
+        assert_eq!(c.year_of("610981100"), Some(2019));
+        assert_eq!(c.year_of("610902"), None);
+        assert_eq!(c.year_of("61"), None);
+        let e = CountyExits::parse("f.csv", "county_code,exit_year\n6109,2019\n").unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (2, "county_code"));
+        let e = CountyExits::parse("f.csv", "county_code,exit_year\n610981,20x9\n").unwrap_err();
+        assert_eq!(e.column, "exit_year");
+        assert!(CountyExits::parse("f.csv", "county_code,exit_year\n610981,2019\n610981,2018\n").is_err());
+    }
 
     #[test]
     fn shipped_criteria_load() {

@@ -6,7 +6,7 @@ use fupin_domain::schema::{self, Kind, Table};
 
 use crate::Level;
 use crate::ast::{AggKind, Lit, Node, NodeKind, Span};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 
 /// A type or name error and where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,8 @@ enum Thing {
     /// A list aggregates run over: `members`, `h.incomes`, `h.pairings`.
     List(List),
     Lines,
+    /// `area`: the township or county a township/county rule checks.
+    Area,
 }
 
 /// Checks an expression for a rule of `level`.
@@ -50,9 +52,11 @@ fn table_of(rec: Rec) -> &'static Table {
         Rec::Household => &schema::HOUSEHOLDS,
         Rec::Income => &schema::INCOMES,
         Rec::Village => &schema::VILLAGES,
-        Rec::Item(_, List::Members) => &schema::PERSONS,
+        Rec::Item(_, List::Members | List::AreaPersons { .. }) => &schema::PERSONS,
         Rec::Item(_, List::Incomes) => &schema::INCOMES,
         Rec::Item(_, List::Pairings) => &schema::PAIRINGS,
+        Rec::Item(_, List::AreaHouseholds { .. }) => &schema::HOUSEHOLDS,
+        Rec::Item(_, List::AreaVillages) => &schema::VILLAGES,
     }
 }
 
@@ -62,11 +66,16 @@ fn record_name(rec: Rec) -> &'static str {
         Rec::Household => "户",
         Rec::Income => "户的当年收入 h.income",
         Rec::Village => "村的当年情况 v",
-        Rec::Item(_, List::Members) => "人（家庭成员）",
+        Rec::Item(_, List::Members | List::AreaPersons { .. }) => "人（家庭成员）",
         Rec::Item(_, List::Incomes) => "户的收入行（h.incomes 中的一年）",
         Rec::Item(_, List::Pairings) => "结对帮扶行（h.pairings 中的一行）",
+        Rec::Item(_, List::AreaHouseholds { .. }) => "户",
+        Rec::Item(_, List::AreaVillages) => "村的当年情况",
     }
 }
+
+/// What a township or county rule may name.
+const AREA_NAMES: &str = "households、poor_households、persons、poor_persons、villages、area、line、year、ref_date";
 
 /// The type of a stored column.
 pub fn ty_of(kind: Kind) -> Ty {
@@ -90,8 +99,13 @@ impl Checker<'_> {
     fn ident(&self, name: &str, span: Span) -> R<(Thing, Option<Ir>)> {
         if let Some(pos) = self.members.iter().rposition(|(m, _)| m == name) {
             let depth = pos as u8 + 1;
+            // The element of an area list is the household, person or village itself,
+            // read through the same names (`h`, `p`, `v` in SQL) as at the lower levels.
             let rec = match self.members[pos].1 {
                 List::Members => Rec::Member(depth),
+                List::AreaHouseholds { .. } => Rec::Household,
+                List::AreaPersons { .. } => Rec::Person,
+                List::AreaVillages => Rec::Village,
                 list => Rec::Item(depth, list),
             };
             return Ok((Thing::Record(rec), None));
@@ -105,6 +119,29 @@ impl Checker<'_> {
                 ),
             );
         }
+        if self.is_area_level() {
+            let list = |l: List| Ok((Thing::List(l), None));
+            return match name {
+                "households" => list(List::AreaHouseholds { poor: false }),
+                "poor_households" => list(List::AreaHouseholds { poor: true }),
+                "persons" => list(List::AreaPersons { poor: false }),
+                "poor_persons" => list(List::AreaPersons { poor: true }),
+                "villages" => list(List::AreaVillages),
+                "area" => Ok((Thing::Area, None)),
+                "members" if self.in_area_household() => list(List::Members),
+                "line" => Ok((Thing::Lines, None)),
+                "year" => Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Year)))),
+                "ref_date" => Ok((Thing::Value, Some(Ir::new(Ty::Date, IrKind::RefDate)))),
+                "h" | "p" | "v" | "members" => err(
+                    span,
+                    format!(
+                        "{}级规则中没有 {name}：户、人、村要通过列表聚合来读，如 households.filter(x, x.water_safe).size()（可用：{AREA_NAMES}）",
+                        self.level.label()
+                    ),
+                ),
+                _ => err(span, format!("未知的名称“{name}”（可用：{AREA_NAMES}）")),
+            };
+        }
         Ok(match name {
             "p" if person => (Thing::Record(Rec::Person), None),
             "h" => (Thing::Record(Rec::Household), None),
@@ -114,10 +151,23 @@ impl Checker<'_> {
             "year" => (Thing::Value, Some(Ir::new(Ty::Int, IrKind::Year))),
             "ref_date" => (Thing::Value, Some(Ir::new(Ty::Date, IrKind::RefDate))),
             "p" => return err(span, "户级规则中没有 p（逐人检查请用 level = \"person\"，或用 members 聚合）"),
+            "households" | "poor_households" | "persons" | "poor_persons" | "villages" | "area" => {
+                return err(span, format!("{name} 只能用于 township、county 级规则"));
+            }
             _ => {
                 return err(span, format!("未知的名称“{name}”（可用：p、h、v、members、line、year、ref_date）"));
             }
         })
+    }
+
+    fn is_area_level(&self) -> bool {
+        matches!(self.level, Level::Township | Level::County)
+    }
+
+    /// Inside an aggregate over the area's households or persons: `members` is then
+    /// that household's members.
+    fn in_area_household(&self) -> bool {
+        self.members.iter().any(|(_, l)| matches!(l, List::AreaHouseholds { .. } | List::AreaPersons { .. }))
     }
 
     /// Resolves `x`, `x.f`, `x.f.g` to a record, the member list or a value.
@@ -161,6 +211,15 @@ impl Checker<'_> {
                 };
                 Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Village(total)))))
             }
+            Thing::Record(Rec::Person) if field == "household" => Ok((Thing::Record(Rec::Household), None)),
+            Thing::Record(Rec::Household) if field == "village" => Ok((Thing::Record(Rec::Village), None)),
+            Thing::Area => match field {
+                "code" => Ok((Thing::Value, Some(Ir::new(Ty::Text, IrKind::Area(AreaValue::Code))))),
+                "county_exit_year" => {
+                    Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Area(AreaValue::CountyExitYear)))))
+                }
+                _ => err(span, format!("area 没有“{field}”（可用：area.code、area.county_exit_year）")),
+            },
             Thing::Record(rec @ (Rec::Person | Rec::Member(_))) if field == "age" => {
                 Ok((Thing::Value, Some(Ir::new(Ty::Int, IrKind::Age(rec)))))
             }
@@ -227,8 +286,16 @@ impl Checker<'_> {
     fn agg(&mut self, kind: AggKind, var: &str, list: &Node, body: &Node, span: Span) -> R<Ir> {
         let list_kind = match self.path(list)? {
             (Thing::List(l), None) => l,
-            _ => return err(list.span, "聚合只能作用于列表：members、h.incomes、h.pairings"),
+            _ => {
+                return err(
+                    list.span,
+                    "聚合只能作用于列表：members、h.incomes、h.pairings（township、county 级：households、poor_households、persons、poor_persons、villages）",
+                );
+            }
         };
+        if list_kind.is_area() && self.members.iter().any(|(_, l)| l.is_area()) {
+            return err(list.span, "households、persons、villages 的聚合不能互相嵌套");
+        }
         self.members.push((var.to_owned(), list_kind));
         let body = self.expr(body);
         let depth = self.members.len() as u8;

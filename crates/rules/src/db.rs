@@ -128,6 +128,16 @@ pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(St
     let county = County::of(records).with_villages(records, env.year);
     let vc = schema::VILLAGES.index_of("village_code").unwrap_or(0);
     let mut villages_seen = std::collections::HashSet::new();
+    if let Some(digits) = rule.level.area_digits() {
+        return county
+            .area_codes(digits)
+            .into_iter()
+            .map(|code| {
+                let outcome = rule.evaluate_area(env, &county, records, &code);
+                (code, outcome)
+            })
+            .collect();
+    }
     for r in records {
         match rule.level {
             // One judgement per village of the policy year, on its first household's

@@ -10,7 +10,7 @@ use fupin_domain::{CodeLists, Value, Yuan};
 use crate::ast::AggKind;
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 
 /// A value during evaluation. Money is in fen; dates are ISO text.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,8 +87,30 @@ impl HouseholdRecord {
             List::Members => self.members.iter().collect(),
             List::Incomes => self.income.iter().chain(&self.other_incomes).collect(),
             List::Pairings => self.pairings.iter().collect(),
+            // Area lists are the county's, not a household's (`Scope::area_agg`).
+            List::AreaHouseholds { .. } | List::AreaPersons { .. } | List::AreaVillages => Vec::new(),
         }
     }
+}
+
+/// The township (9 digits) or county (6) of a household's village; none when the
+/// 行政村代码 is shorter.
+pub fn area_code(record: &HouseholdRecord, digits: usize) -> Option<String> {
+    let vc = schema::HOUSEHOLDS.index_of("village_code")?;
+    let code = record.household.get(vc).and_then(Value::canonical)?;
+    code.get(0..digits).map(str::to_owned)
+}
+
+/// A township's or county's households, as indices into the records the index was
+/// built from.
+#[derive(Debug, Clone, Default)]
+struct Area {
+    households: Vec<usize>,
+    /// Whether each of `households` is poor in the policy year.
+    poor: Vec<bool>,
+    /// One household of each village of the area whose record carries the village's
+    /// row of the policy year (what `villages` runs over).
+    villages: Vec<usize>,
 }
 
 /// What county-wide built-ins read (`first_with_id`, `helper_count`), indexed once
@@ -102,6 +124,8 @@ pub struct County {
     /// 行政村代码 → [persons, poor persons, households, poor households] of the
     /// policy year ([`County::with_villages`]); what `v.persons` … read.
     villages: HashMap<String, [i64; 4]>,
+    /// Township (9 digits) and county (6 digits) codes → their households.
+    areas: HashMap<String, Area>,
 }
 
 impl County {
@@ -138,7 +162,8 @@ impl County {
         let col = |c: &str| schema::HOUSEHOLDS.index_of(c).expect("households column");
         let (vc, ident, exit) = (col("village_code"), col("identified_year"), col("exit_year"));
         let year = i64::from(year);
-        for r in records {
+        let mut village_seen = HashSet::new();
+        for (index, r) in records.iter().enumerate() {
             let Some(code) = r.household.get(vc).and_then(Value::canonical) else { continue };
             let int = |i: usize| match r.household.get(i) {
                 Some(Value::Int(v)) => Some(*v),
@@ -146,15 +171,33 @@ impl County {
             };
             let poor = int(ident).is_some_and(|y| y <= year) && int(exit).is_none_or(|y| y > year);
             let n = r.members.len() as i64;
-            let t = self.villages.entry(code).or_insert([0; 4]);
+            let t = self.villages.entry(code.clone()).or_insert([0; 4]);
             t[0] += n;
             t[2] += 1;
             if poor {
                 t[1] += n;
                 t[3] += 1;
             }
+            let first_of_village = r.village.is_some() && village_seen.insert(code.clone());
+            for digits in [9, 6] {
+                if let Some(area) = code.get(0..digits) {
+                    let a = self.areas.entry(area.to_owned()).or_default();
+                    a.households.push(index);
+                    a.poor.push(poor);
+                    if first_of_village {
+                        a.villages.push(index);
+                    }
+                }
+            }
         }
         self
+    }
+
+    /// The township or county codes (`digits` = 9 or 6) that have households, sorted.
+    pub fn area_codes(&self, digits: usize) -> Vec<String> {
+        let mut codes: Vec<String> = self.areas.keys().filter(|c| c.len() == digits).cloned().collect();
+        codes.sort();
+        codes
     }
 }
 
@@ -175,6 +218,8 @@ pub struct Env {
     pub poverty_line: Option<Yuan>,
     pub monitoring_line: Option<Yuan>,
     pub codes: CodeLists,
+    /// The years counties exited (`area.county_exit_year`).
+    pub county_exits: fupin_domain::exit_policy::CountyExits,
 }
 
 impl Env {
@@ -189,6 +234,7 @@ impl Env {
             poverty_line: py.map(|p| p.poverty_line),
             monitoring_line: py.and_then(|p| p.monitoring_line),
             codes: CodeLists::builtin(),
+            county_exits: fupin_domain::exit_policy::CountyExits::builtin(),
         }
     }
 }
@@ -201,13 +247,20 @@ pub struct Scope<'a> {
     pub record: &'a HouseholdRecord,
     pub person: Option<usize>,
     pub bound: Vec<usize>,
+    /// A township or county rule: the area's code and the records the county index
+    /// was built from.
+    pub area: Option<(&'a str, &'a [HouseholdRecord])>,
 }
 
 fn cell(row: Option<&Vec<Value>>, index: usize) -> &Value {
     row.and_then(|r| r.get(index)).unwrap_or(&Value::Null)
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    pub fn new(env: &'a Env, county: &'a County, record: &'a HouseholdRecord, person: Option<usize>) -> Scope<'a> {
+        Scope { env, county, record, person, bound: Vec::new(), area: None }
+    }
+
     fn row(&self, rec: Rec) -> Option<&Vec<Value>> {
         match rec {
             Rec::Person => self.person.and_then(|i| self.record.members.get(i)),
@@ -328,6 +381,12 @@ impl Scope<'_> {
                 };
                 code.and_then(|c| self.county.villages.get(&c)).map(|t| Val::Int(t[i])).unwrap_or(Val::Null)
             }
+            IrKind::Area(AreaValue::Code) => self.area.map(|(c, _)| Val::Text(c.to_owned())).unwrap_or(Val::Null),
+            IrKind::Area(AreaValue::CountyExitYear) => self
+                .area
+                .and_then(|(c, _)| self.env.county_exits.year_of(c))
+                .map(|y| Val::Int(y.into()))
+                .unwrap_or(Val::Null),
             IrKind::DaysBetween(a, c) => match (self.eval(a), self.eval(c)) {
                 (Val::Text(x), Val::Text(y)) => match (fupin_domain::date::parse(&x), fupin_domain::date::parse(&y)) {
                     (Some(x), Some(y)) => Val::Int((y - x).whole_days()),
@@ -352,26 +411,90 @@ impl Scope<'_> {
     }
 
     fn agg(&mut self, kind: AggKind, list: List, depth: u8, body: &Ir) -> Val {
+        if list.is_area() {
+            return self.area_agg(kind, list, body);
+        }
         let n = self.record.list(list).len();
+        // An aggregate inside another's body (`members.exists(m, h.members_count > 2 …)`)
+        // may bind a shallower depth; the enclosing bindings come back afterwards.
+        let saved = self.bound.clone();
         self.bound.truncate(depth as usize - 1);
-        let mut trues = 0i64;
-        let mut falses = 0i64;
-        let mut sum = 0i64;
+        let mut tally = Tally::default();
         for i in 0..n {
             self.bound.push(i);
-            match self.eval(body) {
-                Val::Bool(true) => trues += 1,
-                Val::Bool(false) => falses += 1,
-                Val::Int(x) | Val::Money(x) => sum = sum.saturating_add(x),
-                _ => {}
-            }
+            tally.add(self.eval(body));
             self.bound.pop();
         }
+        self.bound = saved;
+        tally.result(kind, body.ty)
+    }
+
+    /// An aggregate over the area's households, persons or villages: the body is
+    /// judged in the scope of each element, as a household- or person-level rule
+    /// would judge it.
+    fn area_agg(&mut self, kind: AggKind, list: List, body: &Ir) -> Val {
+        let Some((code, records)) = self.area else { return Val::Null };
+        let Some(area) = self.county.areas.get(code) else {
+            return Tally::default().result(kind, body.ty);
+        };
+        let mut tally = Tally::default();
+        let mut judge = |record: &HouseholdRecord, person: Option<usize>| {
+            let mut scope = Scope::new(self.env, self.county, record, person);
+            // Depth 1 is the element itself; member aggregates in the body bind 2….
+            scope.bound.push(0);
+            tally.add(scope.eval(body));
+        };
+        match list {
+            List::AreaHouseholds { poor } | List::AreaPersons { poor } => {
+                for (i, is_poor) in area.households.iter().zip(&area.poor) {
+                    let Some(record) = records.get(*i) else { continue };
+                    if poor && !is_poor {
+                        continue;
+                    }
+                    if matches!(list, List::AreaPersons { .. }) {
+                        (0..record.members.len()).for_each(|m| judge(record, Some(m)));
+                    } else {
+                        judge(record, None);
+                    }
+                }
+            }
+            _ => {
+                for i in &area.villages {
+                    if let Some(record) = records.get(*i) {
+                        judge(record, None);
+                    }
+                }
+            }
+        }
+        tally.result(kind, body.ty)
+    }
+}
+
+/// What an aggregate counts of its body's values.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    trues: i64,
+    falses: i64,
+    sum: i64,
+}
+
+impl Tally {
+    fn add(&mut self, v: Val) {
+        match v {
+            Val::Bool(true) => self.trues += 1,
+            Val::Bool(false) => self.falses += 1,
+            Val::Int(x) | Val::Money(x) => self.sum = self.sum.saturating_add(x),
+            _ => {}
+        }
+    }
+
+    fn result(&self, kind: AggKind, ty: Ty) -> Val {
+        let Tally { trues, falses, sum } = *self;
         match kind {
             AggKind::Exists => Val::Bool(trues > 0),
             AggKind::All => Val::Bool(falses == 0),
             AggKind::Count => Val::Int(trues),
-            AggKind::Sum if body.ty == Ty::Money => Val::Money(sum),
+            AggKind::Sum if ty == Ty::Money => Val::Money(sum),
             AggKind::Sum => Val::Int(sum),
         }
     }

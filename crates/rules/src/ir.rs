@@ -73,6 +73,23 @@ pub enum List {
     Incomes,
     /// `h.pairings`: the household's `pairings` rows (结对帮扶), ended or not.
     Pairings,
+    /// Township and county rules: every registered household of the area
+    /// (`households`), or those poor in the policy year (`poor_households`).
+    AreaHouseholds { poor: bool },
+    /// Township and county rules: the members of those households (`persons`,
+    /// `poor_persons`).
+    AreaPersons { poor: bool },
+    /// Township and county rules: the policy year's `village_years` rows of the
+    /// area's villages that have registered households (`villages`).
+    AreaVillages,
+}
+
+impl List {
+    /// A list of a township or county rule, whose element is bound as a household,
+    /// a person or a village rather than as a member of the checked household.
+    pub fn is_area(self) -> bool {
+        matches!(self, List::AreaHouseholds { .. } | List::AreaPersons { .. } | List::AreaVillages)
+    }
 }
 
 /// A policy value of the year.
@@ -91,6 +108,16 @@ pub enum VillageTotal {
     PoorPersons,
     Households,
     PoorHouseholds,
+}
+
+/// A value of the area a township or county rule checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaValue {
+    /// The division code (6 digits for a county, 9 for a township).
+    Code,
+    /// The year the area's county exited the poverty-county list
+    /// (`data/policy/county_exit.csv`); null for a county not listed.
+    CountyExitYear,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +215,8 @@ pub enum IrKind {
     DaysBetween(Box<Ir>, Box<Ir>),
     /// A total over the village of a village-level rule.
     Village(VillageTotal),
+    /// A value of the checked township or county (`area.code`, `area.county_exit_year`).
+    Area(AreaValue),
     /// `x.first_with_id` of a person: the smallest 人编号 in the county whose
     /// 证件号码 equals theirs (X and x alike); null without a 证件号码.
     FirstWithId(Rec),
@@ -222,6 +251,7 @@ impl Ir {
             | IrKind::FirstWithId(_)
             | IrKind::HelperCount(_)
             | IrKind::Village(_)
+            | IrKind::Area(_)
             | IrKind::Line(_) => {}
             IrKind::Present(a)
             | IrKind::Missing(a)
@@ -263,6 +293,7 @@ impl Ir {
             | IrKind::Age(_)
             | IrKind::FirstWithId(_)
             | IrKind::HelperCount(_)
+            | IrKind::Area(AreaValue::CountyExitYear)
             | IrKind::Line(Line::Monitoring) => {
                 if !out.contains(&n) {
                     out.push(n);

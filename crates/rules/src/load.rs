@@ -209,12 +209,6 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
                 format!("level“{}”无效（person、household、village、township、county）", r.level.get_ref()),
             ));
         }
-        if let Some(l @ (Level::Township | Level::County)) = level {
-            errors.push(at(
-                r.level.span().start,
-                format!("{} 级规则尚未实现：目前只能检查 person、household 和 village", l.as_str()),
-            ));
-        }
         let severity = Severity::parse(r.severity.get_ref());
         if severity.is_none() {
             errors.push(at(

@@ -44,7 +44,14 @@ pub fn value(text: &str, level: Level, codes: &CodeLists) -> Option<Ir> {
 pub fn shown_columns(level: Level) -> &'static [(&'static str, &'static str)] {
     match level {
         Level::Person => &[("户编号", "p.hh_id"), ("姓名", "p.name"), ("证件号码", "p.id_number"), ("年龄", "p.age")],
-        _ => &[("行政村代码", "h.village_code"), ("户类型", "h.status"), ("人数", "h.members_count")],
+        Level::Household => &[("行政村代码", "h.village_code"), ("户类型", "h.status"), ("人数", "h.members_count")],
+        Level::Village => &[("户数", "v.households"), ("人数", "v.persons"), ("贫困人口", "v.poor_persons")],
+        Level::Township | Level::County => &[
+            ("村数", "size(villages)"),
+            ("户数", "size(households)"),
+            ("人数", "size(persons)"),
+            ("贫困人口", "size(poor_persons)"),
+        ],
     }
 }
 

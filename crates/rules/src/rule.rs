@@ -33,6 +33,27 @@ impl Level {
             Level::County => "county",
         }
     }
+
+    /// The Chinese name of the level, as in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Person => "人",
+            Level::Household => "户",
+            Level::Village => "村",
+            Level::Township => "乡镇",
+            Level::County => "县",
+        }
+    }
+
+    /// How many leading digits of a 行政村代码 name the area a township or county
+    /// rule checks (9 and 6); none for the lower levels.
+    pub fn area_digits(self) -> Option<usize> {
+        match self {
+            Level::Township => Some(9),
+            Level::County => Some(6),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,15 +179,32 @@ pub struct Outcome {
 impl Rule {
     /// Judges the household (household level) or its member `person` (person level),
     /// as if it were the county's only household (see [`Rule::evaluate_in`]).
+    /// A township or county rule judges the area of the household's village.
     pub fn evaluate(&self, env: &Env, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
         let records = std::slice::from_ref(record);
-        self.evaluate_in(env, &County::of(records).with_villages(records, env.year), record, person)
+        let county = County::of(records).with_villages(records, env.year);
+        if let Some(digits) = self.level.area_digits() {
+            let code = crate::eval::area_code(record, digits).unwrap_or_default();
+            return self.evaluate_area(env, &county, records, &code);
+        }
+        self.evaluate_in(env, &county, record, person)
+    }
+
+    /// Judges one township or county (`code`: its 9 or 6 digits) over `records`,
+    /// the registry's households.
+    pub fn evaluate_area(&self, env: &Env, county: &County, records: &[HouseholdRecord], code: &str) -> Outcome {
+        let empty = HouseholdRecord::default();
+        let mut scope = Scope::new(env, county, &empty, None);
+        scope.area = Some((code, records));
+        let verdict = judge(&self.expr, self.missing, &mut scope);
+        let values = self.values.iter().map(|(_, ir)| scope.eval(ir)).collect();
+        Outcome { verdict, values }
     }
 
     /// Judges one household or member of a county whose index county-wide built-ins
     /// (`first_with_id`, `helper_count`) read.
     pub fn evaluate_in(&self, env: &Env, county: &County, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
-        let mut scope = Scope { env, county, record, person, bound: Vec::new() };
+        let mut scope = Scope::new(env, county, record, person);
         let verdict = judge(&self.expr, self.missing, &mut scope);
         let values = self.values.iter().map(|(_, ir)| scope.eval(ir)).collect();
         Outcome { verdict, values }

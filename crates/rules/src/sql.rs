@@ -11,7 +11,7 @@
 
 use crate::ast::AggKind;
 use crate::eval::{Env, storage_of};
-use crate::ir::{Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
 use crate::rule::{Level, Missing, Rule};
 use fupin_domain::schema::Storage;
 
@@ -67,7 +67,7 @@ pub fn compile_parts(
     dialect: Dialect,
 ) -> Result<CompiledSql, NotCompilable> {
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
-    let mut c = Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new() };
+    let mut c = Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new(), area: level.area_digits() };
     let e = c.expr(expr).map_err(refuse)?;
     let refs: Vec<String> = expr
         .referenced()
@@ -117,9 +117,7 @@ pub fn compile_parts(
             columns.join(", ")
         )),
         Level::Village => {
-            let poor = format!(
-                "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year})"
-            );
+            let poor = poor_in(year);
             Ok(format!(
                 "SELECT v.village_code, {} FROM village_years v JOIN (SELECT h.village_code AS village_code, \
                  COALESCE(SUM(pc.n), 0) AS persons, COALESCE(SUM(CASE WHEN {poor} THEN pc.n ELSE 0 END), 0) AS poor_persons, \
@@ -130,7 +128,14 @@ pub fn compile_parts(
                 columns.join(", ")
             ))
         }
-        l => Err(refuse(format!("{} 级规则尚未实现", l.as_str()))),
+        Level::Township | Level::County => {
+            let n = level.area_digits().unwrap_or(6);
+            Ok(format!(
+                "SELECT ar.code, {} FROM (SELECT DISTINCT SUBSTR(village_code, 1, {n}) AS code FROM households \
+                 WHERE LENGTH(village_code) >= {n}) ar WHERE {filter} ORDER BY ar.code",
+                columns.join(", ")
+            ))
+        }
     };
     let sql = statement("TRUE")?;
     let failures_sql = statement(&fails)?;
@@ -144,6 +149,8 @@ struct Compiler<'a> {
     /// Joins of county-wide lookups for the checked person `p`: one grouped pass over
     /// the table instead of a subquery per person.
     county_joins: Vec<String>,
+    /// A township or county rule: the digits of the area code `ar.code`.
+    area: Option<usize>,
 }
 
 fn alias(rec: Rec) -> String {
@@ -305,7 +312,20 @@ impl Compiler<'_> {
                     Dialect::Postgres => format!("(CAST({b} AS DATE) - CAST({a} AS DATE))"),
                 }
             }
-            IrKind::FirstWithId(Rec::Person) => {
+            IrKind::Area(AreaValue::Code) => "ar.code".into(),
+            IrKind::Area(AreaValue::CountyExitYear) => {
+                let rows = self.env.county_exits.rows.clone();
+                if rows.is_empty() {
+                    return Ok("CAST(NULL AS BIGINT)".into());
+                }
+                let mut case = "(CASE SUBSTR(ar.code, 1, 6)".to_owned();
+                for (code, year) in &rows {
+                    case.push_str(&format!(" WHEN {} THEN {year}", self.bind(code)));
+                }
+                case.push_str(" END)");
+                case
+            }
+            IrKind::FirstWithId(Rec::Person) if self.area.is_none() => {
                 let join = format!(
                     "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \
                      WHERE id_number <> '' GROUP BY UPPER(id_number)) fw ON fw.id_key = UPPER(p.id_number)",
@@ -314,7 +334,7 @@ impl Compiler<'_> {
                 self.county_join(join);
                 "fw.first_id".into()
             }
-            IrKind::HelperCount(Rec::Person) => {
+            IrKind::HelperCount(Rec::Person) if self.area.is_none() => {
                 self.county_join(
                     "LEFT JOIN (SELECT UPPER(id_number) AS id_key, COUNT(*) AS n FROM helpers \
                      WHERE id_number <> '' GROUP BY UPPER(id_number)) hc ON hc.id_key = UPPER(p.id_number)"
@@ -337,12 +357,30 @@ impl Compiler<'_> {
                 )
             }
             IrKind::Agg { kind, list, depth, body } => {
-                let (table, m) = match list {
-                    List::Members => ("persons", format!("m{depth}")),
-                    List::Incomes => ("incomes", format!("a{depth}")),
-                    List::Pairings => ("pairings", format!("a{depth}")),
+                let year = self.env.year;
+                let n = self.area.unwrap_or(6);
+                let household_joins = format!(
+                    "LEFT JOIN incomes i ON i.hh_id = h.hh_id AND i.year = {year} \
+                     LEFT JOIN village_years v ON v.village_code = h.village_code AND v.year = {year}"
+                );
+                let in_area = format!("SUBSTR(h.village_code, 1, {n}) = ar.code");
+                let poor = |p: bool| if p { format!(" AND {}", poor_in(year)) } else { String::new() };
+                let from = match list {
+                    List::Members => format!("FROM persons m{depth} WHERE m{depth}.hh_id = h.hh_id"),
+                    List::Incomes => format!("FROM incomes a{depth} WHERE a{depth}.hh_id = h.hh_id"),
+                    List::Pairings => format!("FROM pairings a{depth} WHERE a{depth}.hh_id = h.hh_id"),
+                    List::AreaHouseholds { poor: p } => {
+                        format!("FROM households h {household_joins} WHERE {in_area}{}", poor(*p))
+                    }
+                    List::AreaPersons { poor: p } => format!(
+                        "FROM persons p JOIN households h ON h.hh_id = p.hh_id {household_joins} WHERE {in_area}{}",
+                        poor(*p)
+                    ),
+                    List::AreaVillages => format!(
+                        "FROM village_years v WHERE v.year = {year} AND SUBSTR(v.village_code, 1, {n}) = ar.code \
+                         AND EXISTS (SELECT 1 FROM households hv WHERE hv.village_code = v.village_code)"
+                    ),
                 };
-                let from = format!("FROM {table} {m} WHERE {m}.hh_id = h.hh_id");
                 match kind {
                     AggKind::Exists => format!("(EXISTS (SELECT 1 {from} AND {}))", self.expr(body)?),
                     AggKind::All => format!("(NOT EXISTS (SELECT 1 {from} AND NOT {}))", self.expr(body)?),
@@ -355,6 +393,14 @@ impl Compiler<'_> {
             }
         })
     }
+}
+
+/// A household `h` is poor in `year`: identified by then and not yet exited (the
+/// interpreter's test in `County::with_villages`).
+fn poor_in(year: i32) -> String {
+    format!(
+        "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year})"
+    )
 }
 
 /// `id_checksum_ok(x)` in SQL both engines run: digits are found by deleting them

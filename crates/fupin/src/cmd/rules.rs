@@ -29,13 +29,16 @@ pub enum DialectArg {
 pub enum LevelArg {
     Person,
     Household,
+    Village,
+    Township,
+    County,
 }
 
 #[derive(Args, Debug)]
 pub struct TryArgs {
     /// CEL 表达式，如 'h.income.net_per_capita < line.poverty'（语法见 data/rules/README.md）
     pub expr: String,
-    /// 检查对象：person（逐人，可用 p）或 household（逐户）
+    /// 检查对象：person（逐人，可用 p）、household（逐户）、village（逐村，用 v）、township、county（逐乡镇、全县，用 households、persons、villages 聚合）
     #[arg(long, value_enum, default_value_t = LevelArg::Household)]
     pub level: LevelArg,
     /// 政策年度（默认：登记库中最近的收入年度）
@@ -74,6 +77,9 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
     let level = match a.level {
         LevelArg::Person => Level::Person,
         LevelArg::Household => Level::Household,
+        LevelArg::Village => Level::Village,
+        LevelArg::Township => Level::Township,
+        LevelArg::County => Level::County,
     };
     let codes = CodeLists::builtin();
     let query = Query::parse(&a.expr, level, &codes)?;
@@ -82,7 +88,13 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
     let env = super::rules_env(&store, &a.registry, a.year).await?;
     let year = env.year;
     let result = fupin_rules::query::run(&store, &query, &env).await.context("试运行表达式")?;
-    let unit = if level == Level::Person { "人" } else { "户" };
+    let unit = match level {
+        Level::Person => "人",
+        Level::Household => "户",
+        Level::Village => "个村",
+        Level::Township => "个乡镇",
+        Level::County => "个县",
+    };
     println!("{year} 年：{} {unit}中有 {} {unit}符合", result.total, result.matches.len());
     if let Some(reason) = &result.interpreter_reason {
         println!("（{reason}；已用解释器逐条计算）");
@@ -90,7 +102,11 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
     if result.matches.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let key = if level == Level::Person { "人编号" } else { "户编号" };
+    let key = match level {
+        Level::Person => "人编号",
+        Level::Household => "户编号",
+        _ => "区划代码",
+    };
     let headers: Vec<&str> = std::iter::once(key).chain(shown_columns(level).iter().map(|(h, _)| *h)).collect();
     println!("{}", headers.join("\t"));
     for (k, values) in result.matches.iter().take(a.limit) {

@@ -3,8 +3,9 @@
 
 use fupin_domain::schema::{self, Table};
 use fupin_domain::{CodeLists, Value};
-use fupin_rules::db::{interpret, run_sql, write_records};
-use fupin_rules::{Env, HouseholdRecord, load};
+use fupin_rules::db::{dialect, interpret, run_compiled, run_sql, write_records};
+use fupin_rules::sql::compile;
+use fupin_rules::{Env, HouseholdRecord, Level, Rule, load};
 use proptest::prelude::*;
 
 fn set(row: &mut [Value], t: &Table, col: &str, v: Value) {
@@ -59,7 +60,16 @@ struct Household {
     area: Option<f64>,
     members: Vec<Member>,
     income: Option<[Option<i64>; 4]>,
+    /// Which of [`VILLAGES`] (two townships), and the household's 识别/脱贫 years and
+    /// living conditions, what township and county rules total.
+    village: usize,
+    years: (Option<i64>, Option<i64>),
+    water_safe: Option<bool>,
+    home_power: Option<bool>,
 }
+
+/// Villages of two townships of one county; the first has no `village_years` row.
+const VILLAGES: [&str; 3] = ["610981100201", "610981100202", "610981101203"];
 
 fn household() -> impl Strategy<Value = Household> {
     (
@@ -68,8 +78,24 @@ fn household() -> impl Strategy<Value = Household> {
         prop::option::of((0..2000u32).prop_map(|a| f64::from(a) / 10.0)),
         prop::collection::vec(member(), 0..5),
         prop::option::of(prop::array::uniform4(prop::option::of(0..1_500_000i64))),
+        (
+            0..VILLAGES.len(),
+            (prop::option::of(2014..2021i64), prop::option::of(2016..2022i64)),
+            prop::option::of(any::<bool>()),
+            prop::option::of(any::<bool>()),
+        ),
     )
-        .prop_map(|(status, mode, area, members, income)| Household { status, mode, area, members, income })
+        .prop_map(|(status, mode, area, members, income, (village, years, water_safe, home_power))| Household {
+            status,
+            mode,
+            area,
+            members,
+            income,
+            village,
+            years,
+            water_safe,
+            home_power,
+        })
 }
 
 fn record(i: usize, h: &Household, year: i32) -> HouseholdRecord {
@@ -77,7 +103,11 @@ fn record(i: usize, h: &Household, year: i32) -> HouseholdRecord {
     let mut row = vec![Value::Null; schema::HOUSEHOLDS.columns.len()];
     let t = &schema::HOUSEHOLDS;
     set(&mut row, t, "hh_id", text(&hh));
-    set(&mut row, t, "village_code", text("610981100201"));
+    set(&mut row, t, "village_code", text(VILLAGES[h.village]));
+    set(&mut row, t, "identified_year", opt(h.years.0.map(Value::Int)));
+    set(&mut row, t, "exit_year", opt(h.years.1.map(Value::Int)));
+    set(&mut row, t, "water_safe", opt(h.water_safe.map(i64::from)));
+    set(&mut row, t, "home_power", opt(h.home_power.map(i64::from)));
     set(&mut row, t, "status", text(h.status));
     set(&mut row, t, "relocation_mode", opt(h.mode.map(text)));
     set(&mut row, t, "relocation_area", opt(h.area.map(Value::Real)));
@@ -111,7 +141,62 @@ fn record(i: usize, h: &Household, year: i32) -> HouseholdRecord {
         }
         r
     });
-    HouseholdRecord { household: row, members, income, ..Default::default() }
+    // The same row for every household of a village, as the registry keeps one.
+    let village = (h.village > 0).then(|| {
+        let t = &schema::VILLAGES;
+        let mut r = vec![Value::Null; t.columns.len()];
+        set(&mut r, t, "village_code", text(VILLAGES[h.village]));
+        set(&mut r, t, "year", Value::Int(year.into()));
+        set(&mut r, t, "paved_road", Value::Int(i64::from(h.village == 1)));
+        r
+    });
+    HouseholdRecord { household: row, members, income, village, ..Default::default() }
+}
+
+/// Expressions beyond the shipped rules: area aggregates and their elements, and an
+/// aggregate inside another's body.
+const EXTRA: [(Level, &str); 9] = [
+    (Level::Household, "members.exists(m, h.members_count > 2 && m.age > 60)"),
+    (Level::Township, "households.exists(x, members.exists(m, m.age > 60 && x.members_count > 2))"),
+    (Level::County, "sum(households, x, x.income.net_per_capita) > 1000"),
+    (
+        Level::Township,
+        "persons.filter(x, has(x.household.identified_year) && x.age < 18).size() * 3 > size(poor_persons)",
+    ),
+    (Level::Township, "count(villages, x, x.paved_road) >= 1 || area.code == '610981100'"),
+    (Level::County, "poor_households.all(x, has(x.water_safe) && x.water_safe)"),
+    (Level::Township, "size(persons) == 0 || persons.exists(x, x.first_with_id == x.person_id)"),
+    (Level::County, "count(households, x, x.village.paved_road) * 2 > size(households)"),
+    (
+        Level::County,
+        "!has(area.county_exit_year) || area.county_exit_year != year || size(poor_persons) * 100 < size(persons) * 3",
+    ),
+];
+
+/// A rule of one expression, skipped on missing values, showing two totals.
+fn query_rule(text: &str, level: Level) -> Rule {
+    let codes = CodeLists::builtin();
+    let query = fupin_rules::query::Query::parse(text, level, &codes).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let shown = match level {
+        Level::Household => "h.members_count",
+        _ => "size(poor_persons)",
+    };
+    let value = fupin_rules::query::value(shown, level, &codes).expect("value");
+    Rule {
+        id: "extra".into(),
+        title: String::new(),
+        level,
+        severity: fupin_rules::Severity::Info,
+        missing: fupin_rules::Missing::SkipIfAnyMissing,
+        years: fupin_rules::Years::default(),
+        explain: String::new(),
+        source: text.into(),
+        expr: query.expr,
+        values: vec![("n".into(), value)],
+        examples: Vec::new(),
+        place: String::new(),
+        sql_blocker: None,
+    }
 }
 
 proptest! {
@@ -135,6 +220,13 @@ proptest! {
                 compared += 1;
             }
             assert!(compared >= 9);
+            for (level, text) in EXTRA {
+                let rule = query_rule(text, level);
+                let compiled = compile(&rule, &env, dialect(&db.store)).expect("compiles");
+                let types: Vec<_> = rule.values.iter().map(|(_, v)| v.ty).collect();
+                let sql = run_compiled(&db.store, &compiled, &types).await.expect("runs");
+                assert_eq!(sql, interpret(&rule, &env, &records), "{text}");
+            }
             db.store.close().await;
         });
     }

@@ -30,7 +30,13 @@ async fn every_shipped_example_holds_in_the_interpreter_and_in_sql() {
                     Ok(rows) => {
                         let by_interpreter = interpret(rule, &env, std::slice::from_ref(&ex.record));
                         assert_eq!(rows, by_interpreter, "SQL and interpreter differ: {} at {}", rule.id, ex.place);
+                        let vc = fupin_domain::schema::HOUSEHOLDS.index_of("village_code").expect("column");
+                        let village_code = ex.record.household.get(vc).and_then(fupin_domain::Value::canonical);
                         let judged = match (rule.level, ex.person) {
+                            (l @ (fupin_rules::Level::Township | fupin_rules::Level::County), _) => {
+                                let digits = l.area_digits().expect("area level");
+                                village_code.unwrap_or_default()[..digits].to_owned()
+                            }
                             (fupin_rules::Level::Village, _) => ex
                                 .record
                                 .village
