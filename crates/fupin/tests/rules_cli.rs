@@ -44,7 +44,20 @@ async fn try_counts_and_lists_matches_with_masked_numbers() {
         .fetch_one(store.pool())
         .await
         .expect("count");
+    let (townships,): (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT SUBSTR(village_code, 1, 9)) FROM households")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
     store.close().await;
+
+    // Township and county levels: one judgement per area, totals over its households.
+    let r = try_expr(&target, "size(households) > 0 && size(persons) > 0", &["--level", "township", "--year", "2020"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stdout), (townships, townships), "{}", r.stdout);
+    let r = try_expr(&target, &format!("size(households) == {households}"), &["--level", "county", "--year", "2020"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stdout), (1, 1), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.starts_with("610981\t")), "the county's row: {}", r.stdout);
 
     let r = try_expr(&target, "h.status == '3'", &["--year", "2020"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
