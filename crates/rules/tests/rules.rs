@@ -6,5 +6,6 @@ mod rules {
     mod county;
     mod examples;
     mod load_errors;
+    mod robust;
     mod semantics;
 }
