@@ -174,3 +174,35 @@ async fn reveal_needs_a_reason_and_logs_each_number_shown_in_full() {
     json(&target, &[]);
     assert_eq!(reveal_log(&target).await.len(), again.len());
 }
+
+fn rules_run(doc: &serde_json::Value) -> Vec<String> {
+    doc["rules_run"].as_array().expect("rules_run").iter().map(|r| r.as_str().expect("id").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_language_showcase_runs_only_when_named() {
+    let (target, _dir, _files) = county().await;
+    let codes = fupin_domain::CodeLists::builtin();
+    let sets = fupin_rules::load::builtin(&codes).expect("the shipped rules load");
+    let set = |name: &str| -> Vec<String> {
+        let s = sets.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no set {name}"));
+        s.rules.iter().map(|r| r.id.clone()).collect()
+    };
+    let (sample, dq) = (set("sample"), set("dq"));
+
+    let default = json(&target, &[]);
+    let run = rules_run(&default);
+    assert!(run.iter().all(|r| !sample.contains(r)), "no sample rule runs by default: {run:?}");
+    assert!(dq.iter().all(|r| run.contains(r)), "every data-quality rule does: {run:?}");
+    assert!(findings(&default).iter().all(|f| text(f, "rule_set") != "sample"), "{default}");
+    assert!(findings(&default).iter().any(|f| text(f, "rule_set") == "dq"), "{default}");
+
+    let named = json(&target, &["--set", "sample"]);
+    let run = rules_run(&named);
+    assert!(!run.is_empty() && run.iter().all(|r| sample.contains(r)), "--set sample runs the showcase: {run:?}");
+    assert!(findings(&named).iter().all(|f| text(f, "rule_set") == "sample"), "{named}");
+    // Its findings stay theirs: a run without --set neither lists nor fixes them.
+    let again = json(&target, &[]);
+    assert_eq!(again["summary"]["fixed"].as_u64(), Some(0), "{again}");
+    assert_eq!(findings(&again).len(), findings(&default).len());
+}

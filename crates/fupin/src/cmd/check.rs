@@ -27,7 +27,7 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// 规则集（规则文件名，如 sample）；可重复；默认全部内置规则集
+    /// 规则集（规则文件名，如 dq）；可重复；默认为除示例集 sample（default = false）外的全部内置规则集
     #[arg(long = "set", value_name = "NAME")]
     pub sets: Vec<String>,
     /// 只检查此区划（县 6 位、乡镇 9 位、村 12 位代码）内的户和人
@@ -65,7 +65,8 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let codes = CodeLists::builtin();
     let all = fupin_rules::load::builtin(&codes).context("加载内置规则")?;
     let sets: Vec<&RuleSet> = if a.sets.is_empty() {
-        all.iter().collect()
+        // Every set but those whose file says `default = false` (the showcase `sample`).
+        all.iter().filter(|s| s.default).collect()
     } else {
         let mut chosen = Vec::new();
         for name in &a.sets {
