@@ -1,9 +1,9 @@
 //! `fupin check` on a generated county with faults, run as an operator would, on the
-//! engine `FUPIN_TEST_DB` names: table, JSON and XLSX output, masking, reruns, scope
-//! and bad arguments.
+//! engine `FUPIN_TEST_DB` names: table, JSON and XLSX output, masking, reruns, scope,
+//! the reveal log of `--reveal` and bad arguments.
 
 use calamine::{Data, Reader};
-use fupin_store::{Target, testing};
+use fupin_store::{Store, Target, testing};
 
 mod support;
 use support::*;
@@ -44,7 +44,7 @@ async fn check_lists_findings_as_table_json_and_xlsx_and_keeps_them() {
     let list = findings(&first);
     assert!(!list.is_empty(), "the faults give findings: {first}");
     assert_eq!(first["summary"]["new"].as_u64(), Some(list.len() as u64), "{first}");
-    let revealed = json(&target, &["--reveal"]);
+    let revealed = json(&target, &["--reveal", "--reason", "核对证件号码"]);
     assert_eq!(revealed["summary"]["still"].as_u64(), Some(list.len() as u64), "a rerun finds the same: {revealed}");
     assert_eq!(revealed["summary"]["new"].as_u64(), Some(0));
     let mut people = 0;
@@ -112,9 +112,97 @@ async fn bad_arguments_exit_2_with_a_chinese_message() {
         (vec!["--scope", "110101"], "不在本登记库的区划树中"),
         (vec!["--year", "1990"], "1990 年没有扶贫标准"),
         (vec!["--format", "xlsx"], "需要用 --out"),
+        (vec!["--reveal"], "须用 --reason 写明原因"),
+        (vec!["--reveal", "--reason", "  "], "须用 --reason 写明原因"),
+        (vec!["--reason", "核对"], "--reason 只与 --reveal 一起使用"),
     ] {
         let r = check(&target, &args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
     }
+}
+
+/// The reveal log's rows as (username, 户编号, table, key, field, reason), in order.
+async fn reveal_log(target: &Target) -> Vec<(String, String, String, String, String, String)> {
+    let store = Store::open(target).await.expect("opens");
+    sqlx::query_as("SELECT username, hh_id, table_name, row_key, field, reason FROM reveal_log ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .expect("reveal_log")
+}
+
+#[tokio::test]
+async fn reveal_needs_a_reason_and_logs_each_number_shown_in_full() {
+    let (target, _dir, _files) = county().await;
+    let masked = json(&target, &[]);
+    assert!(reveal_log(&target).await.is_empty(), "a masked run logs nothing");
+    let refused = check(&target, &["--reveal", "--format", "json"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stdout.is_empty(), "nothing printed without a reason: {}", refused.stdout);
+    assert!(reveal_log(&target).await.is_empty());
+
+    let shown = json(&target, &["--reveal", "--reason", "公安户籍比对"]);
+    assert_eq!(findings(&shown).len(), findings(&masked).len());
+    let log = reveal_log(&target).await;
+    // Every person whose 证件号码 the output prints in full, once, with household and reason.
+    let mut persons: Vec<(String, String)> = findings(&shown)
+        .iter()
+        .filter(|f| f["id_number"].is_string())
+        .map(|f| (text(f, "hh_id").to_owned(), text(f, "person_id").to_owned()))
+        .collect();
+    persons.sort();
+    persons.dedup();
+    assert!(!persons.is_empty(), "some findings show an ID number: {shown}");
+    let mut logged: Vec<(String, String)> =
+        log.iter().filter(|r| r.2 == "persons" && r.4 == "id_number").map(|r| (r.1.clone(), r.3.clone())).collect();
+    logged.sort();
+    assert_eq!(logged, persons, "one row per person shown, each with its household");
+    for (username, hh_id, table, _, field, reason) in &log {
+        assert!(username.starts_with("命令行"), "{username}");
+        assert_eq!(reason, "公安户籍比对");
+        assert!(!hh_id.is_empty());
+        let column = fupin_domain::schema::table(table).and_then(|t| t.column(field));
+        assert!(column.is_some_and(|c| c.personal.is_some()), "{table}.{field} is a personal column");
+    }
+    // The XLSX and table outputs log too, each run again; a masked run still does not.
+    let r = check(&target, &["--reveal", "--reason", "复核"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("已记入查看记录"), "{}", r.stderr);
+    let again = reveal_log(&target).await;
+    assert_eq!(again.len(), 2 * log.len(), "one row per number per run");
+    assert!(again[log.len()..].iter().all(|r| r.5 == "复核"));
+    json(&target, &[]);
+    assert_eq!(reveal_log(&target).await.len(), again.len());
+}
+
+fn rules_run(doc: &serde_json::Value) -> Vec<String> {
+    doc["rules_run"].as_array().expect("rules_run").iter().map(|r| r.as_str().expect("id").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_language_showcase_runs_only_when_named() {
+    let (target, _dir, _files) = county().await;
+    let codes = fupin_domain::CodeLists::builtin();
+    let sets = fupin_rules::load::builtin(&codes).expect("the shipped rules load");
+    let set = |name: &str| -> Vec<String> {
+        let s = sets.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no set {name}"));
+        s.rules.iter().map(|r| r.id.clone()).collect()
+    };
+    let (sample, dq) = (set("sample"), set("dq"));
+
+    let default = json(&target, &[]);
+    let run = rules_run(&default);
+    assert!(run.iter().all(|r| !sample.contains(r)), "no sample rule runs by default: {run:?}");
+    assert!(dq.iter().all(|r| run.contains(r)), "every data-quality rule does: {run:?}");
+    assert!(findings(&default).iter().all(|f| text(f, "rule_set") != "sample"), "{default}");
+    assert!(findings(&default).iter().any(|f| text(f, "rule_set") == "dq"), "{default}");
+
+    let named = json(&target, &["--set", "sample"]);
+    let run = rules_run(&named);
+    assert!(!run.is_empty() && run.iter().all(|r| sample.contains(r)), "--set sample runs the showcase: {run:?}");
+    assert!(findings(&named).iter().all(|f| text(f, "rule_set") == "sample"), "{named}");
+    // Its findings stay theirs: a run without --set neither lists nor fixes them.
+    let again = json(&target, &[]);
+    assert_eq!(again["summary"]["fixed"].as_u64(), Some(0), "{again}");
+    assert_eq!(findings(&again).len(), findings(&default).len());
 }

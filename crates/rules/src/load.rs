@@ -46,6 +46,9 @@ pub struct RuleSet {
     /// The file stem: `sample` for `sample.toml`.
     pub name: String,
     pub file: String,
+    /// Whether `fupin check` without `--set` runs it: the file's top-level `default`
+    /// (true unless it says `default = false`, as the language showcase `sample` does).
+    pub default: bool,
     pub rules: Vec<Rule>,
 }
 
@@ -64,6 +67,8 @@ pub struct Example {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileToml {
+    /// `default = false`: only run when asked for by name (`--set`).
+    default: Option<bool>,
     #[serde(default)]
     rule: Vec<Spanned<RuleToml>>,
 }
@@ -187,6 +192,7 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         LoadErrors(vec![at(offset, format!("TOML 格式错误：{}", e.message().trim()))])
     })?;
+    let default = parsed.default.unwrap_or(true);
     let mut errors = Vec::new();
     let mut rules = Vec::new();
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
@@ -326,7 +332,11 @@ pub fn parse_file(file: &str, text: &str, codes: &CodeLists) -> Result<RuleSet, 
             sql_blocker,
         });
     }
-    if errors.is_empty() { Ok(RuleSet { name, file: file.to_owned(), rules }) } else { Err(LoadErrors(errors)) }
+    if errors.is_empty() {
+        Ok(RuleSet { name, file: file.to_owned(), default, rules })
+    } else {
+        Err(LoadErrors(errors))
+    }
 }
 
 /// Builds an example's records. Unspecified fields are null; keys and required
@@ -468,5 +478,29 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Date => "日期文本",
         Kind::Codes(..) => "代码文本或代码数组",
         _ => "文本",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_showcase_is_left_out_of_a_check_without_set() {
+        let codes = CodeLists::builtin();
+        let sets = builtin(&codes).expect("the shipped rules load");
+        let left_out: Vec<&str> = sets.iter().filter(|s| !s.default).map(|s| s.name.as_str()).collect();
+        assert_eq!(left_out, ["sample"]);
+        assert!(sets.len() > 1);
+    }
+
+    #[test]
+    fn a_default_that_is_not_a_boolean_is_an_error_with_its_place() {
+        let codes = CodeLists::builtin();
+        let errors = parse_file("x.toml", "# 说明\ndefault = \"no\"\n", &codes).expect_err("refused");
+        assert_eq!((errors.0[0].file.as_str(), errors.0[0].line), ("x.toml", 2), "{errors}");
+        let set = parse_file("y.toml", "default = false\n", &codes).expect("an empty set loads");
+        assert!(!set.default);
+        assert!(parse_file("z.toml", "", &codes).expect("loads").default, "true unless it says otherwise");
     }
 }

@@ -510,6 +510,22 @@ pub async fn reject_explanation(store: &Store, id: i64, by: &str, reason: &str) 
     .await
 }
 
+/// The explanation steps of a finding (proposed, confirmed, rejected) as recorded in
+/// the change history, oldest first: the events of its [`event_key`].
+pub async fn events_of(store: &Store, f: &Finding) -> Result<Vec<crate::writer::ChangeRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM change_log WHERE entity = $1 AND entity_key = $2 ORDER BY seq",
+        crate::writer::ChangeRecord::COLUMNS
+    );
+    let rows =
+        sqlx::query(crate::rows::safe(sql)).bind(EVENT_ENTITY).bind(event_key(f)).fetch_all(store.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(crate::writer::ChangeRecord::from_row(r)?);
+    }
+    Ok(out)
+}
+
 /// Where the registry's entities live: 户编号 → village code, 人编号 → 户编号.
 #[derive(Debug, Clone, Default)]
 pub struct EntityIndex {

@@ -3,9 +3,11 @@
 //!
 //! Pages and downloads mask every personal column (`Column.personal` in
 //! `fupin_domain::schema`); a role that needs one such value asks for it with a reason,
-//! and the web application appends a row here before it sends the value. Not registry
-//! data, so written with plain SQL rather than through the [`crate::Writer`];
-//! append-only: nothing here updates or deletes a row.
+//! and the web application appends a row here before it sends the value; so does
+//! `fupin check --reveal` (with its required `--reason`), a row per number it prints in
+//! full, before it prints them. Not registry data, so written with plain SQL rather
+//! than through the [`crate::Writer`]; append-only: nothing here updates or deletes a
+//! row.
 
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -45,22 +47,37 @@ pub struct RevealLine {
     pub remote_addr: Option<String>,
 }
 
+const INSERT: &str = "INSERT INTO reveal_log (at, username, hh_id, table_name, row_key, field, reason, remote_addr) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+fn insert<'q>(at: &str, r: &RevealRecord<'_>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(INSERT)
+        .bind(at.to_owned())
+        .bind(r.username.to_owned())
+        .bind(r.hh_id.to_owned())
+        .bind(r.table.to_owned())
+        .bind(r.key.to_owned())
+        .bind(r.field.to_owned())
+        .bind(r.reason.to_owned())
+        .bind(r.remote_addr.map(str::to_owned))
+}
+
 /// Appends a row, stamped now. The caller shows the value only if this succeeds.
 pub async fn log_reveal(store: &Store, r: &RevealRecord<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO reveal_log (at, username, hh_id, table_name, row_key, field, reason, remote_addr) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(timestamp(OffsetDateTime::now_utc()))
-    .bind(r.username.to_owned())
-    .bind(r.hh_id.to_owned())
-    .bind(r.table.to_owned())
-    .bind(r.key.to_owned())
-    .bind(r.field.to_owned())
-    .bind(r.reason.to_owned())
-    .bind(r.remote_addr.map(str::to_owned))
-    .execute(store.pool())
-    .await?;
+    insert(&timestamp(OffsetDateTime::now_utc()), r).execute(store.pool()).await?;
+    Ok(())
+}
+
+/// Appends one row per value, all stamped now, in one transaction: every row or none.
+/// For a command that shows many values at once (`fupin check --reveal`); the caller
+/// shows them only if this succeeds.
+pub async fn log_reveals(store: &Store, records: &[RevealRecord<'_>]) -> Result<(), StoreError> {
+    let at = timestamp(OffsetDateTime::now_utc());
+    let mut tx = store.pool().begin().await?;
+    for r in records {
+        insert(&at, r).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -42,8 +42,8 @@ pub enum Policy {
     /// The JSON API's area answers: as [`Policy::Api`], and a helper cadre gets 403
     /// as on [`Policy::Overview`].
     ApiOverview,
-    /// The JSON API's review answers: as [`Policy::Api`], for the roles of
-    /// [`Policy::RegistryEditor`]; any other role gets 403 (JSON).
+    /// The JSON API's review answers and explanations of findings: as [`Policy::Api`],
+    /// for the roles of [`Policy::RegistryEditor`]; any other role gets 403 (JSON).
     ApiEditor,
     /// The JSON API's visit recording: as [`Policy::Api`], for the roles of
     /// [`Policy::Visitor`]; any other role gets 403 (JSON).
@@ -168,6 +168,10 @@ fn table() -> Vec<Route> {
         route!(GET "/api/v1/households/{hh_id}/visits", Api, api::more::visits),
         route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::more::record_visit),
         route!(GET "/api/v1/findings", ApiOverview, api::more::findings),
+        // One finding with its explanation's history; an explanation proposed,
+        // confirmed or rejected by script (the worklist form's checks).
+        route!(GET "/api/v1/findings/{id}", Api, api::more::finding),
+        route!(POST "/api/v1/findings/{id}", ApiEditor, api::more::explain_finding),
         route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
     ]
 }
@@ -219,8 +223,8 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
                 api::ApiError::paired_only().into_response()
             }
             Ok(user) if policy == Policy::ApiEditor && !edit::may_edit(user.0.role) => {
-                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图查看待审核更正");
-                api::ApiError::forbidden("只有县级管理员、乡镇干部和村干部审核离线更正").into_response()
+                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图审核更正或说明问题");
+                api::ApiError::forbidden("只有县级管理员、乡镇干部和村干部可以审核离线更正、说明问题").into_response()
             }
             Ok(user) if policy == Policy::ApiVisitor && !my::may_visit(user.0.role) => {
                 tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");

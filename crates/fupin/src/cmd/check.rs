@@ -3,7 +3,7 @@
 //! Findings are not failures: the exit code is 0 whenever the check ran; bad
 //! arguments exit with 2.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +14,7 @@ use fupin_domain::{CodeLists, DivisionCode};
 use fupin_rules::run::{Plan, Progress, Report};
 use fupin_rules::{Rule, RuleSet};
 use fupin_store::findings::{self, Filter, Finding, Status};
+use fupin_store::reveals::{self, RevealRecord};
 
 use crate::RegistryArgs;
 
@@ -26,7 +27,7 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// 规则集（规则文件名，如 sample）；可重复；默认全部内置规则集
+    /// 规则集（规则文件名，如 dq）；可重复；默认为除示例集 sample（default = false）外的全部内置规则集
     #[arg(long = "set", value_name = "NAME")]
     pub sets: Vec<String>,
     /// 只检查此区划（县 6 位、乡镇 9 位、村 12 位代码）内的户和人
@@ -41,9 +42,12 @@ pub struct CheckArgs {
     /// 输出文件（xlsx 必填；table、json 默认输出到屏幕）
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// 显示完整证件号码（默认打码）
+    /// 显示完整证件号码（默认打码）；须同时用 --reason 写明原因，每个号码记入查看记录
     #[arg(long)]
     pub reveal: bool,
+    /// 显示完整号码的原因（与 --reveal 一起使用，必填）
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// 在标准错误上列出每条规则的用时和记录问题的用时（用于基准和排查）
     #[arg(long)]
     pub timings: bool,
@@ -61,7 +65,8 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let codes = CodeLists::builtin();
     let all = fupin_rules::load::builtin(&codes).context("加载内置规则")?;
     let sets: Vec<&RuleSet> = if a.sets.is_empty() {
-        all.iter().collect()
+        // Every set but those whose file says `default = false` (the showcase `sample`).
+        all.iter().filter(|s| s.default).collect()
     } else {
         let mut chosen = Vec::new();
         for name in &a.sets {
@@ -76,6 +81,16 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         chosen
     };
+    let reason = a.reason.as_deref().map(str::trim).unwrap_or_default();
+    if a.reveal && reason.is_empty() {
+        return usage("--reveal 会显示完整证件号码：须用 --reason 写明原因（每个号码记入查看记录）".into());
+    }
+    if !a.reveal && a.reason.is_some() {
+        return usage("--reason 只与 --reveal 一起使用".into());
+    }
+    if reason.chars().count() > MAX_REASON {
+        return usage(format!("--reason 最多 {MAX_REASON} 个字"));
+    }
     let scope = match a.scope.as_deref().map(DivisionCode::parse).transpose() {
         Ok(s) => s,
         Err(e) => return usage(e.to_string()),
@@ -118,6 +133,25 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let found = findings::list(&store, &filter).await?;
     let rules: HashMap<&str, &Rule> = sets.iter().flat_map(|s| s.rules.iter()).map(|r| (r.id.as_str(), r)).collect();
+    if a.reveal {
+        // The log first: if it cannot be written, nothing is printed in full.
+        let values = revealed(&found, &rules);
+        let actor = actor();
+        let records: Vec<RevealRecord> = values
+            .iter()
+            .map(|v| RevealRecord {
+                username: &actor,
+                hh_id: &v.hh_id,
+                table: v.table,
+                key: &v.key,
+                field: v.field,
+                reason,
+                remote_addr: None,
+            })
+            .collect();
+        reveals::log_reveals(&store, &records).await.context("写入查看记录")?;
+        eprintln!("已记入查看记录：{} 个完整号码（{actor}，原因：{reason}）", records.len());
+    }
     let shown = Shown { found: &found, rules: &rules, reveal: a.reveal, year, report: &report };
     match a.format {
         Format::Table => write_text(a.out.as_deref(), &shown.table())?,
@@ -129,6 +163,69 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The longest `--reason` kept (as on the web's reveal form).
+const MAX_REASON: usize = 500;
+
+/// Who the reveal log names for a run on the command line: `命令行` as for every other
+/// write of the CLI (`fupin user`), with the operating-system account when known.
+fn actor() -> String {
+    let name = fupin_web::accounts::ChangedBy::COMMAND_LINE.name;
+    match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        Ok(user) if !user.trim().is_empty() => format!("{name}（{}）", user.trim()),
+        _ => name.to_owned(),
+    }
+}
+
+/// One personal number a revealing run prints in full, as the reveal log names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Revealed {
+    hh_id: String,
+    table: &'static str,
+    key: String,
+    field: &'static str,
+}
+
+/// The personal numbers `--reveal` prints in full, each once however many findings
+/// show it: a person's 证件号码 (the 证件号码 column), and every personal column read
+/// by a rule's value whose shown value differs from its masked one (the findings keep
+/// a value masked exactly when its expression reads a personal column).
+fn revealed(found: &[Finding], rules: &HashMap<&str, &Rule>) -> BTreeSet<Revealed> {
+    use fupin_rules::ir::{IrKind, Rec};
+    let mut out = BTreeSet::new();
+    for f in found {
+        let hh_id = f.hh_id.clone().unwrap_or_else(|| f.entity_key.clone());
+        let person = f.person_id.clone();
+        if let (Some(_), Some(p)) = (&f.id_number, &person) {
+            out.insert(Revealed { hh_id: hh_id.clone(), table: "persons", key: p.clone(), field: "id_number" });
+        }
+        if f.value_json == f.masked_value_json {
+            continue;
+        }
+        let shown: serde_json::Value = serde_json::from_str(&f.value_json).unwrap_or_default();
+        let masked: serde_json::Value = serde_json::from_str(&f.masked_value_json).unwrap_or_default();
+        let Some(rule) = rules.get(f.rule_id.as_str()) else { continue };
+        for (_, ir) in rule.values.iter().filter(|(name, _)| shown.get(name) != masked.get(name)) {
+            let mut columns = Vec::new();
+            ir.walk(&mut |n| {
+                if let IrKind::Col { rec, column, .. } = &n.kind
+                    && column.personal.is_some()
+                {
+                    columns.push((*rec, column.name));
+                }
+                true
+            });
+            for (rec, field) in columns {
+                let (table, key) = match (rec, &person) {
+                    (Rec::Household, _) | (_, None) => ("households", hh_id.clone()),
+                    (_, Some(p)) => ("persons", p.clone()),
+                };
+                out.insert(Revealed { hh_id: hh_id.clone(), table, key, field });
+            }
+        }
+    }
+    out
 }
 
 fn write_text(out: Option<&Path>, text: &str) -> anyhow::Result<()> {

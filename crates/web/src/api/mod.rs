@@ -1,8 +1,9 @@
 //! The JSON API under `/api/v1`: the same records the pages show, for scripts and
 //! other systems, with the same scope checks (a record outside the caller's area is
 //! 404) and the same masking (ID numbers, phones and bank accounts leave the server
-//! masked). The API reads; the one write is recording a visit ([`more::record_visit`]),
-//! idempotent by its key like the page's form.
+//! masked). The API reads; it writes two things: a visit ([`more::record_visit`]),
+//! idempotent by its key like the page's form, and an explanation of a finding
+//! ([`more::explain_finding`]), through the worklist form's own checks.
 //!
 //! A caller is either a browser with the pages' session cookie or a script with a
 //! personal access token (`Authorization: Bearer …`, created on `/account/tokens`),

@@ -2,7 +2,9 @@
 //! offline corrections awaiting review and the findings worklist: the same store
 //! queries as the pages (`pages::dashboard`, `pages::visit`, `pages::review`,
 //! `pages::findings`), the same scope checks (outside the caller's area is 404) and
-//! the same masking (ID numbers in free text scrubbed, personal columns masked).
+//! the same masking (ID numbers in free text scrubbed, personal columns masked). One
+//! finding, and its explanation proposed, confirmed or rejected, go through the
+//! worklist page's own checks (`pages::findings::explain`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -24,6 +26,7 @@ use super::{ApiError, ApiResult, AreaRef, area_ref, code_in_scope, household_in_
 use crate::AppState;
 use crate::display::{cell, raw, scrub_ids};
 use crate::pages::dashboard::year_of;
+use crate::pages::findings::Action;
 use crate::session::CurrentUser;
 
 /// The newest visits a visits answer holds.
@@ -540,4 +543,91 @@ pub(crate) async fn findings(
         total,
         findings: found.into_iter().map(finding_json).collect(),
     }))
+}
+
+// ---------------------------------------------------------------- one finding
+
+/// A finding with its explanation's whole course: who proposed, who confirmed, and each
+/// step as recorded in the change history.
+#[derive(Serialize)]
+pub(crate) struct FindingAnswer {
+    #[serde(flatten)]
+    finding: FindingJson,
+    proposed_at: Option<String>,
+    confirmed_by: Option<String>,
+    confirmed_at: Option<String>,
+    fixed_at: Option<String>,
+    /// The explanation steps (proposed, confirmed, rejected), oldest first.
+    history: Vec<super::ChangeJson>,
+}
+
+async fn finding_answer(state: &AppState, user: &CurrentUser, f: Finding) -> Result<FindingAnswer, ApiError> {
+    let events = findings::events_of(&state.store, &f).await?;
+    let history = events.iter().filter_map(|r| user.visible_record(r)).map(super::change_json).collect();
+    Ok(FindingAnswer {
+        proposed_at: f.proposed_at.clone(),
+        confirmed_by: f.confirmed_by.clone(),
+        confirmed_at: f.confirmed_at.clone(),
+        fixed_at: f.fixed_at.clone(),
+        finding: finding_json(f),
+        history,
+    })
+}
+
+/// `GET /api/v1/findings/{id}`: one finding inside the caller's scope (a helper cadre:
+/// of a paired household), with its explanation's history; 404 otherwise.
+pub(crate) async fn finding(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<FindingAnswer> {
+    let f = crate::pages::findings::finding_in_scope(&state, &user, &id).await?;
+    Ok(Json(finding_answer(&state, &user, f).await?))
+}
+
+/// What `POST /api/v1/findings/{id}` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainBody {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// An explanation body larger than this is refused (a reason holds at most 500 characters).
+const MAX_EXPLAIN_BYTES: usize = 4 * 500 + 1024;
+
+/// `POST /api/v1/findings/{id}`: proposes, confirms or rejects an explanation with the
+/// worklist form's checks (`pages::findings::explain`); answers the finding as it is
+/// now. 403 for a role that may not take the step, 404 outside the caller's scope, 422
+/// with the reason when the body or the finding's state does not allow it.
+pub(crate) async fn explain_finding(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<FindingAnswer> {
+    if body.len() > MAX_EXPLAIN_BYTES {
+        return Err(refused("请求内容过长：理由最多 500 个字"));
+    }
+    let b: ExplainBody = serde_json::from_slice(&body).map_err(|e| {
+        refused(format!(
+            "请求内容应为 JSON 对象 {{action, reason}}，action 为 propose、confirm 或 reject（{}）",
+            scrub_ids(&e.to_string().chars().take(120).collect::<String>())
+        ))
+    })?;
+    let t = crate::i18n::current();
+    let f =
+        crate::pages::findings::explain(&state, t, &user, &id, &b.action, &b.reason).await.map_err(|e| match e {
+            crate::WebError::Forbidden if crate::pages::edit::may_edit(user.0.role) => {
+                ApiError::forbidden("只有乡镇干部和县级管理员可以确认或退回说明")
+            }
+            crate::WebError::Forbidden => ApiError::forbidden("只有县级管理员、乡镇干部和村干部可以说明问题"),
+            crate::WebError::BadRequest(m) if Action::parse(&b.action).is_none() => {
+                refused(format!("{m}：action 应为 propose、confirm 或 reject"))
+            }
+            crate::WebError::BadRequest(m) => refused(m),
+            other => other.into(),
+        })?;
+    Ok(Json(finding_answer(&state, &user, f).await?))
 }

@@ -65,6 +65,26 @@ fn post_visit() -> Value {
     })
 }
 
+/// The POST that proposes, confirms or rejects an explanation of a finding.
+fn post_explanation() -> Value {
+    let error =
+        |d: &str| json!({ "description": d, "content": { "application/json": { "schema": schema_ref("Error") } } });
+    json!({
+        "operationId": "explain_finding",
+        "summary": "说明问题",
+        "description": "提出说明（propose，须写理由）：警告和提示级的问题立即视为已说明，错误级的问题须由提出人以外的乡镇干部或县级管理员确认（confirm）或退回（reject，须写理由）。与问题清单页面的检查相同：只有县级管理员、乡镇干部和村干部可以提出，只有乡镇干部和县级管理员可以确认或退回，其他情况答复 403；问题不在管辖范围内答复 404；状态不允许（如确认没有待确认说明的问题）或请求内容不对答复 422 并说明原因。每一步都记入变更记录。用访问令牌调用时不需要 Origin 标头；用会话 Cookie 调用时须是同源请求。",
+        "parameters": [path_param("id", "问题编号，须在调用者的管辖范围内")],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("Explanation") } } },
+        "responses": {
+            "200": { "description": "已办理；答复问题现在的状态和说明记录", "content": { "application/json": { "schema": schema_ref("FindingDetail") } } },
+            "401": error("未登录，或访问令牌无效、已撤销"),
+            "403": error("调用者的角色不能办理这一步"),
+            "404": error("记录不存在，或不在调用者的管辖范围内（两者答复相同）"),
+            "422": error("状态不允许这一步，或请求内容不对：说明原因"),
+        },
+    })
+}
+
 fn path_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
 }
@@ -200,6 +220,25 @@ fn more_schemas() -> Value {
                 "values": { "description": "涉及的值，个人号码已遮蔽" },
                 "proposed_by": nullable("string"), "proposed_reason": nullable("string"),
                 "first_seen": string, "last_seen": string,
+            },
+        },
+        "FindingDetail": {
+            "allOf": [schema_ref("Finding"), {
+                "type": "object", "required": ["history"],
+                "properties": {
+                    "proposed_at": nullable("string"), "confirmed_by": nullable("string"),
+                    "confirmed_at": nullable("string"), "fixed_at": nullable("string"),
+                    "history": { "type": "array", "items": schema_ref("ChangeRecord"),
+                        "description": "说明的提出、确认、退回，按时间先后，取自变更记录" },
+                },
+            }],
+        },
+        "Explanation": {
+            "type": "object", "required": ["action"], "additionalProperties": false,
+            "properties": {
+                "action": { "type": "string", "enum": ["propose", "confirm", "reject"],
+                    "description": "propose 提出说明；confirm 确认；reject 退回" },
+                "reason": { "type": "string", "maxLength": 500, "description": "理由：提出和退回时必填" },
             },
         },
         "Findings": {
@@ -371,7 +410,7 @@ pub(crate) fn build() -> Value {
         "info": {
             "title": "fupin 数据接口",
             "version": "1",
-            "description": "县级防返贫监测登记库的数据接口：读取与网页相同的记录，另可记录走访。与网页相同的管辖范围检查：范围以外的记录与不存在的记录一样答复 404；证件号码、电话和银行账号一律只显示部分。认证：网页登录的会话 Cookie，或在“访问令牌”页面（/account/tokens）创建的个人访问令牌（Authorization: Bearer）。错误答复为 {\"error\": \"中文说明\"}。",
+            "description": "县级防返贫监测登记库的数据接口：读取与网页相同的记录，另可记录走访、说明问题。与网页相同的管辖范围检查：范围以外的记录与不存在的记录一样答复 404；证件号码、电话和银行账号一律只显示部分。认证：网页登录的会话 Cookie，或在“访问令牌”页面（/account/tokens）创建的个人访问令牌（Authorization: Bearer）。错误答复为 {\"error\": \"中文说明\"}。",
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearerAuth": [] }, { "cookieAuth": [] }],
@@ -407,6 +446,12 @@ pub(crate) fn build() -> Value {
             "/api/v1/findings": get("findings", "问题清单",
                 format!("数据质量检查发现的问题，可按区域、规则、级别、状态、政策年度筛选，每页 {FINDINGS_PER_PAGE} 条；筛选值无效时答复 400，区域不在管辖范围内答复 404；帮扶责任人答复 403。").as_str(),
                 json!([area_q, rule_q, severity_q, status_q, year_q, page]), "Findings", true),
+            "/api/v1/findings/{id}": {
+                "get": get("finding", "一个问题",
+                    "一个问题及其说明记录（提出、确认、退回，取自变更记录）。帮扶责任人只能查看结对农户的问题；不在管辖范围内答复 404。",
+                    json!([path_param("id", "问题编号，须在调用者的管辖范围内")]), "FindingDetail", true)["get"],
+                "post": post_explanation(),
+            },
             "/api/v1/openapi.json": get("openapi", "接口说明", "本文档（无需认证）。", json!([]), "OpenApi", false),
         },
         "components": {

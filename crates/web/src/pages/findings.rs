@@ -293,9 +293,86 @@ fn place_of(f: &Finding) -> Option<DivisionCode> {
     DivisionCode::parse(code).ok()
 }
 
-/// `POST /findings/{id}`: propose, confirm or reject an explanation. 404 for a finding
-/// outside the user's area; 403 when a village cadre confirms or rejects; 422 when the
-/// store refuses (no reason, the proposer confirming, nothing to confirm).
+/// An explanation step, as a form's or an API body's `action` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Propose,
+    Confirm,
+    Reject,
+}
+
+impl Action {
+    pub(crate) fn parse(s: &str) -> Option<Action> {
+        Some(match s.trim() {
+            "propose" => Action::Propose,
+            "confirm" => Action::Confirm,
+            "reject" => Action::Reject,
+            _ => return None,
+        })
+    }
+}
+
+/// The finding a URL's id names, if it lies inside the user's scope; else 404 like a
+/// missing one. A household's finding is in scope where the household is (for a helper
+/// cadre: a paired one; an attempt outside goes to the security log like any household
+/// request); a finding above households where its division is, never for a helper
+/// cadre, whose scope is households, not an area.
+pub(crate) async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: &str) -> Result<Finding, WebError> {
+    let id: i64 = id.trim().parse().map_err(|_| WebError::NotFound)?;
+    let f = findings::get(&state.store, id).await?.ok_or(WebError::NotFound)?;
+    let place = place_of(&f).ok_or(WebError::NotFound)?;
+    let seen = match &f.hh_id {
+        Some(hh_id) => user.household_in_scope(state, hh_id, &place).await?,
+        None => user.may_see(&place) && !user.paired_only(),
+    };
+    if !seen {
+        return Err(WebError::NotFound);
+    }
+    Ok(f)
+}
+
+/// Proposes, confirms or rejects an explanation: the one set of checks behind the
+/// worklist's form (`POST /findings/{id}`) and the API (`POST /api/v1/findings/{id}`).
+/// 404 for a finding outside the user's scope; 403 for a role that keeps no registry,
+/// or a village cadre confirming or rejecting; a bad request for an unknown action or
+/// an overlong reason; refused, with the store's sentence, when the finding's state
+/// does not allow the step (no reason, nothing to confirm, the proposer confirming).
+pub(crate) async fn explain(
+    state: &AppState,
+    tr: Tr,
+    user: &CurrentUser,
+    id: &str,
+    action: &str,
+    reason: &str,
+) -> Result<Finding, WebError> {
+    if !super::edit::may_edit(user.0.role) {
+        return Err(WebError::Forbidden);
+    }
+    let f = finding_in_scope(state, user, id).await?;
+    if reason.chars().count() > MAX_REASON {
+        return Err(WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON)));
+    }
+    let action = Action::parse(action).ok_or_else(|| WebError::BadRequest(tr.t("findings.bad_action").to_owned()))?;
+    if action != Action::Propose && !may_confirm(user.0.role) {
+        return Err(WebError::Forbidden);
+    }
+    let by = user.0.username.as_str();
+    let done = match action {
+        Action::Propose => {
+            findings::propose_explanation(&state.store, f.id, by, reason, OffsetDateTime::now_utc()).await
+        }
+        Action::Confirm => findings::confirm_explanation(&state.store, f.id, by, OffsetDateTime::now_utc()).await,
+        Action::Reject => findings::reject_explanation(&state.store, f.id, by, reason).await,
+    };
+    match done {
+        Ok(f) => Ok(f),
+        Err(StoreError::Refused(m)) => Err(WebError::Refused(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /findings/{id}`: propose, confirm or reject an explanation ([`explain`]), then
+/// back to the worklist of the finding's household (or rule).
 pub(crate) async fn act(
     State(state): State<AppState>,
     tr: Tr,
@@ -303,28 +380,7 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.trim().parse().map_err(|_| WebError::NotFound)?;
-    let f = findings::get(&state.store, id).await?.ok_or(WebError::NotFound)?;
-    let place = place_of(&f).ok_or(WebError::NotFound)?;
-    if !user.may_see(&place) {
-        return Err(WebError::NotFound);
-    }
-    if form.reason.chars().count() > MAX_REASON {
-        return Err(WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON)));
-    }
-    let by = user.0.username.as_str();
-    let done = match form.action.as_str() {
-        "propose" => findings::propose_explanation(&state.store, id, by, &form.reason, OffsetDateTime::now_utc()).await,
-        "confirm" | "reject" if !may_confirm(user.0.role) => return Err(WebError::Forbidden),
-        "confirm" => findings::confirm_explanation(&state.store, id, by, OffsetDateTime::now_utc()).await,
-        "reject" => findings::reject_explanation(&state.store, id, by, &form.reason).await,
-        _ => return Err(WebError::BadRequest(tr.t("findings.bad_action").to_owned())),
-    };
-    let f = match done {
-        Ok(f) => f,
-        Err(StoreError::Refused(m)) => return Err(WebError::Refused(m)),
-        Err(e) => return Err(e.into()),
-    };
+    let f = explain(&state, tr, &user, &id, &form.action, &form.reason).await?;
     let back = WorkFilter {
         area: user.area().to_string(),
         year: Some(f.year),

@@ -293,3 +293,182 @@ async fn the_findings_worklist_is_filtered_and_scoped() {
     let helper = app.signed_in("helper").await;
     assert_eq!(get_json(&app, &helper, None, "/api/v1/findings").await.0, 403);
 }
+
+/// POSTs an explanation step as JSON with a bearer token and no `Origin`: what a
+/// script sends. The answer never holds a personal number in full.
+async fn explain(app: &TestApp, token: &str, id: i64, body: &Value) -> (u16, Value) {
+    let r = script()
+        .post(format!("{}/api/v1/findings/{id}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    assert_no_secrets(&text, "an explanation's answer");
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
+}
+
+/// The finding's state and proposer as stored.
+async fn stored(app: &TestApp, id: i64) -> (String, Option<String>) {
+    sqlx::query_as("SELECT status, proposed_by FROM findings WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_explains_a_finding_with_the_pages_checks() {
+    let app = spawn_app().await;
+    let ids = crate::findings::seed(
+        &app,
+        &[("M.E", "error", "H1", V1), ("M.W", "warning", "H3", V2), ("M.F", "error", "H2", V1)],
+    )
+    .await;
+    let (error_h1, warning_h3, error_h2) = (ids[0], ids[1], ids[2]);
+    // A village cadre of another village (西关村), with a token like the others.
+    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let request = fupin_web::accounts::AccountRequest {
+        username: "village2",
+        display_name: "",
+        role: fupin_store::users::Role::VillageCadre,
+        area: V2,
+        password: None,
+        department: None,
+    };
+    let password = fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    let client = app.client();
+    assert_eq!(app.login_as(&client, "village2", &password).await.status(), 200);
+    let village2 = token_on(&create_token(&app, &client, "说明脚本").await.text().await.unwrap());
+    let village = token_of(&app, "village").await;
+    let township = token_of(&app, "township").await;
+    let helper = token_of(&app, "helper").await;
+    let events = || app.sql_count("SELECT COUNT(*) FROM change_log WHERE entity = 'findings'");
+
+    // One finding: open, no history yet; another village's cadre gets 404, as for a
+    // missing one, and the attempt is in the security log.
+    let (s, f) = get_json(&app, &script(), Some(&village), &format!("/api/v1/findings/{error_h1}")).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["rule_id"], "M.E");
+    assert_eq!(f["status"], "open");
+    assert_eq!(f["history"].as_array().unwrap().len(), 0);
+    let refused = || app.sql_count("SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused'");
+    let logged = refused().await;
+    let (s, _) = get_json(&app, &script(), Some(&village2), &format!("/api/v1/findings/{error_h1}")).await;
+    assert_eq!(s, 404);
+    let (s, _) = get_json(&app, &script(), Some(&village), "/api/v1/findings/99999").await;
+    assert_eq!(s, 404, "a missing finding answers the same");
+    let propose = |reason: &str| json!({ "action": "propose", "reason": reason });
+    let (s, answer) = explain(&app, &village2, error_h1, &propose("不是本村的")).await;
+    assert_eq!(s, 404, "{answer}");
+    assert_eq!(refused().await, logged + 2, "both attempts outside the village are logged");
+    // A helper cadre sees the finding of their paired household, but explains nothing.
+    let (s, _) = get_json(&app, &script(), Some(&helper), &format!("/api/v1/findings/{error_h1}")).await;
+    assert_eq!(s, 200, "H1 is paired with the helper");
+    let (s, _) = get_json(&app, &script(), Some(&helper), &format!("/api/v1/findings/{error_h2}")).await;
+    assert_eq!(s, 404, "H2 of the same village is not");
+    let (s, answer) = explain(&app, &helper, error_h1, &propose("帮扶责任人的说明")).await;
+    assert_eq!(s, 403, "{answer}");
+    assert_eq!(events().await, 0, "refused steps wrote nothing");
+
+    // Bad bodies: 422 with the reason, nothing written.
+    let bad = [
+        (json!({ "action": "propose" }), "理由"),
+        (json!({ "action": "propose", "reason": "   " }), "理由"),
+        (json!({ "action": "explain", "reason": "x" }), "propose、confirm 或 reject"),
+        (json!({ "action": "propose", "reason": "x", "extra": 1 }), "JSON"),
+        (json!({ "reason": "x" }), "JSON"),
+        (json!({ "action": "propose", "reason": "字".repeat(501) }), "500"),
+    ];
+    for (body, why) in &bad {
+        let (s, answer) = explain(&app, &village, error_h1, body).await;
+        assert_eq!(s, 422, "{body}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(why), "{body}: {answer}");
+    }
+    assert_eq!(events().await, 0);
+    assert_eq!(stored(&app, error_h1).await, ("open".into(), None));
+
+    // The village cadre proposes (an ID number in the reason stays masked); an error
+    // waits for the township. The cadre may not confirm it, nor propose twice.
+    let reason = format!("户主证件 {ID_ZHANG} 正在补办");
+    let (s, f) = explain(&app, &village, error_h1, &propose(&reason)).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["status"], "proposed");
+    assert_eq!(f["proposed_by"], "village");
+    assert!(f["proposed_reason"].as_str().unwrap().contains("正在补办"));
+    assert_eq!(stored(&app, error_h1).await, ("open".into(), Some("village".into())));
+    let (s, answer) = explain(&app, &village, error_h1, &json!({ "action": "confirm" })).await;
+    assert_eq!(s, 403, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("乡镇干部"), "{answer}");
+    let (s, answer) = explain(&app, &village, error_h1, &propose("再说一次")).await;
+    assert_eq!(s, 422, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("待确认"), "{answer}");
+
+    // The township officer confirms: explained; confirming again finds nothing to confirm.
+    let (s, f) = explain(&app, &township, error_h1, &json!({ "action": "confirm" })).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["status"], "explained");
+    assert_eq!(f["confirmed_by"], "township");
+    assert_eq!(stored(&app, error_h1).await.0, "explained");
+    let (s, answer) = explain(&app, &township, error_h1, &json!({ "action": "confirm" })).await;
+    assert_eq!(s, 422, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("没有待确认的说明"), "{answer}");
+
+    // The proposer may not confirm their own; a rejection needs a reason, and reopens.
+    let (s, _) = explain(&app, &township, error_h2, &propose("核实中")).await;
+    assert_eq!(s, 200);
+    let (s, answer) = explain(&app, &township, error_h2, &json!({ "action": "confirm" })).await;
+    assert_eq!(s, 422);
+    assert!(answer["error"].as_str().unwrap().contains("提出人以外"), "{answer}");
+    let county = token_of(&app, "county").await;
+    let (s, _) = explain(&app, &county, error_h2, &json!({ "action": "reject" })).await;
+    assert_eq!(s, 422, "a rejection needs a reason");
+    let (s, f) = explain(&app, &county, error_h2, &json!({ "action": "reject", "reason": "材料不足" })).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["status"], "open");
+    assert_eq!(stored(&app, error_h2).await, ("open".into(), None));
+
+    // A warning of the township's other village: explained at once; not the village's.
+    let (s, _) = explain(&app, &village, warning_h3, &propose("外出务工")).await;
+    assert_eq!(s, 404);
+    let (s, f) = explain(&app, &township, warning_h3, &propose("外出务工收入未申报")).await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["status"], "explained");
+
+    // Each step is in the change history: the finding's own, oldest first, and the
+    // household's; and the chain still verifies.
+    assert_eq!(events().await, 5, "H1: proposed, confirmed; H2: proposed, rejected; H3: explained");
+    let (s, f) = get_json(&app, &script(), Some(&village), &format!("/api/v1/findings/{error_h1}")).await;
+    assert_eq!(s, 200);
+    let history = f["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{f}");
+    assert_eq!(history[0]["actor"], "user:village");
+    assert!(history[0]["reason"].as_str().unwrap().starts_with("提出说明："), "{f}");
+    assert_eq!(history[0]["new_value"], "待确认");
+    assert_eq!(history[1]["actor"], "user:township");
+    assert_eq!(history[1]["reason"], "确认说明");
+    assert_eq!(history[1]["new_value"], "已说明");
+    let (_, h) = get_json(&app, &script(), Some(&village), "/api/v1/households/H1/history").await;
+    let steps = h["records"].as_array().unwrap().iter().filter(|r| r["entity"] == "findings").count();
+    assert_eq!(steps, 2, "the household's history has both steps");
+    let (_, h2) = get_json(&app, &script(), Some(&county), &format!("/api/v1/findings/{error_h2}")).await;
+    let reasons: Vec<&str> = h2["history"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["提出说明：核实中", "退回说明：材料不足"]);
+    let report = fupin_store::audit::verify(&app.db.store, None).await.expect("verified");
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+
+    // A cookie POST needs the site's own origin, like every form.
+    let browser = app.signed_in("township").await;
+    let r = browser
+        .post(format!("{}/api/v1/findings/{warning_h3}", app.base))
+        .header("content-type", "application/json")
+        .body(json!({ "action": "confirm" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no Origin with a cookie");
+    assert_eq!(events().await, 5);
+}

@@ -348,6 +348,30 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             c(format!("/api/v1/findings?area={}", who.code_in.0), &format!("\"hh_id\":\"{}\"", who.hh_in.0)),
             Some(format!("/api/v1/findings?area={}", who.code_out)),
         ),
+        // One finding: a county-wide role sees any, a township or village its own (a
+        // helper cadre: H1's, paired); another area's is 404, like a missing one.
+        ("GET", "/api/v1/findings/{id}") => {
+            let (mine, other) = match who.user {
+                ADMIN | "department" => (1, 999),
+                "county" | "inspector" => (2, 999),
+                "township" => (3, 1),
+                _ => (4, 3),
+            };
+            let want = format!("\"hh_id\":\"{}\"", who.hh_in.0);
+            (c(format!("/api/v1/findings/{mine}"), &want), Some(format!("/api/v1/findings/{other}")))
+        }
+        // Sent as JSON (`send`): each editor explains the second warning seeded for it.
+        ("POST", "/api/v1/findings/{id}") => {
+            let (mine, other) = match who.user {
+                ADMIN => (5, 999),
+                "county" => (6, 999),
+                "township" => (7, 5),
+                _ => (8, 7),
+            };
+            let reason = format!("接口路由矩阵{}", who.user);
+            let fields = vec![("action", "propose".into()), ("reason", reason.clone())];
+            (form(format!("/api/v1/findings/{mine}"), fields, &reason), Some(format!("/api/v1/findings/{other}")))
+        }
         ("GET", "/api/v1/openapi.json") => (c("/api/v1/openapi.json".into(), "\"openapi\""), None),
         (method, path) => panic!("{method} {path} has no case in the route matrix: add one"),
     }
@@ -468,10 +492,15 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             ("M.C", "warning", "H4", V3),
             ("M.T", "warning", "H3", V2),
             ("M.V", "warning", "H1", V1),
+            // The same again for the API's explanations (each finding is explained once).
+            ("M.A2", "warning", "H4", V3),
+            ("M.C2", "warning", "H4", V3),
+            ("M.T2", "warning", "H3", V2),
+            ("M.V2", "warning", "H1", V1),
         ],
     )
     .await;
-    assert_eq!(seeded, [1, 2, 3, 4], "the matrix's findings are numbered as its cases expect");
+    assert_eq!(seeded, [1, 2, 3, 4, 5, 6, 7, 8], "the matrix's findings are numbered as its cases expect");
     let routes = fupin_web::routes();
     assert!(routes.len() >= 16, "the table lists every route: {routes:?}");
     let roles = roles();
