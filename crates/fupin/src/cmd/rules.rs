@@ -53,7 +53,7 @@ pub struct TryArgs {
 
 #[derive(Args, Debug)]
 pub struct SqlArgs {
-    /// 规则集（规则文件名，如 dq）；可重复；默认全部内置规则集
+    /// 规则集（规则文件名，如 dq）；可重复；默认为除示例集 sample（default = false）外的全部内置规则集，与 fupin check 相同
     #[arg(long = "set", value_name = "NAME")]
     pub sets: Vec<String>,
     /// 政策年度（默认：登记库中最近的收入年度）

@@ -28,7 +28,8 @@ pub async fn print(a: SqlArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if sets.is_empty() {
-        sets = all.iter().collect();
+        // As `fupin check`: every set but those whose file says `default = false`.
+        sets = all.iter().filter(|s| s.default).collect();
     }
     let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
