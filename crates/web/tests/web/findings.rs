@@ -311,3 +311,43 @@ async fn the_runner_s_findings_on_a_generated_county_are_listed_and_counted_exac
     let section = &page[page.find("id=\"findings\"").expect("section")..];
     assert!(section[..section.find("</section>").unwrap()].contains(&rule), "{hh} lists {rule}");
 }
+
+/// Township and county findings (the area rules of `exit.toml`) are listed for the
+/// users whose area holds the township or county, with their explanation and no
+/// household link; a village cadre's worklist does not hold them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn township_and_county_findings_are_listed_for_their_area() {
+    let app = spawn_app().await;
+    let area_finding = |rule: &str, level: &str, code: &str, text: &str| NewFinding {
+        rule_id: rule.to_owned(),
+        rule_set: "exit".into(),
+        severity: "warning".into(),
+        level: level.to_owned(),
+        entity_key: code.to_owned(),
+        hh_id: None,
+        person_id: None,
+        village_code: Some(code.to_owned()),
+        values: vec![("poor".into(), "8".into())],
+        explanation: text.to_owned(),
+        masked_values: vec![("poor".into(), "8".into())],
+        masked_explanation: text.to_owned(),
+    };
+    let failing = vec![
+        area_finding("TOWN.R", "township", TOWN_A, "乡镇 610981100 登记 205 人中贫困人口 8 人"),
+        area_finding("COUNTY.R", "county", COUNTY, "全县登记 9800 人中贫困人口 400 人"),
+    ];
+    let scope = RunScope { year: YEAR, rule_ids: vec!["TOWN.R".into(), "COUNTY.R".into()], division: None };
+    findings::record_run(&app.db.store, &scope, &failing, time::OffsetDateTime::now_utc()).await.expect("recorded");
+
+    for (user, sees_town, sees_county) in [("county", true, true), ("township", true, false), ("village", false, false)]
+    {
+        let client = app.signed_in(user).await;
+        let (status, page) = app.get(&client, &format!("/findings?year={YEAR}")).await;
+        assert_eq!(status, 200, "{user}");
+        assert_eq!(page.contains("乡镇 610981100 登记 205 人中贫困人口 8 人"), sees_town, "{user}: township finding");
+        assert_eq!(page.contains("全县登记 9800 人中贫困人口 400 人"), sees_county, "{user}: county finding");
+        assert!(!page.contains("/household/\""), "{user}: an area finding links no household");
+    }
+    let township = app.signed_in("township").await;
+    assert_eq!(app.get(&township, &format!("/findings?area={COUNTY}")).await.0, 404, "the county is not theirs");
+}
