@@ -160,3 +160,15 @@ put("file", "persons.ods", b"\x04" + ods([
     ["P001", "H001", "张三", "男", HEAD, "户主"],
     ["P002", "H001", "李四", 2, WIFE, "02"],
 ]))
+
+# rules: the shipped rule files, and expressions of every level.
+for f in sorted((ROOT / "data" / "rules").glob("*.toml")):
+    put("rules", f.stem, f.read_text(encoding="utf-8"))
+for i, text in enumerate([
+    "h.income.net_per_capita < line.poverty",
+    "members.exists(m, m.age >= 6 && m.age <= 15 && m.school_status == '01')",
+    "size(poor_persons) * 100 < size(persons) * 3",
+    "count(villages, x, x.paved_road) * 100 >= size(villages) * 97",
+    "p.first_with_id == p.person_id && id_checksum_ok(p.id_number)",
+]):
+    put("rules", f"expr{i}", text)
