@@ -8,6 +8,7 @@
 //!   the typed form of [`ir`];
 //! - [`eval`]: the interpreter over [`eval::HouseholdRecord`]s;
 //! - [`sql`]: the compiler to one `SELECT` per rule for SQLite and PostgreSQL;
+//! - [`batch`]: several rules of one level in one `SELECT` (what a check run uses);
 //! - [`load`]: rule files and their errors (file:line:column);
 //! - [`rule`]: a rule, its missing-value policy and verdicts;
 //! - [`query`]: ad-hoc expressions (`fupin rules try`).
@@ -15,6 +16,7 @@
 //! The language is documented for rule writers in `data/rules/README.md`.
 
 pub mod ast;
+pub mod batch;
 pub mod check;
 pub mod db;
 pub mod eval;

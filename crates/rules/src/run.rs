@@ -2,6 +2,10 @@
 //! chosen sets for a policy year (in SQL when the rule compiles, in the interpreter
 //! otherwise), keeps the failures within the scope and records them as findings
 //! (`fupin_store::findings`) in one transaction.
+//!
+//! The SQL rules of a level run together, one statement per level (`batch.rs`), so
+//! the registry is read once per level; a rule the batch cannot take, or the rules of
+//! a batch statement that fails, run one by one as before.
 
 use fupin_domain::schema::Personal;
 use fupin_domain::{DivisionCode, mask};
@@ -9,7 +13,8 @@ use fupin_store::findings::{self, EntityIndex, NewFinding, RunScope, RunSummary}
 use fupin_store::{Store, StoreError};
 use time::OffsetDateTime;
 
-use crate::db::{RunError, interpret, load_records, run_sql_failures};
+use crate::batch;
+use crate::db::{RunError, dialect, interpret, load_records, run_sql_failures};
 use crate::eval::{Env, HouseholdRecord, Val};
 use crate::ir::{Ir, IrKind};
 use crate::load::RuleSet;
@@ -33,6 +38,13 @@ pub trait Progress {
     fn start(&mut self, rules: usize, judgements: u64);
     /// A rule has judged `entities` entities.
     fn rule_done(&mut self, rule: &Rule, entities: u64);
+    /// One statement has judged `entities` entities of `level` for each of `rules`.
+    fn batch_done(&mut self, level: Level, rules: &[&Rule], entities: u64) {
+        let _ = level;
+        for rule in rules {
+            self.rule_done(rule, entities);
+        }
+    }
 }
 
 /// No progress shown.
@@ -51,6 +63,9 @@ pub struct Report {
     pub rules_not_for_year: Vec<String>,
     /// Rules the interpreter ran because they do not compile to SQL.
     pub interpreted: Vec<String>,
+    /// Batch statements that failed in the database (their rules then ran one by one):
+    /// the rule ids and the error.
+    pub batch_errors: Vec<(Vec<String>, String)>,
     pub summary: RunSummary,
 }
 
@@ -76,6 +91,16 @@ pub fn severity_str(s: Severity) -> &'static str {
 
 /// Runs the plan and records its findings.
 pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) -> Result<Report, CheckError> {
+    run_batched(store, plan, progress, batch::MAX_RULES).await
+}
+
+/// [`run`] with at most `max_rules` rules in one statement (1: each rule by itself).
+pub async fn run_batched(
+    store: &Store,
+    plan: &Plan<'_>,
+    progress: &mut dyn Progress,
+    max_rules: usize,
+) -> Result<Report, CheckError> {
     let year = plan.env.year;
     let mut rules: Vec<(&str, &Rule)> = Vec::new();
     let mut not_for_year = Vec::new();
@@ -103,22 +128,44 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
         _ => index.household_village.len() as u64,
     };
     progress.start(rules.len(), rules.iter().map(|(_, r)| per_level(r.level)).sum());
+    let only_rules: Vec<&Rule> = rules.iter().map(|(_, r)| *r).collect();
+    let batches = batch::plan(&only_rules, plan.env, dialect(store), max_rules);
+    let mut batched: Vec<Option<Vec<(String, Outcome)>>> = vec![None; rules.len()];
+    let mut batch_errors = Vec::new();
+    for b in &batches.batches {
+        let members: Vec<&Rule> = b.rules.iter().map(|i| only_rules[*i]).collect();
+        match batch::run(store, b).await {
+            Ok(outcomes) => {
+                for (i, o) in b.rules.iter().zip(outcomes) {
+                    batched[*i] = Some(o);
+                }
+                progress.batch_done(b.level, &members, per_level(b.level));
+            }
+            Err(e) => batch_errors.push((members.iter().map(|r| r.id.clone()).collect(), e.to_string())),
+        }
+    }
     let mut records: Option<Vec<HouseholdRecord>> = None;
     let mut failing = Vec::new();
     let mut interpreted = Vec::new();
-    for (set, rule) in &rules {
-        let outcomes = match sql_outcomes(store, rule, plan.env).await? {
+    for ((set, rule), batched) in rules.iter().zip(batched) {
+        let outcomes = match batched {
             Some(o) => o,
             None => {
-                interpreted.push(rule.id.clone());
-                if records.is_none() {
-                    records = Some(load_records(store, year).await?);
-                }
-                interpret(rule, plan.env, records.as_deref().unwrap_or_default())
+                let o = match sql_outcomes(store, rule, plan.env).await? {
+                    Some(o) => o,
+                    None => {
+                        interpreted.push(rule.id.clone());
+                        if records.is_none() {
+                            records = Some(load_records(store, year).await?);
+                        }
+                        interpret(rule, plan.env, records.as_deref().unwrap_or_default())
+                    }
+                };
+                // SQL returns the failing entities only; every entity of the level was judged.
+                progress.rule_done(rule, per_level(rule.level));
+                o
             }
         };
-        // SQL returns the failing entities only; every entity of the level was judged.
-        let judged = per_level(rule.level);
         for (key, outcome) in outcomes {
             if outcome.verdict == Verdict::Fail
                 && let Some(f) = finding(set, rule, plan, &index, key, &outcome)
@@ -126,7 +173,6 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
                 failing.push(f);
             }
         }
-        progress.rule_done(rule, judged);
     }
     let scope = RunScope {
         year,
@@ -134,7 +180,7 @@ pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) ->
         division: plan.scope.as_ref().map(|d| d.as_str().to_owned()),
     };
     let summary = findings::record_run(store, &scope, &failing, plan.now).await?;
-    Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, summary })
+    Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, batch_errors, summary })
 }
 
 /// The rule's failing entities by SQL, or `None` when it does not compile (the

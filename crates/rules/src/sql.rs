@@ -67,46 +67,41 @@ pub fn compile_parts(
     dialect: Dialect,
 ) -> Result<CompiledSql, NotCompilable> {
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
-    let mut c = Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new(), area: level.area_digits() };
-    let e = c.expr(expr).map_err(refuse)?;
-    let refs: Vec<String> = expr
-        .referenced()
-        .into_iter()
-        .map(|r| c.expr(r).map(|s| format!("{s} IS NULL")))
-        .collect::<Result<_, _>>()
-        .map_err(refuse)?;
-    let skip = match missing {
-        Missing::SkipIfAnyMissing if !refs.is_empty() => refs.join(" OR "),
-        Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
-        _ => "FALSE".to_owned(),
-    };
-    let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
-    let verdict = format!(
-        "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
-    );
+    let mut c = Compiler::new(env, dialect, level);
+    let RuleColumns { verdict, values, value_storages } = c.rule_columns(missing, expr, values).map_err(refuse)?;
     let fails = format!("{verdict} = 0");
-    let mut columns = vec![verdict];
-    let mut value_storages = Vec::new();
-    for v in values {
-        let s = c.expr(v).map_err(refuse)?;
-        columns.push(match v.ty {
-            Ty::Bool => format!("CAST(CASE {s} WHEN TRUE THEN 1 WHEN FALSE THEN 0 END AS BIGINT)"),
-            Ty::Int | Ty::Money => format!("CAST({s} AS BIGINT)"),
-            Ty::Real => format!("CAST({s} AS DOUBLE PRECISION)"),
-            _ => format!("CAST({s} AS TEXT)"),
-        });
-        value_storages.push(storage_of(v.ty));
-    }
-    let year = env.year;
+    let columns: Vec<String> = std::iter::once(verdict).chain(values).collect();
+    let sql = select(level, env.year, &c.county_joins, &columns, "TRUE").map_err(refuse)?;
+    let failures_sql = select(level, env.year, &c.county_joins, &columns, &fails).map_err(refuse)?;
+    Ok(CompiledSql { sql, failures_sql, params: c.params, value_storages })
+}
+
+/// A rule's columns in a statement: its verdict (1 pass, 0 fail, 2 skipped) and its
+/// values, with how to read each value back.
+pub(crate) struct RuleColumns {
+    pub verdict: String,
+    pub values: Vec<String>,
+    pub value_storages: Vec<Storage>,
+}
+
+/// `SELECT key, columns FROM <the level's rows and joins> WHERE filter ORDER BY key`;
+/// `county_joins` are the compiler's ([`Compiler::county_joins`]).
+pub(crate) fn select(
+    level: Level,
+    year: i32,
+    county_joins: &[String],
+    columns: &[String],
+    filter: &str,
+) -> Result<String, String> {
     let mut joins = format!(
         "LEFT JOIN incomes i ON i.hh_id = h.hh_id AND i.year = {year} \
          LEFT JOIN village_years v ON v.village_code = h.village_code AND v.year = {year}"
     );
-    for j in &c.county_joins {
+    for j in county_joins {
         joins.push(' ');
         joins.push_str(j);
     }
-    let statement = |filter: &str| match level {
+    match level {
         Level::Person => Ok(format!(
             "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} \
              WHERE {filter} ORDER BY p.person_id",
@@ -136,19 +131,18 @@ pub fn compile_parts(
                 columns.join(", ")
             ))
         }
-    };
-    let sql = statement("TRUE")?;
-    let failures_sql = statement(&fails)?;
-    Ok(CompiledSql { sql, failures_sql, params: c.params, value_storages })
+    }
 }
 
-struct Compiler<'a> {
+/// Compiles expressions into one statement's text: parameters are numbered `$1…` in
+/// the order they are bound, and county-wide joins are shared by the rules of a statement.
+pub(crate) struct Compiler<'a> {
     env: &'a Env,
     dialect: Dialect,
-    params: Vec<String>,
+    pub params: Vec<String>,
     /// Joins of county-wide lookups for the checked person `p`: one grouped pass over
     /// the table instead of a subquery per person.
-    county_joins: Vec<String>,
+    pub county_joins: Vec<String>,
     /// A township or county rule: the digits of the area code `ar.code`.
     area: Option<usize>,
 }
@@ -164,7 +158,55 @@ fn alias(rec: Rec) -> String {
     }
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    /// A compiler for rules of `level` (township and county rules read `ar.code`).
+    pub fn new(env: &'a Env, dialect: Dialect, level: Level) -> Compiler<'a> {
+        Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new(), area: level.area_digits() }
+    }
+
+    /// A rule's verdict and value columns. On an error the compiler is left as it was
+    /// (no parameter or join of the refused rule stays behind).
+    pub fn rule_columns(&mut self, missing: Missing, expr: &Ir, values: &[&Ir]) -> Result<RuleColumns, String> {
+        let (params, joins) = (self.params.len(), self.county_joins.len());
+        let columns = self.rule_columns_inner(missing, expr, values);
+        if columns.is_err() {
+            self.params.truncate(params);
+            self.county_joins.truncate(joins);
+        }
+        columns
+    }
+
+    fn rule_columns_inner(&mut self, missing: Missing, expr: &Ir, values: &[&Ir]) -> Result<RuleColumns, String> {
+        let e = self.expr(expr)?;
+        let refs: Vec<String> = expr
+            .referenced()
+            .into_iter()
+            .map(|r| self.expr(r).map(|s| format!("{s} IS NULL")))
+            .collect::<Result<_, _>>()?;
+        let skip = match missing {
+            Missing::SkipIfAnyMissing if !refs.is_empty() => refs.join(" OR "),
+            Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
+            _ => "FALSE".to_owned(),
+        };
+        let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
+        let verdict = format!(
+            "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
+        );
+        let mut columns = Vec::new();
+        let mut value_storages = Vec::new();
+        for v in values {
+            let s = self.expr(v)?;
+            columns.push(match v.ty {
+                Ty::Bool => format!("CAST(CASE {s} WHEN TRUE THEN 1 WHEN FALSE THEN 0 END AS BIGINT)"),
+                Ty::Int | Ty::Money => format!("CAST({s} AS BIGINT)"),
+                Ty::Real => format!("CAST({s} AS DOUBLE PRECISION)"),
+                _ => format!("CAST({s} AS TEXT)"),
+            });
+            value_storages.push(storage_of(v.ty));
+        }
+        Ok(RuleColumns { verdict, values: columns, value_storages })
+    }
+
     fn county_join(&mut self, join: String) {
         if !self.county_joins.contains(&join) {
             self.county_joins.push(join);

@@ -241,7 +241,8 @@ fn write_text(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
 /// The progress bar on stderr (hidden when stderr is not a terminal).
 struct Bar(indicatif::ProgressBar, Option<Timings>);
 
-/// Per-rule wall times for `--timings`: since the previous rule (or the start).
+/// Wall times for `--timings`, of each rule or each statement of several rules: since
+/// the previous one (or the start).
 struct Timings {
     last: std::time::Instant,
     rules: Vec<(String, std::time::Duration)>,
@@ -253,7 +254,7 @@ impl Bar {
         let mut rules = t.rules.clone();
         rules.sort_by_key(|r| std::cmp::Reverse(r.1));
         let total: std::time::Duration = rules.iter().map(|r| r.1).sum();
-        eprintln!("规则用时（共 {} 条，{:.3} 秒）：", rules.len(), total.as_secs_f64());
+        eprintln!("规则用时（共 {} 项，{:.3} 秒）：", rules.len(), total.as_secs_f64());
         for (id, d) in &rules {
             eprintln!("  {id}\t{:.3} 秒", d.as_secs_f64());
         }
@@ -289,6 +290,15 @@ impl Progress for Bar {
         if let Some(t) = &mut self.1 {
             let now = std::time::Instant::now();
             t.rules.push((rule.id.clone(), now - t.last));
+            t.last = now;
+        }
+    }
+    fn batch_done(&mut self, level: fupin_rules::Level, rules: &[&Rule], entities: u64) {
+        self.0.inc(entities * rules.len() as u64);
+        self.0.set_message(format!("{} 级 {} 条规则", level.as_str(), rules.len()));
+        if let Some(t) = &mut self.1 {
+            let now = std::time::Instant::now();
+            t.rules.push((format!("{} 级 {} 条规则（一条语句）", level.as_str(), rules.len()), now - t.last));
             t.last = now;
         }
     }
