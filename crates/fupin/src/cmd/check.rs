@@ -51,6 +51,9 @@ pub struct CheckArgs {
     /// 在标准错误上列出每条规则的用时和记录问题的用时（用于基准和排查）
     #[arg(long)]
     pub timings: bool,
+    /// 一条 SQL 语句最多合并几条同级规则（默认：同级规则全部合并；1 = 每条规则单独一条语句）
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub batch: Option<u16>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -114,7 +117,8 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = Plan { sets: sets.clone(), env: &env, scope: scope.clone(), now: time::OffsetDateTime::now_utc() };
     let mut bar = Bar::new(a.timings);
-    let report = match fupin_rules::run::run(&store, &plan, &mut bar).await {
+    let max_rules = a.batch.map_or(fupin_rules::batch::MAX_RULES, usize::from);
+    let report = match fupin_rules::run::run_batched(&store, &plan, &mut bar, max_rules).await {
         Ok(r) => r,
         Err(e @ fupin_rules::run::CheckError::DuplicateRule { .. }) => {
             bar.0.finish_and_clear();
