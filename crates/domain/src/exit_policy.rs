@@ -2,7 +2,7 @@
 //! (贫困发生率) below which a village may exit, by year and province. Policy is data:
 //! the western provinces' 3 % and the others' 2 % are rows of the file, not constants.
 
-use crate::policy::PolicyError;
+use crate::policy::{PolicyError, read_rows};
 
 /// The exit criteria in force from a year on (in one province, where the file says so).
 #[derive(Debug, Clone, PartialEq)]
@@ -28,31 +28,15 @@ impl ExitPolicy {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<ExitPolicy, PolicyError> {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let mut rows = Vec::new();
-        for (i, rec) in reader.records().enumerate() {
-            let line = i as u64 + 2;
-            let err = |column: &str, reason: String| PolicyError {
-                file: file.to_owned(),
-                line,
-                column: column.to_owned(),
-                reason,
-            };
-            let rec = rec.map_err(|e| err("", e.to_string()))?;
-            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
-            let from_year: i32 = get(0).parse().map_err(|_| err("from_year", format!("“{}”不是年份", get(0))))?;
-            let province = Some(get(1).to_owned()).filter(|p| !p.is_empty());
+        let rows = read_rows(file, text, |r| {
+            let from_year: i32 = r.get(0).parse().map_err(|_| r.err("from_year", format!("“{}”不是年份", r.get(0))))?;
+            let province = Some(r.get(1).to_owned()).filter(|p| !p.is_empty());
             let max: f64 =
-                get(2).parse().ok().filter(|p: &f64| p.is_finite() && (0.0..=100.0).contains(p)).ok_or_else(|| {
-                    err("village_incidence_max_percent", format!("“{}”不是 0 到 100 的百分数", get(2)))
-                })?;
-            rows.push(ExitCriteria {
-                from_year,
-                province,
-                village_incidence_max_percent: max,
-                note: get(3).to_owned(),
-            });
-        }
+                r.get(2).parse().ok().filter(|p: &f64| p.is_finite() && (0.0..=100.0).contains(p)).ok_or_else(
+                    || r.err("village_incidence_max_percent", format!("“{}”不是 0 到 100 的百分数", r.get(2))),
+                )?;
+            Ok(ExitCriteria { from_year, province, village_incidence_max_percent: max, note: r.get(3).to_owned() })
+        })?;
         Ok(ExitPolicy { rows })
     }
 
@@ -81,32 +65,24 @@ impl CountyExits {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<CountyExits, PolicyError> {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let mut rows = Vec::new();
-        for (i, rec) in reader.records().enumerate() {
-            let line = i as u64 + 2;
-            let err = |column: &str, reason: String| PolicyError {
-                file: file.to_owned(),
-                line,
-                column: column.to_owned(),
-                reason,
-            };
-            let rec = rec.map_err(|e| err("", e.to_string()))?;
-            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
-            let code = get(0);
+        let mut rows: Vec<(String, i32)> = Vec::new();
+        read_rows(file, text, |r| {
+            let code = r.get(0);
             if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err("county_code", format!("“{code}”不是 6 位县级代码")));
+                return Err(r.err("county_code", format!("“{code}”不是 6 位县级代码")));
             }
-            let year: i32 = get(1)
+            let year: i32 = r
+                .get(1)
                 .parse()
                 .ok()
                 .filter(|y| (1980..=2100).contains(y))
-                .ok_or_else(|| err("exit_year", format!("“{}”不是年份", get(1))))?;
+                .ok_or_else(|| r.err("exit_year", format!("“{}”不是年份", r.get(1))))?;
             if rows.iter().any(|(c, _)| c == code) {
-                return Err(err("county_code", format!("县级代码 {code} 重复")));
+                return Err(r.err("county_code", format!("县级代码 {code} 重复")));
             }
             rows.push((code.to_owned(), year));
-        }
+            Ok(())
+        })?;
         Ok(CountyExits { rows })
     }
 

@@ -31,6 +31,43 @@ pub struct PolicyError {
     pub reason: String,
 }
 
+/// One data row of a policy CSV file (`data/policy/*.csv`): its trimmed cells, and
+/// errors that name the file, line and column.
+pub(crate) struct PolicyRow<'a> {
+    file: &'a str,
+    pub line: u64,
+    record: csv::StringRecord,
+}
+
+impl PolicyRow<'_> {
+    /// The trimmed cell `i`; empty when the row is shorter.
+    pub fn get(&self, i: usize) -> &str {
+        self.record.get(i).unwrap_or_default().trim()
+    }
+
+    pub fn err(&self, column: &str, reason: String) -> PolicyError {
+        PolicyError { file: self.file.to_owned(), line: self.line, column: column.to_owned(), reason }
+    }
+}
+
+/// Reads every data row of a policy CSV file (header first) with `row`; the first error
+/// stops the reading.
+pub(crate) fn read_rows<T>(
+    file: &str,
+    text: &str,
+    mut row: impl FnMut(&PolicyRow) -> Result<T, PolicyError>,
+) -> Result<Vec<T>, PolicyError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let record =
+            rec.map_err(|e| PolicyError { file: file.to_owned(), line, column: String::new(), reason: e.to_string() })?;
+        out.push(row(&PolicyRow { file, line, record })?);
+    }
+    Ok(out)
+}
+
 impl PolicyLines {
     pub fn builtin() -> PolicyLines {
         Self::parse("data/policy/lines.csv", include_str!("../../../data/policy/lines.csv"))
@@ -38,36 +75,24 @@ impl PolicyLines {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<PolicyLines, PolicyError> {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let mut years = Vec::new();
-        for (i, rec) in reader.records().enumerate() {
-            let line = i as u64 + 2;
-            let err = |column: &str, reason: String| PolicyError {
-                file: file.to_owned(),
-                line,
-                column: column.to_owned(),
-                reason,
-            };
-            let rec = rec.map_err(|e| err("", e.to_string()))?;
-            let get = |i: usize| rec.get(i).unwrap_or_default().trim();
-            let year: i32 = get(0).parse().map_err(|_| err("year", format!("“{}”不是年份", get(0))))?;
-            let province = Some(get(1).to_owned()).filter(|p| !p.is_empty());
-            let poverty_line = Yuan::parse(get(2)).map_err(|e| err("poverty_line", e.to_string()))?;
-            let monitoring_line = match get(3) {
+        let years = read_rows(file, text, |r| {
+            let year: i32 = r.get(0).parse().map_err(|_| r.err("year", format!("“{}”不是年份", r.get(0))))?;
+            let province = Some(r.get(1).to_owned()).filter(|p| !p.is_empty());
+            let poverty_line = Yuan::parse(r.get(2)).map_err(|e| r.err("poverty_line", e.to_string()))?;
+            let monitoring_line = match r.get(3) {
                 "" => None,
-                t => Some(Yuan::parse(t).map_err(|e| err("monitoring_line", e.to_string()))?),
+                t => Some(Yuan::parse(t).map_err(|e| r.err("monitoring_line", e.to_string()))?),
             };
-            let yes = |i: usize| get(i) == "yes";
-            years.push(PolicyYear {
+            Ok(PolicyYear {
                 year,
                 province,
                 poverty_line,
                 monitoring_line,
-                poverty_line_confirmed: yes(4),
-                monitoring_line_confirmed: yes(5),
-                note: get(6).to_owned(),
-            });
-        }
+                poverty_line_confirmed: r.get(4) == "yes",
+                monitoring_line_confirmed: r.get(5) == "yes",
+                note: r.get(6).to_owned(),
+            })
+        })?;
         Ok(PolicyLines { years })
     }
 
