@@ -25,6 +25,9 @@ pub struct RegistryArgs {
     /// PostgreSQL 连接地址，如 postgres://user@host/db（优先于 --data）
     #[arg(long, env = "FUPIN_DB", value_name = "URL")]
     pub db: Option<String>,
+    /// 变更链密钥文件（默认为数据目录中的 chain.key；PostgreSQL 须给出）。请放在数据库及其备份之外
+    #[arg(long, env = "FUPIN_CHAIN_KEY", value_name = "FILE")]
+    pub chain_key: Option<PathBuf>,
     /// 当天日期（YYYY-MM-DD），用于年龄、季度、期限；测试时固定它
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,

@@ -31,6 +31,7 @@ fn fupin<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_fupin"))
         .args(args)
         .env_remove("FUPIN_DB")
+        .env_remove("FUPIN_CHAIN_KEY")
         .env_remove("FUPIN_ADMIN_PASSWORD")
         .env("FUPIN_LOG", "warn")
         .output()
@@ -59,7 +60,12 @@ impl Registry {
         let mut args: Vec<String> = command.iter().map(|s| s.to_string()).collect();
         match &self.target {
             Target::Dir(d) => args.extend(["--data".to_owned(), d.display().to_string()]),
-            Target::Url(u) => args.extend(["--db".to_owned(), u.clone()]),
+            Target::Url(u) => args.extend([
+                "--db".to_owned(),
+                u.clone(),
+                "--chain-key".to_owned(),
+                testing::key_file(&self.target).display().to_string(),
+            ]),
         }
         args.extend(rest.iter().map(|s| s.to_string()));
         fupin(&args)
@@ -81,7 +87,7 @@ impl Registry {
     }
 
     async fn store(&self) -> Store {
-        Store::open(&self.target).await.unwrap()
+        testing::open(&self.target).await.unwrap()
     }
 }
 

@@ -1,16 +1,19 @@
-//! `fupin audit`: recompute the hash chain, and check that every registry row equals
-//! the replay of its history.
+//! `fupin audit`: recompute the hash chains (the change history and the chained logs,
+//! [`crate::chain`]) under the registry's key, check them against heads recorded
+//! outside the database, and check that every registry row equals the replay of its
+//! history.
 //!
-//! Both checks stream: the chain in `seq` order, and each table merge-joined with its
-//! history, both ordered by the canonical key in byte order (`COLLATE "C"` on
-//! PostgreSQL, SQLite's default), so memory stays flat at any size.
+//! Every check streams: the chain in `seq` order, each log in id order, and each table
+//! merge-joined with its history, both ordered by the canonical key in byte order
+//! (`COLLATE "C"` on PostgreSQL, SQLite's default), so memory stays flat at any size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use fupin_domain::schema::{REGISTRY_TABLES, Table};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
+use crate::chain::{self, KeyBinding};
 use crate::rows::{self, key_of, key_sql};
 use crate::writer::{ChangeRecord, GENESIS};
 use crate::{Engine, Store, StoreError};
@@ -39,6 +42,14 @@ pub enum Mismatch {
     Expected { expected: String, reason: String },
     /// A registry row differs from the replay of its history.
     Row { table: String, key: String, field: String, stored: Option<String>, replayed: Option<String> },
+    /// A row of a chained log (`auth_log`, `reveal_log`, `visits`, `api_tokens`) does
+    /// not hold its hash.
+    Log { table: String, id: i64, reason: String },
+    /// The key does not belong to this registry, or the registry was never bound to one.
+    Key(String),
+    /// A head recorded outside the database (line `line` of the heads file) is no
+    /// longer in the chain.
+    Head { line: usize, chain: String, seq: i64, reason: String },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -47,6 +58,11 @@ impl std::fmt::Display for Mismatch {
             Mismatch::Chain { seq, reason } => write!(f, "变更记录第 {seq} 条：{reason}"),
             Mismatch::Gap { after, next } => write!(f, "变更记录第 {after} 条之后缺少记录（下一条是第 {next} 条）"),
             Mismatch::Expected { expected, reason } => write!(f, "期望的链头 {expected}：{reason}"),
+            Mismatch::Log { table, id, reason } => write!(f, "表 {table} 第 {id} 条记录：{reason}"),
+            Mismatch::Key(reason) => write!(f, "链密钥：{reason}"),
+            Mismatch::Head { line, chain, seq, reason } => {
+                write!(f, "链头文件第 {line} 行记下的 {chain} 第 {seq} 条：{reason}")
+            }
             Mismatch::Row { table, key, field, stored, replayed } => write!(
                 f,
                 "表 {table} 主键 {key} 字段 {field}：库中为 {}，按变更记录应为 {}",
@@ -63,7 +79,79 @@ pub struct Report {
     pub records: i64,
     pub head: Head,
     pub rows_checked: u64,
+    /// Rows checked in each chained log.
+    pub log_rows: u64,
+    /// Whether the chains were checked under a key (false only for a registry from
+    /// before keyed chains that has not been given one).
+    pub keyed: bool,
+    /// Recorded heads checked.
+    pub heads_checked: usize,
     pub mismatch: Option<Mismatch>,
+}
+
+/// One line of a heads file: when it was written and each chain's head then
+/// (`change_log` by record number, each log by row id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedHead {
+    pub line: usize,
+    pub at: String,
+    pub chains: Vec<(String, i64, String)>,
+}
+
+/// Every chain's head now, as one line for a heads file:
+/// `2026-12-04T15:00:00Z change_log=1234:ab… auth_log=56:cd… reveal_log=… visits=… api_tokens=…`.
+pub async fn heads_line(store: &Store) -> Result<String, StoreError> {
+    let at = crate::users::timestamp(time::OffsetDateTime::now_utc());
+    let mut line = format!("{at} change_log={}", head(store).await?);
+    for log in chain::LOGS {
+        let (id, hash) = chain::log_head(store, log).await?;
+        line.push_str(&format!(" {}={id}:{hash}", log.name));
+    }
+    Ok(line)
+}
+
+/// Reads a heads file (lines of [`heads_line`]; blank lines and `#` comments skipped).
+pub fn parse_heads(text: &str) -> Result<Vec<RecordedHead>, String> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || format!("链头文件第 {} 行格式不对：{line}", i + 1);
+        let mut parts = line.split_whitespace();
+        let at = parts.next().ok_or_else(bad)?.to_owned();
+        let mut chains = Vec::new();
+        for p in parts {
+            let (name, rest) = p.split_once('=').ok_or_else(bad)?;
+            let (seq, hash) = rest.split_once(':').ok_or_else(bad)?;
+            let seq: i64 = seq.parse().map_err(|_| bad())?;
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            chains.push((name.to_owned(), seq, hash.to_lowercase()));
+        }
+        if chains.is_empty() {
+            return Err(bad());
+        }
+        out.push(RecordedHead { line: i + 1, at, chains });
+    }
+    Ok(out)
+}
+
+/// The recorded heads by chain and number, each with the line it came from.
+type Wanted = HashMap<(String, i64), Vec<(usize, String)>>;
+
+fn wanted(heads: &[RecordedHead]) -> Wanted {
+    let mut out: Wanted = HashMap::new();
+    for h in heads {
+        for (chain, seq, hash) in &h.chains {
+            if *seq > 0 {
+                out.entry((chain.clone(), *seq)).or_default().push((h.line, hash.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The current chain head (`0:000…` for an empty history).
@@ -75,11 +163,52 @@ pub async fn head(store: &Store) -> Result<Head, StoreError> {
     Ok(Head { seq, hash })
 }
 
-/// Recomputes the chain, checks an expected head (`HASH` or `SEQ:HASH`) if given, and
-/// replays every table's history against its rows. Stops at the first mismatch.
-pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, StoreError> {
-    let mut report =
-        Report { records: 0, head: Head { seq: 0, hash: GENESIS.into() }, rows_checked: 0, mismatch: None };
+/// Recomputes the chains under the store's key, checks an expected head (`HASH` or
+/// `SEQ:HASH`) and the heads recorded outside the database if given, and replays
+/// every table's history against its rows. Stops at the first mismatch.
+pub async fn verify(store: &Store, expect: Option<&str>, heads: &[RecordedHead]) -> Result<Report, StoreError> {
+    let mut report = Report {
+        records: 0,
+        head: Head { seq: 0, hash: GENESIS.into() },
+        rows_checked: 0,
+        log_rows: 0,
+        keyed: true,
+        heads_checked: 0,
+        mismatch: None,
+    };
+    // The key and what it says about records from before it.
+    let key = store.chain_key().ok();
+    let binding: Option<KeyBinding> = match key {
+        Some(_) => match chain::binding(store).await {
+            Ok(Some(b)) => Some(b),
+            Ok(None) => {
+                report.mismatch =
+                    Some(Mismatch::Key("登记库没有链密钥记录（尚未运行 fupin audit init-key，或该记录被删除）".into()));
+                return Ok(report);
+            }
+            Err(StoreError::Refused(m)) => {
+                report.mismatch = Some(Mismatch::Key(m));
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        },
+        None if store.meta("chain_key").await?.is_some() => return Err(StoreError::NoChainKey),
+        None => {
+            report.keyed = false;
+            None
+        }
+    };
+    let legacy_until = binding.as_ref().map_or(i64::MAX, |b| b.legacy_until);
+    let mut wanted = wanted(heads);
+    let mut mismatch_head = |chain: &str, seq: i64, hash: &str| -> Option<Mismatch> {
+        let lines = wanted.remove(&(chain.to_owned(), seq))?;
+        lines.into_iter().find(|(_, h)| h != hash).map(|(line, _)| Mismatch::Head {
+            line,
+            chain: chain.to_owned(),
+            seq,
+            reason: "与链中现在的哈希值不同：该条或之前的记录被改写过".into(),
+        })
+    };
     let expect = expect.map(|e| match e.split_once(':') {
         Some((s, h)) => (s.parse::<i64>().ok(), h.trim().to_lowercase()),
         None => (None, e.trim().to_lowercase()),
@@ -107,11 +236,26 @@ pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, Store
                 });
                 return Ok(report);
             }
-            if rec.compute_hash() != rec.hash {
+            let keyed = if rec.seq > legacy_until { key } else { None };
+            if rec.compute_hash(keyed) != rec.hash {
                 report.mismatch = Some(Mismatch::Chain {
                     seq: rec.seq,
                     reason: "内容与其哈希值不符（记录被改动）".into(),
                 });
+                return Ok(report);
+            }
+            if let Some(b) = &binding
+                && rec.seq == b.legacy_until
+                && rec.hash != b.legacy_head
+            {
+                report.mismatch = Some(Mismatch::Chain {
+                    seq: rec.seq,
+                    reason: "与启用链密钥时记下的哈希值不符：启用之前的记录被改写过".into(),
+                });
+                return Ok(report);
+            }
+            if let Some(m) = mismatch_head("change_log", rec.seq, &rec.hash) {
+                report.mismatch = Some(m);
                 return Ok(report);
             }
             if let Some((seq, hash)) = &expect
@@ -130,6 +274,12 @@ pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, Store
             last_seq = rec.seq;
             report.head = Head { seq: rec.seq, hash: rec.hash };
         }
+        if let Some(b) = &binding
+            && last_seq < b.legacy_until
+        {
+            report.mismatch = Some(Mismatch::Gap { after: last_seq, next: b.legacy_until });
+            return Ok(report);
+        }
     }
     if let Some((_, hash)) = &expect
         && !(expected_seen || hash == GENESIS && report.records == 0)
@@ -140,6 +290,37 @@ pub async fn verify(store: &Store, expect: Option<&str>) -> Result<Report, Store
         });
         return Ok(report);
     }
+    if binding.is_some() {
+        for log in chain::LOGS {
+            let mut seen_bad: Option<Mismatch> = None;
+            let (rows, bad) = chain::verify_log(store, log, |id, hash| {
+                if seen_bad.is_none() {
+                    seen_bad = mismatch_head(log.name, id, hash);
+                }
+            })
+            .await?;
+            report.log_rows += rows;
+            if let Some(bad) = bad {
+                report.mismatch = Some(Mismatch::Log { table: log.name.into(), id: bad.id, reason: bad.reason });
+                return Ok(report);
+            }
+            if seen_bad.is_some() {
+                report.mismatch = seen_bad;
+                return Ok(report);
+            }
+        }
+    }
+    // A recorded head the chains never reached: records were removed from the end.
+    if let Some(((chain, seq), lines)) = wanted.iter().min_by_key(|(k, v)| (v[0].0, k.1)) {
+        report.mismatch = Some(Mismatch::Head {
+            line: lines[0].0,
+            chain: chain.clone(),
+            seq: *seq,
+            reason: "已不在链中：之后的记录被删除（或这是另一个登记库的链头）".into(),
+        });
+        return Ok(report);
+    }
+    report.heads_checked = heads.len();
     for table in REGISTRY_TABLES {
         if let Some(m) = replay_table(store, table, &mut report.rows_checked).await? {
             report.mismatch = Some(m);

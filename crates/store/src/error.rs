@@ -18,6 +18,11 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("没有名为 {0} 的登记表")]
     UnknownTable(String),
+    /// A chained write without the chains' key.
+    #[error(
+        "没有变更链密钥，不能写入：数据目录中的 chain.key 不存在，或未用 --chain-key 文件（环境变量 FUPIN_CHAIN_KEY）给出密钥"
+    )]
+    NoChainKey,
     /// A write that would break the registry's structure; the reason is for the user.
     #[error("{0}")]
     Refused(String),

@@ -7,6 +7,7 @@
 //! else issues INSERT, UPDATE or DELETE on registry tables.
 
 pub mod audit;
+pub mod chain;
 pub mod dashboard_views;
 pub mod ddl;
 mod divisions;
@@ -62,6 +63,11 @@ impl Target {
         dir.join("fupin.sqlite")
     }
 
+    /// The chains' key file a data directory keeps by default (`chain.key`, mode 0600).
+    pub fn key_file(dir: &Path) -> PathBuf {
+        dir.join("chain.key")
+    }
+
     fn url(&self) -> Result<(Engine, String), StoreError> {
         match self {
             Target::Dir(dir) => {
@@ -86,6 +92,11 @@ pub struct Store {
     /// (`busy_timeout`) while holding a pooled connection; writers of this process
     /// queue here instead, without a connection, so readers keep the pool.
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The key of the chains ([`chain`]); without one the store reads but refuses to
+    /// write anything chained.
+    chain_key: Option<chain::ChainKey>,
+    /// Whether the key was found bound to this registry (checked at the first write).
+    key_checked: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -125,7 +136,13 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await.map_err(|e| StoreError::Connect(redact(&url), e))?;
-        let store = Store { pool, engine, write_gate: Default::default() };
+        // A data directory keeps its key beside the database by default
+        // ([`Target::key_file`]); another place is given with [`Store::with_chain_key`].
+        let chain_key = match target {
+            Target::Dir(dir) if Target::key_file(dir).exists() => Some(chain::ChainKey::read(&Target::key_file(dir))?),
+            _ => None,
+        };
+        let store = Store { pool, engine, write_gate: Default::default(), chain_key, key_checked: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -141,6 +158,26 @@ impl Store {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// This store with the chains' key (read from a file outside the database).
+    pub fn with_chain_key(mut self, key: chain::ChainKey) -> Store {
+        self.chain_key = Some(key);
+        self.key_checked = Default::default();
+        self
+    }
+
+    /// The chains' key, or the refusal that says how to give one.
+    pub fn chain_key(&self) -> Result<&chain::ChainKey, StoreError> {
+        self.chain_key.as_ref().ok_or(StoreError::NoChainKey)
+    }
+
+    pub(crate) fn key_checked(&self) -> bool {
+        self.key_checked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_key_checked(&self) {
+        self.key_checked.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits for this process's turn to write (SQLite; PostgreSQL writers need no

@@ -7,11 +7,12 @@
 //! `fupin check --reveal` (with its required `--reason`), a row per number it prints in
 //! full, before it prints them. Not registry data, so written with plain SQL rather
 //! than through the [`crate::Writer`]; append-only: nothing here updates or deletes a
-//! row.
+//! row, and each row is chained ([`crate::chain::REVEAL_LOG`]).
 
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::chain::{self, Cell};
 use crate::users::timestamp;
 use crate::{Store, StoreError};
 
@@ -47,25 +48,23 @@ pub struct RevealLine {
     pub remote_addr: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO reveal_log (at, username, hh_id, table_name, row_key, field, reason, remote_addr) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-fn insert<'q>(at: &str, r: &RevealRecord<'_>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    sqlx::query(INSERT)
-        .bind(at.to_owned())
-        .bind(r.username.to_owned())
-        .bind(r.hh_id.to_owned())
-        .bind(r.table.to_owned())
-        .bind(r.key.to_owned())
-        .bind(r.field.to_owned())
-        .bind(r.reason.to_owned())
-        .bind(r.remote_addr.map(str::to_owned))
+fn cells(at: &str, r: &RevealRecord<'_>) -> Vec<Cell> {
+    vec![
+        Cell::text(at),
+        Cell::text(r.username),
+        Cell::text(r.hh_id),
+        Cell::text(r.table),
+        Cell::text(r.key),
+        Cell::text(r.field),
+        Cell::text(r.reason),
+        Cell::opt(r.remote_addr),
+    ]
 }
 
-/// Appends a row, stamped now. The caller shows the value only if this succeeds.
+/// Appends a row, stamped now, on the log's chain. The caller shows the value only if
+/// this succeeds.
 pub async fn log_reveal(store: &Store, r: &RevealRecord<'_>) -> Result<(), StoreError> {
-    insert(&timestamp(OffsetDateTime::now_utc()), r).execute(store.pool()).await?;
-    Ok(())
+    log_reveals(store, std::slice::from_ref(r)).await
 }
 
 /// Appends one row per value, all stamped now, in one transaction: every row or none.
@@ -73,11 +72,8 @@ pub async fn log_reveal(store: &Store, r: &RevealRecord<'_>) -> Result<(), Store
 /// shows them only if this succeeds.
 pub async fn log_reveals(store: &Store, records: &[RevealRecord<'_>]) -> Result<(), StoreError> {
     let at = timestamp(OffsetDateTime::now_utc());
-    let mut tx = store.pool().begin().await?;
-    for r in records {
-        insert(&at, r).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
+    let rows = records.iter().map(|r| cells(&at, r)).collect();
+    chain::append(store, &chain::REVEAL_LOG, rows, None).await?;
     Ok(())
 }
 

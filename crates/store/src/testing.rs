@@ -3,6 +3,10 @@
 //! `FUPIN_TEST_DB` unset or `sqlite`: a new SQLite file in a temporary directory.
 //! `FUPIN_TEST_DB=postgres://…/db`: a new PostgreSQL database, created for the test
 //! on that server (each test gets its own, so tests run in parallel).
+//!
+//! Each registry has its own generated chain key ([`crate::chain`]) in a file of a
+//! temporary directory ([`key_file`]): `chain.key` in the SQLite data directory, or a
+//! directory named after the PostgreSQL database.
 
 use crate::{Store, StoreError, Target};
 
@@ -50,7 +54,8 @@ pub async fn fresh_target() -> Result<(Target, Option<TempDir>), StoreError> {
                 Some(i) if i > "postgres://".len() => &url[..i],
                 _ => url.as_str(),
             };
-            Ok((Target::Url(format!("{base}/{name}")), None))
+            let keys = std::env::temp_dir().join(format!("fupin-test-key-{name}"));
+            Ok((Target::Url(format!("{base}/{name}")), Some(TempDir(keys))))
         }
         _ => {
             let dir = std::env::temp_dir().join(format!("fupin-test-{}", unique()));
@@ -59,9 +64,30 @@ pub async fn fresh_target() -> Result<(Target, Option<TempDir>), StoreError> {
     }
 }
 
-/// A fresh, migrated registry.
+/// Where a test registry keeps its chain key: `chain.key` in the data directory, or
+/// in the temporary directory [`fresh_target`] names after a PostgreSQL database.
+pub fn key_file(target: &Target) -> std::path::PathBuf {
+    match target {
+        Target::Dir(dir) => Target::key_file(dir),
+        Target::Url(url) => {
+            let name = url.rsplit('/').next().unwrap_or_default();
+            Target::key_file(&std::env::temp_dir().join(format!("fupin-test-key-{name}")))
+        }
+    }
+}
+
+/// Opens a test registry with its chain key, if it has one yet.
+pub async fn open(target: &Target) -> Result<Store, StoreError> {
+    let store = Store::open(target).await?;
+    let file = key_file(target);
+    Ok(if file.exists() { store.with_chain_key(crate::chain::ChainKey::read(&file)?) } else { store })
+}
+
+/// A fresh, migrated registry with a new chain key bound to it.
 pub async fn fresh() -> Result<TestDb, StoreError> {
     let (target, dir) = fresh_target().await?;
-    let store = Store::open(&target).await?;
+    let key = crate::chain::ChainKey::create(&key_file(&target))?;
+    let store = Store::open(&target).await?.with_chain_key(key);
+    crate::chain::bind_key(&store).await?;
     Ok(TestDb { store, target, _dir: dir })
 }

@@ -254,8 +254,9 @@ pub async fn record_success(store: &Store, username: &str) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Replaces an account's password hash, clears its lock and ends its sessions.
-pub async fn set_password(store: &Store, username: &str, password_hash: &str) -> Result<(), StoreError> {
+/// Replaces an account's password hash, clears its lock, ends its sessions and
+/// revokes its API tokens; returns the names of the tokens revoked.
+pub async fn set_password(store: &Store, username: &str, password_hash: &str) -> Result<Vec<String>, StoreError> {
     let mut tx = store.pool().begin().await?;
     sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1")
         .bind(username.to_owned())
@@ -263,8 +264,9 @@ pub async fn set_password(store: &Store, username: &str, password_hash: &str) ->
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username.to_owned()).execute(&mut *tx).await?;
+    let revoked = crate::tokens::revoke_all_in(&mut tx, username).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 /// Stores a new session under the hash of its cookie value.
@@ -320,20 +322,23 @@ pub async fn list(store: &Store) -> Result<Vec<User>, StoreError> {
     rows.iter().map(|r| read_user(r, 0)).collect()
 }
 
-/// Disables or enables an account. Disabling ends its sessions at once. Returns
-/// whether the account exists.
-pub async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Result<bool, StoreError> {
+/// Disables or enables an account. Disabling ends its sessions at once and revokes
+/// its API tokens. Returns whether the account exists and the names of the tokens
+/// revoked.
+pub async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Result<(bool, Vec<String>), StoreError> {
     let mut tx = store.pool().begin().await?;
     let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username = $1")
         .bind(username.to_owned())
         .bind(i64::from(disabled))
         .execute(&mut *tx)
         .await?;
+    let mut revoked = Vec::new();
     if disabled {
         sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username.to_owned()).execute(&mut *tx).await?;
+        revoked = crate::tokens::revoke_all_in(&mut tx, username).await?;
     }
     tx.commit().await?;
-    Ok(done.rows_affected() > 0)
+    Ok((done.rows_affected() > 0, revoked))
 }
 
 /// Gives an account another role, area and department (`None` for a role without
@@ -382,11 +387,18 @@ pub enum AuthEvent {
     /// A state-changing request refused as forged: from another site, or saying
     /// nothing about where it came from. The detail names method, path and origin.
     RequestRefused,
+    /// An API token created; the detail names it and its expiry.
+    TokenCreated,
+    /// An API token revoked: by its owner, a county admin, a password reset or
+    /// disabling the account; the detail names it and why.
+    TokenRevoked,
+    /// An API call with an expired token, refused.
+    TokenExpired,
 }
 
 impl AuthEvent {
     /// Every event, in the order the log page explains them.
-    pub const ALL: [AuthEvent; 11] = [
+    pub const ALL: [AuthEvent; 14] = [
         AuthEvent::LoginOk,
         AuthEvent::LoginFailed,
         AuthEvent::LoginLocked,
@@ -398,6 +410,9 @@ impl AuthEvent {
         AuthEvent::PasswordReset,
         AuthEvent::RoleChanged,
         AuthEvent::RequestRefused,
+        AuthEvent::TokenCreated,
+        AuthEvent::TokenRevoked,
+        AuthEvent::TokenExpired,
     ];
 
     /// The text stored in `auth_log.event`.
@@ -414,6 +429,9 @@ impl AuthEvent {
             AuthEvent::PasswordReset => "password_reset",
             AuthEvent::RoleChanged => "role_changed",
             AuthEvent::RequestRefused => "request_refused",
+            AuthEvent::TokenCreated => "token_created",
+            AuthEvent::TokenRevoked => "token_revoked",
+            AuthEvent::TokenExpired => "token_expired",
         }
     }
 
@@ -436,6 +454,9 @@ impl AuthEvent {
             AuthEvent::PasswordReset => "重置密码",
             AuthEvent::RoleChanged => "更改角色或区域",
             AuthEvent::RequestRefused => "拒绝伪造或跨站请求",
+            AuthEvent::TokenCreated => "创建访问令牌",
+            AuthEvent::TokenRevoked => "撤销访问令牌",
+            AuthEvent::TokenExpired => "拒绝过期的访问令牌",
         }
     }
 }
@@ -468,19 +489,19 @@ pub struct AuthLogLine {
     pub remote_addr: Option<String>,
 }
 
-/// Appends a row to the sign-in audit log, stamped now.
+/// Appends a row to the sign-in audit log, stamped now, on its chain
+/// ([`crate::chain::AUTH_LOG`]).
 pub async fn log_auth(store: &Store, r: &AuthRecord<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO auth_log (at, username, event, detail, actor, remote_addr) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(timestamp(OffsetDateTime::now_utc()))
-    .bind(r.username.to_owned())
-    .bind(r.event.as_str())
-    .bind(r.detail.to_owned())
-    .bind(r.actor.map(str::to_owned))
-    .bind(r.remote_addr.map(str::to_owned))
-    .execute(store.pool())
-    .await?;
+    use crate::chain::{self, Cell};
+    let row = vec![
+        Cell::text(&timestamp(OffsetDateTime::now_utc())),
+        Cell::text(r.username),
+        Cell::text(r.event.as_str()),
+        Cell::text(r.detail),
+        Cell::opt(r.actor),
+        Cell::opt(r.remote_addr),
+    ];
+    chain::append(store, &chain::AUTH_LOG, vec![row], None).await?;
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 //! account is (`users.helper_id`).
 //!
 //! Visits are field records, not registry rows: they do not go through the
-//! [`Writer`](crate::Writer) and the change history, but the table is append-only and
-//! each row names its visitor and when the server received it. Each visit carries the
+//! [`Writer`](crate::Writer) and the change history, but the table is append-only,
+//! each row is chained ([`crate::chain::VISITS`]) and names its visitor and when the
+//! server received it. Each visit carries the
 //! idempotency key its page chose, so a replayed request (a double tap, an offline
 //! queue sent twice) returns the first visit and writes nothing, and the household's
 //! version the page was based on.
@@ -14,6 +15,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::{Date, OffsetDateTime};
 
+use crate::chain::{self, Cell};
 use crate::users::timestamp;
 use crate::{Store, StoreError};
 
@@ -121,24 +123,22 @@ pub async fn record_visit(store: &Store, v: &NewVisit<'_>) -> Result<Recorded, S
     let version = crate::operations::household_version(store, v.hh_id).await?;
     // Two copies of one request racing: the unique key lets one row in.
     let turn = store.write_turn().await;
-    let done = sqlx::query(
-        "INSERT INTO visits (hh_id, visitor, visited_on, mode, notes, created_at, idempotency_key, based_on_version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(v.hh_id.to_owned())
-    .bind(v.visitor.to_owned())
-    .bind(fupin_domain::date::iso(v.visited_on))
-    .bind(v.mode.as_str())
-    .bind(v.notes.to_owned())
-    .bind(timestamp(OffsetDateTime::now_utc()))
-    .bind(v.idempotency_key.to_owned())
-    .bind(version)
-    .execute(store.pool())
-    .await?;
+    let row = vec![
+        Cell::text(v.hh_id),
+        Cell::text(v.visitor),
+        Cell::text(&fupin_domain::date::iso(v.visited_on)),
+        Cell::text(v.mode.as_str()),
+        Cell::text(v.notes),
+        Cell::text(&timestamp(OffsetDateTime::now_utc())),
+        Cell::text(v.idempotency_key),
+        Cell::Int(version),
+    ];
+    let written =
+        chain::append(store, &chain::VISITS, vec![row], Some("ON CONFLICT (idempotency_key) DO NOTHING")).await?;
     drop(turn);
     let visit =
         by_key(store, v.idempotency_key).await?.ok_or_else(|| StoreError::Refused("走访记录写入后未找到".into()))?;
-    Ok(Recorded { visit, new: done.rows_affected() > 0 })
+    Ok(Recorded { visit, new: written > 0 })
 }
 
 async fn by_key(store: &Store, key: &str) -> Result<Option<Visit>, StoreError> {

@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use fupin_domain::Value;
 use fupin_domain::schema::{Storage, Table};
-use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
+use crate::chain::ChainKey;
 use crate::rows::{self, key_of, key_sql};
 
 use crate::{Engine, Store, StoreError};
@@ -81,20 +81,11 @@ impl ChangeRecord {
         })
     }
 
-    /// SHA-256 over the previous hash and every field but the hash itself, serialised
-    /// as a JSON array so no two different records serialise alike.
-    pub fn compute_hash(&self) -> String {
-        /// Feeds serialised JSON straight into the digest, without building a string.
-        struct Feed(Sha256);
-        impl std::io::Write for Feed {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
+    /// The hash over the previous hash and every field but the hash itself, serialised
+    /// as a JSON array so no two different records serialise alike: HMAC-SHA256 under
+    /// the chains' key ([`crate::chain`]), or with `None` the plain SHA-256 that
+    /// records written before keyed chains carry.
+    pub fn compute_hash(&self, key: Option<&ChainKey>) -> String {
         let fields = (
             self.seq,
             &self.at,
@@ -108,10 +99,7 @@ impl ChangeRecord {
             &self.new_value,
             &self.reason,
         );
-        let mut feed = Feed(Sha256::new());
-        feed.0.update(self.prev_hash.as_bytes());
-        serde_json::to_writer(&mut feed, &fields).expect("strings and numbers serialise");
-        hex::encode(feed.0.finalize())
+        crate::chain::record_hash(key, &self.prev_hash, &fields)
     }
 }
 
@@ -146,6 +134,7 @@ pub struct RowIn {
 pub struct Writer {
     tx: Transaction<'static, Any>,
     engine: Engine,
+    key: ChainKey,
     actor: String,
     at: String,
     seq: i64,
@@ -167,6 +156,7 @@ const MAX_PARAMS: usize = 30_000;
 
 impl Writer {
     pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<Writer, StoreError> {
+        let key = crate::chain::ensure_bound(store).await?.clone();
         let turn = store.write_turn().await;
         let mut tx = store.pool().begin().await?;
         // Take the chain lock before reading the head, so two writers never both
@@ -181,6 +171,7 @@ impl Writer {
         Ok(Writer {
             tx,
             engine: store.engine(),
+            key,
             actor: actor.as_text(),
             at,
             seq,
@@ -245,7 +236,7 @@ impl Writer {
             prev_hash: std::mem::take(&mut self.hash),
             hash: String::new(),
         };
-        rec.hash = rec.compute_hash();
+        rec.hash = rec.compute_hash(Some(&self.key));
         self.hash = rec.hash.clone();
         self.pending.push(rec);
         self.stats.records += 1;

@@ -4,10 +4,10 @@
 use fupin_domain::Value;
 use fupin_domain::schema::{HOUSEHOLDS, INCOMES, PERSONS, REGISTRY_TABLES, Table};
 use fupin_store::audit::{self, Mismatch};
+use fupin_store::chain::ChainKey;
 use fupin_store::testing;
 use fupin_store::writer::{ChangeRecord, RowIn};
 use fupin_store::{Actor, Engine, Store};
-use sqlx::Row;
 
 fn row(table: &Table, cells: &[(&str, Value)]) -> Vec<Value> {
     let mut v = vec![Value::Null; table.columns.len()];
@@ -41,7 +41,7 @@ fn rows(v: Vec<Vec<Value>>) -> Vec<RowIn> {
     v.into_iter().map(|values| RowIn { values, source: Some("test".into()) }).collect()
 }
 
-async fn seed(store: &Store) {
+pub(crate) async fn seed(store: &Store) {
     let mut w = store.writer(Actor::Import).await.unwrap();
     w.upsert(&HOUSEHOLDS, rows(vec![household("H1"), household("H2")]), "导入").await.unwrap();
     w.upsert(&PERSONS, rows(vec![person("P1", "H1", "张三"), person("P2", "H2", "李四")]), "导入").await.unwrap();
@@ -94,7 +94,7 @@ async fn writes_record_only_the_differences() {
         .await
         .unwrap();
     assert!(moved.0.contains("迁移"), "{}", moved.0);
-    let report = audit::verify(&db.store, None).await.unwrap();
+    let report = audit::verify(&db.store, None, &[]).await.unwrap();
     assert_eq!(report.mismatch, None);
     assert_eq!(report.records, 9);
     assert_eq!(db.store.count("persons").await.unwrap(), 1);
@@ -121,7 +121,7 @@ async fn large_batches_with_nulls_first_then_values() {
     w.upsert(&HOUSEHOLDS, rows(second), "导入").await.unwrap();
     w.commit().await.unwrap();
     assert_eq!(db.store.count("households").await.unwrap(), 2400);
-    assert_eq!(audit::verify(&db.store, None).await.unwrap().mismatch, None);
+    assert_eq!(audit::verify(&db.store, None, &[]).await.unwrap().mismatch, None);
 }
 
 #[tokio::test]
@@ -144,7 +144,7 @@ async fn verify_catches_an_income_changed_with_plain_sql() {
         .execute(db.store.pool())
         .await
         .unwrap();
-    let m = audit::verify(&db.store, None).await.unwrap().mismatch.unwrap();
+    let m = audit::verify(&db.store, None, &[]).await.unwrap().mismatch.unwrap();
     match &m {
         Mismatch::Row { table, key, field, .. } => {
             assert_eq!((table.as_str(), key.as_str(), field.as_str()), ("incomes", "H1|2020", "wages"))
@@ -159,63 +159,84 @@ async fn verify_catches_a_deleted_history_record() {
     let db = testing::fresh().await.unwrap();
     seed(&db.store).await;
     sqlx::query("DELETE FROM change_log WHERE seq = 3").execute(db.store.pool()).await.unwrap();
-    let m = audit::verify(&db.store, None).await.unwrap().mismatch.unwrap();
+    let m = audit::verify(&db.store, None, &[]).await.unwrap().mismatch.unwrap();
     assert_eq!(m, Mismatch::Gap { after: 2, next: 4 });
 }
 
-#[tokio::test]
-async fn verify_expect_catches_a_recomputed_chain() {
-    let db = testing::fresh().await.unwrap();
-    seed(&db.store).await;
-    let noted = audit::head(&db.store).await.unwrap();
-    assert!(audit::verify(&db.store, Some(&noted.to_string())).await.unwrap().mismatch.is_none());
-
-    // Someone falsifies an income in the table AND in its insert record, then
-    // recomputes every hash after it: the chain and the replay agree again...
+/// Falsifies income H1|2019 in the table AND in its insert record, then recomputes
+/// every hash from there on with `key` (`None`: plain SHA-256, as versions before
+/// keyed chains did).
+async fn falsify_and_rehash(store: &Store, key: Option<&ChainKey>) {
     sqlx::query("UPDATE incomes SET wages = 100 WHERE hh_id = 'H1' AND year = 2019")
-        .execute(db.store.pool())
+        .execute(store.pool())
         .await
         .unwrap();
-    let all = sqlx::query("SELECT seq, at, actor, source, entity, entity_key, op, field, old_value, new_value, reason, prev_hash, hash FROM change_log ORDER BY seq")
-        .fetch_all(db.store.pool())
-        .await
-        .unwrap();
+    let all =
+        sqlx::query(fupin_store::rows::safe(format!("SELECT {} FROM change_log ORDER BY seq", ChangeRecord::COLUMNS)))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     let mut prev = fupin_store::writer::GENESIS.to_owned();
     for r in all {
-        let mut rec = ChangeRecord {
-            seq: r.get(0),
-            at: r.get(1),
-            actor: r.get(2),
-            source: r.get(3),
-            entity: r.get(4),
-            entity_key: r.get(5),
-            op: r.get(6),
-            field: r.get(7),
-            old_value: r.get(8),
-            new_value: r.get(9),
-            reason: r.get(10),
-            prev_hash: prev.clone(),
-            hash: String::new(),
-        };
+        let mut rec = ChangeRecord::from_row(&r).unwrap();
+        rec.prev_hash = prev.clone();
         if rec.entity_key == "H1|2019" {
             rec.new_value = Some(r#"{"hh_id":"H1","wages":"100","year":"2019"}"#.into());
         }
-        rec.hash = rec.compute_hash();
+        rec.hash = rec.compute_hash(key);
         sqlx::query("UPDATE change_log SET new_value = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
             .bind(rec.new_value.clone())
             .bind(rec.prev_hash.clone())
             .bind(rec.hash.clone())
             .bind(rec.seq)
-            .execute(db.store.pool())
+            .execute(store.pool())
             .await
             .unwrap();
         prev = rec.hash;
     }
-    assert_eq!(audit::verify(&db.store, None).await.unwrap().mismatch, None, "a full rewrite is consistent in itself");
-    // ...but the head noted before no longer appears.
-    let m = audit::verify(&db.store, Some(&noted.to_string())).await.unwrap().mismatch.unwrap();
+}
+
+/// The attack the key defeats: someone with write access to the database changes a
+/// record and recomputes the chain's hashes as the old code did (plain SHA-256), or
+/// under a key of their own. Verify fails at the first record rewritten.
+#[tokio::test]
+async fn a_chain_recomputed_without_the_key_fails_verify() {
+    for key in [None, Some(ChainKey::generate().0)] {
+        let db = testing::fresh().await.unwrap();
+        seed(&db.store).await;
+        assert_eq!(audit::verify(&db.store, None, &[]).await.unwrap().mismatch, None);
+        falsify_and_rehash(&db.store, key.as_ref()).await;
+        let m = audit::verify(&db.store, None, &[]).await.unwrap().mismatch.unwrap();
+        match &m {
+            Mismatch::Chain { seq, reason } => {
+                assert!(*seq > 0 && reason.contains("哈希值不符"), "{m:?}")
+            }
+            other => panic!("wrong mismatch {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn verify_expect_catches_a_chain_recomputed_with_the_key() {
+    let db = testing::fresh().await.unwrap();
+    seed(&db.store).await;
+    let noted = audit::head(&db.store).await.unwrap();
+    assert!(audit::verify(&db.store, Some(&noted.to_string()), &[]).await.unwrap().mismatch.is_none());
+
+    // Even someone who also stole the key and rewrites everything consistently...
+    let key = testing::open(&db.target).await.unwrap().chain_key().unwrap().clone();
+    falsify_and_rehash(&db.store, Some(&key)).await;
+    assert_eq!(
+        audit::verify(&db.store, None, &[]).await.unwrap().mismatch,
+        None,
+        "a full rewrite is consistent in itself"
+    );
+    // ...no longer has the head noted before.
+    let m = audit::verify(&db.store, Some(&noted.to_string()), &[]).await.unwrap().mismatch.unwrap();
     assert!(matches!(m, Mismatch::Expected { .. }), "{m:?}");
 }
 
+#[path = "store/chain.rs"]
+mod chain;
 #[path = "store/operations.rs"]
 mod operations;

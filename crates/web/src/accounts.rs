@@ -7,7 +7,7 @@
 use fupin_domain::DivisionCode;
 use fupin_store::users::{self, AuthEvent, AuthRecord, NewUser, Role};
 use fupin_store::views::{self, DivisionRow};
-use fupin_store::{Store, StoreError};
+use fupin_store::{Store, StoreError, tokens};
 
 use crate::departments::Departments;
 use crate::{WebError, password};
@@ -310,20 +310,73 @@ pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>
     Ok(password)
 }
 
-/// Disables (ending its sessions) or enables an account. An admin cannot disable
+/// Disables (ending its sessions and revoking its API tokens) or enables an account. An admin cannot disable
 /// their own account, so the county is never left without one by a slip.
 pub async fn set_disabled(store: &Store, by: ChangedBy<'_>, username: &str, disabled: bool) -> Result<(), WebError> {
     existing(store, username).await?;
     if disabled && by.name == username {
         return Err(WebError::Refused("不能停用自己的账号".to_owned()));
     }
-    users::set_disabled(store, username, disabled).await?;
+    let (_, revoked) = users::set_disabled(store, username, disabled).await?;
     let event = if disabled { AuthEvent::UserDisabled } else { AuthEvent::UserEnabled };
-    log(store, by, username, event, "").await
+    log(store, by, username, event, "").await?;
+    log_revoked(store, by, username, &revoked, "停用账号时撤销").await
 }
 
-/// Gives an account a new password (generated when none is given), clears its lock
-/// and ends its sessions; returns the password, to be shown once.
+/// One `token_revoked` row per token.
+async fn log_revoked(
+    store: &Store,
+    by: ChangedBy<'_>,
+    username: &str,
+    names: &[String],
+    why: &str,
+) -> Result<(), WebError> {
+    for name in names {
+        log(store, by, username, AuthEvent::TokenRevoked, &format!("令牌“{name}”：{why}")).await?;
+    }
+    Ok(())
+}
+
+/// Creates an API token for the signed-in `user` after checking their password
+/// again (a stolen session alone cannot mint a lasting credential), valid for `days`
+/// (default [`tokens::DEFAULT_DAYS`], at most [`tokens::MAX_DAYS`]); logged. Returns
+/// when it expires.
+pub async fn create_token(
+    store: &Store,
+    by: ChangedBy<'_>,
+    user: &users::User,
+    password: &str,
+    name: &str,
+    days: Option<i64>,
+    token_hash: &str,
+) -> Result<String, WebError> {
+    if !password::verify(password, Some(&user.password_hash)).await? {
+        return Err(WebError::Refused("密码不对：创建访问令牌须再次输入自己的登录密码".to_owned()));
+    }
+    let days = days.unwrap_or(tokens::DEFAULT_DAYS);
+    let expires = tokens::create(store, &user.username, name, token_hash, days).await.map_err(refused)?;
+    let detail = format!("令牌“{}”，有效期 {days} 天，至 {expires}", name.trim());
+    log(store, by, &user.username, AuthEvent::TokenCreated, &detail).await?;
+    Ok(expires)
+}
+
+/// Revokes `owner`'s token `name` (by the owner, or a county admin); logged. A name
+/// `owner` has no token of is [`WebError::NotFound`]; one revoked already is a no-op.
+pub async fn revoke_token(store: &Store, by: ChangedBy<'_>, owner: &str, name: &str) -> Result<(), WebError> {
+    let name = name.trim();
+    if !tokens::exists(store, owner, name).await? {
+        return Err(WebError::NotFound);
+    }
+    if tokens::revoke(store, owner, name).await? {
+        let why = if by.name == owner { "本人撤销" } else { "管理员撤销" };
+        log_revoked(store, by, owner, &[name.to_owned()], why).await?;
+    }
+    Ok(())
+}
+
+/// Gives an account a new password (generated when none is given), clears its lock,
+/// ends its sessions and revokes its API tokens; returns the password, to be shown
+/// once.
 pub async fn reset_password(
     store: &Store,
     by: ChangedBy<'_>,
@@ -339,8 +392,9 @@ pub async fn reset_password(
         None => password::generate(),
     };
     let hash = password::hash(&password).await?;
-    users::set_password(store, username, &hash).await?;
+    let revoked = users::set_password(store, username, &hash).await?;
     log(store, by, username, AuthEvent::PasswordReset, "").await?;
+    log_revoked(store, by, username, &revoked, "重置密码时撤销").await?;
     Ok(password)
 }
 

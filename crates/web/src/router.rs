@@ -152,6 +152,8 @@ fn table() -> Vec<Route> {
         route!(POST "/admin/users/{username}/enable", CountyAdmin, admin::enable),
         route!(POST "/admin/users/{username}/reset", CountyAdmin, admin::reset),
         route!(POST "/admin/users/{username}/role", CountyAdmin, admin::role),
+        // Any account's API tokens are listed on its page; a county admin revokes one.
+        route!(POST "/admin/users/{username}/tokens/revoke", CountyAdmin, admin::revoke_token),
         // 登录日志.
         route!(GET "/admin/auth-log", CountyAdmin, auth_log::show),
         // 访问令牌 (the user's own) and the JSON API.

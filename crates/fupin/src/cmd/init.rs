@@ -1,4 +1,5 @@
-//! `fupin init`: a registry with its county's division tree and one admin.
+//! `fupin init`: a registry with its chain key (created, mode 0600), its county's
+//! division tree and one admin.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,12 +35,19 @@ pub async fn run(a: InitArgs) -> anyhow::Result<ExitCode> {
         bail!("登记库已经初始化（县级区划 {existing}），未做任何改动");
     }
     let tree = load_tree(&a.county, a.divisions.as_deref())?;
+    // The key first: every record from the first one on is keyed.
+    let (store, key_file, created) = a.registry.ensure_key(store).await?;
     write_divisions(&store, &tree, &a.county).await?;
     let password = fupin_web::accounts::create_admin(&store, &a.admin, a.admin_password.as_deref()).await?;
     let county = tree.get(&a.county).map(|d| d.name.clone()).unwrap_or_default();
     let towns = tree.at_level(fupin_domain::DivisionLevel::Township).count();
     let villages = tree.at_level(fupin_domain::DivisionLevel::Village).count();
     println!("已建立登记库：{county}（{}），{towns} 个乡镇，{villages} 个村/社区", a.county);
+    let key_note = if created { "已新建" } else { "沿用已有的" };
+    println!(
+        "变更链密钥：{key_note} {}（权限 0600）。请另行备份，并与数据库备份分开保存：没有它无法核对变更记录",
+        key_file.display()
+    );
     if a.admin_password.is_none() {
         println!("管理员账号：{}  密码：{password}（只显示这一次，请妥善保存）", a.admin);
     } else {

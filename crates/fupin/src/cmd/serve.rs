@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// 每隔多少分钟把各条链的链头追加到 --head-file（另一台主机或只追加的位置更好）
+    #[arg(long, value_name = "MINUTES", requires = "head_file", value_parser = clap::value_parser!(u64).range(1..))]
+    pub head_every: Option<u64>,
+    /// 链头文件，与 --head-every 一起使用；fupin audit verify --heads 用它核对
+    #[arg(long, value_name = "FILE", requires = "head_every")]
+    pub head_file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -47,10 +53,26 @@ pub struct DemoArgs {
 pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = a.registry.open_existing().await?;
     super::require_county(&store).await?;
+    super::require_key(&store).await?;
     let tls = match (a.tls_cert, a.tls_key) {
         (Some(cert), Some(key)) => Some(fupin_web::TlsFiles { cert, key }),
         _ => None,
     };
+    if let (Some(minutes), Some(file)) = (a.head_every, a.head_file) {
+        // The first line now, so a bad path stops the start.
+        super::audit::append_head(&store, &file).await?;
+        let store = store.clone();
+        tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(minutes * 60);
+            let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                timer.tick().await;
+                if let Err(e) = super::audit::append_head(&store, &file).await {
+                    tracing::error!(error = %e, file = %file.display(), "记录链头失败");
+                }
+            }
+        });
+    }
     run_server(store, a.listen, a.registry.today()?, tls).await
 }
 
@@ -70,8 +92,10 @@ async fn run_server(
 
 pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let today = super::parse_today(a.today.as_deref())?;
-    let registry = RegistryArgs { data: a.data.clone(), db: None, today: a.today.clone() };
+    let registry = RegistryArgs { data: a.data.clone(), db: None, today: a.today.clone(), chain_key: None };
     let store = registry.open().await?;
+    // A demo keeps its key in its data directory, made on the first start.
+    let (store, _, _) = registry.ensure_key(store).await?;
     // Each step checks its own result, so a demo interrupted half-way finishes the
     // missing steps on the next start instead of serving an empty county.
     if store.meta("demo").await?.is_none() {

@@ -20,6 +20,7 @@ pub fn fupin(args: &[String]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_fupin"))
         .args(args)
         .env_remove("FUPIN_DB")
+        .env_remove("FUPIN_CHAIN_KEY")
         .env("FUPIN_LOG", "warn")
         .output()
         .expect("the binary runs");
@@ -30,11 +31,13 @@ pub fn fupin(args: &[String]) -> Run {
     }
 }
 
-/// `--data DIR` or `--db URL` for a test registry.
+/// `--data DIR`, or `--db URL --chain-key FILE`, for a test registry.
 pub fn registry_args(target: &Target) -> Vec<String> {
     match target {
         Target::Dir(d) => vec!["--data".into(), d.display().to_string()],
-        Target::Url(u) => vec!["--db".into(), u.clone()],
+        Target::Url(u) => {
+            vec!["--db".into(), u.clone(), "--chain-key".into(), testing::key_file(target).display().to_string()]
+        }
     }
 }
 

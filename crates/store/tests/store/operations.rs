@@ -53,7 +53,7 @@ async fn family(store: &Store) -> String {
 }
 
 async fn verify(store: &Store) {
-    let report = audit::verify(store, None).await.unwrap();
+    let report = audit::verify(store, None, &[]).await.unwrap();
     assert_eq!(report.mismatch, None, "audit verify after the operation");
 }
 

@@ -128,10 +128,23 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty() && t.len() <= 200)
         .ok_or_else(ApiError::unauthorized)?;
-    let user = fupin_store::tokens::token_user(&state.store, &session::token_hash(token))
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(ApiError::unauthorized)?;
+    let user = match fupin_store::tokens::token_use(&state.store, &session::token_hash(token)).await? {
+        fupin_store::tokens::TokenUse::Live(user) if !user.disabled => user,
+        fupin_store::tokens::TokenUse::Expired { username, name } => {
+            tracing::warn!(username = %username, token = %name, "拒绝过期的访问令牌");
+            let detail = format!("令牌“{name}”已过期");
+            let record = fupin_store::users::AuthRecord {
+                username: &username,
+                event: fupin_store::users::AuthEvent::TokenExpired,
+                detail: &detail,
+                actor: None,
+                remote_addr: None,
+            };
+            fupin_store::users::log_auth(&state.store, &record).await?;
+            return Err(ApiError::unauthorized());
+        }
+        _ => return Err(ApiError::unauthorized()),
+    };
     Ok(CurrentUser::load(state, user).await?)
 }
 

@@ -145,6 +145,8 @@ struct UserPage {
     roles: Vec<RoleOption>,
     areas: Vec<AreaOption>,
     departments: Vec<DepartmentOption>,
+    /// The account's API tokens, each revocable here.
+    tokens: Vec<crate::api::tokens::TokenRow>,
 }
 
 #[derive(Template)]
@@ -250,6 +252,7 @@ async fn user_page(
         roles: role_options(t, user.role.as_str()),
         areas: area_options(t, &divisions, user.area.as_str()),
         departments: department_options(user.department.as_deref().unwrap_or_default()),
+        tokens: crate::api::tokens::rows(state, t, &user.username).await?,
     };
     Ok((status, html(&page)?).into_response())
 }
@@ -327,6 +330,28 @@ async fn after(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The token named in a revocation form.
+#[derive(Deserialize)]
+pub(crate) struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /admin/users/{username}/tokens/revoke`: a county admin revokes any account's
+/// token by name (logged); an account or a token that does not exist is 404.
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    t: Tr,
+    admin: Admin,
+    remote: RemoteAddr,
+    Path(username): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    let user = target(&state, &username).await?;
+    let outcome = accounts::revoke_token(&state.store, by(&admin, &remote), &user.username, &form.name).await;
+    after(&state, t, &admin, &user.username, outcome).await
 }
 
 async fn set_disabled(

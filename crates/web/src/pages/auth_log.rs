@@ -90,5 +90,8 @@ fn event_label(t: Tr, e: AuthEvent) -> &'static str {
         AuthEvent::PasswordReset => t.t("auth_log.event.password_reset"),
         AuthEvent::RoleChanged => t.t("auth_log.event.role_changed"),
         AuthEvent::RequestRefused => t.t("auth_log.event.request_refused"),
+        AuthEvent::TokenCreated => t.t("auth_log.event.token_created"),
+        AuthEvent::TokenRevoked => t.t("auth_log.event.token_revoked"),
+        AuthEvent::TokenExpired => t.t("auth_log.event.token_expired"),
     }
 }

@@ -44,15 +44,15 @@ pub(crate) async fn get_json(app: &TestApp, client: &Client, token: Option<&str>
     (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
 }
 
-/// Creates a token for a signed-in client on the tokens page; returns the page.
-pub(crate) async fn create_token(app: &TestApp, client: &Client, name: &str) -> reqwest::Response {
-    client
-        .post(format!("{}/account/tokens", app.base))
-        .header("Origin", app.origin())
-        .form(&[("name", name)])
-        .send()
-        .await
-        .unwrap()
+/// Creates a token for a signed-in client on the tokens page, typing the user's
+/// password again; returns the page.
+pub(crate) async fn create_token(app: &TestApp, client: &Client, password: &str, name: &str) -> reqwest::Response {
+    create_token_with(app, client, &[("name", name), ("password", password)]).await
+}
+
+/// Posts the token form with these fields.
+pub(crate) async fn create_token_with(app: &TestApp, client: &Client, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(format!("{}/account/tokens", app.base)).header("Origin", app.origin()).form(form).send().await.unwrap()
 }
 
 /// The token a creation page shows.
@@ -183,7 +183,7 @@ async fn outside_the_area_is_404_and_signed_out_is_401_as_json() {
 async fn a_token_acts_as_its_owner_until_revoked() {
     let app = spawn_app().await;
     let owner = app.signed_in("village").await;
-    let r = create_token(&app, &owner, "统计脚本").await;
+    let r = create_token(&app, &owner, &app.passwords["village"], "统计脚本").await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     let token = token_on(&page);
@@ -197,7 +197,7 @@ async fn a_token_acts_as_its_owner_until_revoked() {
     assert_ne!(stored, token);
     assert_eq!(stored.len(), 64);
     assert!(!app.get(&owner, "/account/tokens").await.1.contains(&token));
-    let r = create_token(&app, &owner, "统计脚本").await;
+    let r = create_token(&app, &owner, &app.passwords["village"], "统计脚本").await;
     assert_eq!(r.status(), 422, "a second token of the same name is refused");
 
     // The token acts with its owner's role and area, and on the API only.
@@ -251,7 +251,7 @@ async fn a_token_acts_as_its_owner_until_revoked() {
     assert!(body["error"].is_string());
 
     // A disabled account's tokens stop working too.
-    let fresh = token_on(&create_token(&app, &owner, "另一个").await.text().await.unwrap());
+    let fresh = token_on(&create_token(&app, &owner, &app.passwords["village"], "另一个").await.text().await.unwrap());
     assert_eq!(get_json(&app, &script, Some(&fresh), "/api/v1/me").await.0, 200);
     sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'village'").execute(app.db.store.pool()).await.unwrap();
     assert_eq!(get_json(&app, &script, Some(&fresh), "/api/v1/me").await.0, 401);
@@ -325,4 +325,159 @@ async fn answers_have_what_the_document_promises() {
             assert!(body.get(&key).is_some(), "{path} lacks {key}: {body}");
         }
     }
+}
+
+/// The security log's events about `username`'s tokens, oldest first: (event, detail, actor).
+async fn token_events(app: &TestApp, username: &str) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as("SELECT event, detail, actor FROM auth_log WHERE username = $1 AND event LIKE 'token_%' ORDER BY id")
+        .bind(username)
+        .fetch_all(app.db.store.pool())
+        .await
+        .unwrap()
+}
+
+/// Time passes for a token: its expiry moves to `expires_at`, and its chained hash is
+/// recomputed with the registry's key, as the program would have written it (the token
+/// is the newest row of its chain).
+async fn expire(app: &TestApp, name: &str, expires_at: &str) {
+    use fupin_store::chain::{API_TOKENS, Cell};
+    let store = &app.db.store;
+    let (id, username, token_hash, created_at, prev): (i64, String, String, String, String) =
+        sqlx::query_as("SELECT id, username, token_hash, created_at, prev_hash FROM api_tokens WHERE name = $1")
+            .bind(name)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let cells = [
+        Cell::text(&username),
+        Cell::text(name),
+        Cell::text(&token_hash),
+        Cell::text(&created_at),
+        Cell::text(expires_at),
+    ];
+    let hash = API_TOKENS.hash(store.chain_key().unwrap(), &prev, &cells);
+    sqlx::query("UPDATE api_tokens SET expires_at = $1, hash = $2 WHERE id = $3")
+        .bind(expires_at)
+        .bind(hash)
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_needs_the_password_again_expires_and_is_logged() {
+    let app = spawn_app().await;
+    let owner = app.signed_in("village").await;
+    let password = app.passwords["village"].clone();
+    let tokens = || app.sql_count("SELECT COUNT(*) FROM api_tokens");
+
+    // A stolen session alone cannot mint a token: the password is asked again.
+    for form in [vec![("name", "脚本")], vec![("name", "脚本"), ("password", "Wrong-Passw0rd")]] {
+        let r = create_token_with(&app, &owner, &form).await;
+        assert_eq!(r.status(), 422, "{form:?}");
+        assert!(r.text().await.unwrap().contains("密码不对"));
+    }
+    // The lifetime is 1 to 365 days.
+    for days in ["0", "366", "十天"] {
+        let r = create_token_with(&app, &owner, &[("name", "脚本"), ("password", &password), ("days", days)]).await;
+        assert_eq!(r.status(), 422, "{days} days");
+    }
+    assert_eq!(tokens().await, 0);
+
+    // By default 90 days; the page says until when.
+    let r = create_token(&app, &owner, &password, "默认").await;
+    assert_eq!(r.status(), 200);
+    let (created, expires): (String, String) =
+        sqlx::query_as("SELECT created_at, expires_at FROM api_tokens WHERE name = '默认'")
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap();
+    let days = |a: &str, b: &str| {
+        let p = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();
+        (p(b) - p(a)).whole_days()
+    };
+    assert_eq!(days(&created, &expires), 90);
+    let r = create_token_with(&app, &owner, &[("name", "十天"), ("password", &password), ("days", "10")]).await;
+    assert_eq!(r.status(), 200);
+    let token = token_on(&r.text().await.unwrap());
+    let script = script();
+    assert_eq!(get_json(&app, &script, Some(&token), "/api/v1/me").await.0, 200);
+
+    // Past its expiry: 401, logged as refused, listed as expired.
+    expire(&app, "十天", "2020-01-01T00:00:00Z").await;
+    assert_eq!(fupin_store::audit::verify(&app.db.store, None, &[]).await.unwrap().mismatch, None);
+    let (s, body) = get_json(&app, &script, Some(&token), "/api/v1/me").await;
+    assert_eq!(s, 401, "{body}");
+    assert!(app.get(&owner, "/account/tokens").await.1.contains("已过期"));
+    let events = token_events(&app, "village").await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(kinds, ["token_created", "token_created", "token_expired"], "{events:?}");
+    assert!(events[1].1.contains("十天") && events[1].1.contains("有效期 10 天"), "{events:?}");
+    assert_eq!(events[1].2.as_deref(), Some("village"));
+    assert!(app.get(&app.signed_in(ADMIN).await, "/admin/auth-log").await.1.contains("拒绝过期的访问令牌"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resets_disabling_and_county_admins_revoke_tokens() {
+    let app = spawn_app().await;
+    let script = script();
+    let admin = app.signed_in(ADMIN).await;
+    let live = |t: String| {
+        let (app, script) = (&app, &script);
+        async move { get_json(app, script, Some(&t), "/api/v1/me").await.0 == 200 }
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            admin.post(format!("{}{path}", app.base)).header("Origin", app.origin()).form(&form).send().await.unwrap()
+        }
+    };
+
+    // A password reset revokes every token of the account.
+    let village = app.signed_in("village").await;
+    let a = token_on(&create_token(&app, &village, &app.passwords["village"], "甲").await.text().await.unwrap());
+    let b = token_on(&create_token(&app, &village, &app.passwords["village"], "乙").await.text().await.unwrap());
+    assert!(live(a.clone()).await && live(b.clone()).await);
+    let new_password = "Reset-Passw0rd-2026";
+    let r = post("/admin/users/village/reset".into(), vec![("password", new_password.into())]).await;
+    assert_eq!(r.status(), 200);
+    assert!(!live(a).await && !live(b).await, "a reset revokes the tokens");
+    let events = token_events(&app, "village").await;
+    let revoked: Vec<&str> = events.iter().filter(|e| e.0 == "token_revoked").map(|e| e.1.as_str()).collect();
+    assert_eq!(revoked, ["令牌“甲”：重置密码时撤销", "令牌“乙”：重置密码时撤销"]);
+
+    // Disabling revokes too: enabling again does not bring a token back.
+    let village = app.client();
+    assert_eq!(app.login_as(&village, "village", new_password).await.status(), 200);
+    let c = token_on(&create_token(&app, &village, new_password, "丙").await.text().await.unwrap());
+    assert!(live(c.clone()).await);
+    assert!(post("/admin/users/village/disable".into(), vec![]).await.status().is_success());
+    assert!(post("/admin/users/village/enable".into(), vec![]).await.status().is_success());
+    assert!(!live(c).await, "disabling revoked the token for good");
+    assert!(token_events(&app, "village").await.last().unwrap().1.contains("停用账号时撤销"));
+
+    // A county admin sees any account's tokens on its page and revokes one.
+    let township = app.signed_in("township").await;
+    let d = token_on(&create_token(&app, &township, &app.passwords["township"], "统计").await.text().await.unwrap());
+    let e = token_on(&create_token(&app, &township, &app.passwords["township"], "备用").await.text().await.unwrap());
+    let page = app.get(&admin, "/admin/users/township").await.1;
+    assert!(page.contains("统计") && page.contains("备用") && page.contains("/admin/users/township/tokens/revoke"));
+    let r = post("/admin/users/township/tokens/revoke".into(), vec![("name", "统计".into())]).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(!live(d).await && live(e).await, "only the one named is revoked");
+    let last = token_events(&app, "township").await.pop().unwrap();
+    assert_eq!(last, ("token_revoked".into(), "令牌“统计”：管理员撤销".into(), Some(ADMIN.into())));
+    let r = post("/admin/users/township/tokens/revoke".into(), vec![("name", "没有".into())]).await;
+    assert_eq!(r.status(), 404);
+    // Another role may not (the route matrix checks every role).
+    let r = township
+        .post(format!("{}/admin/users/township/tokens/revoke", app.base))
+        .header("Origin", app.origin())
+        .form(&[("name", "备用")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(app.get(&admin, "/admin/users/township").await.1.contains("已撤销"));
 }

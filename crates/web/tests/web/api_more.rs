@@ -81,7 +81,7 @@ async fn post_visit(app: &TestApp, token: &str, hh: &str, body: &Value) -> (u16,
 
 async fn token_of(app: &TestApp, user: &str) -> String {
     let client = app.signed_in(user).await;
-    token_on(&create_token(app, &client, "走访脚本").await.text().await.unwrap())
+    token_on(&create_token(app, &client, &app.passwords[user], "走访脚本").await.text().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +342,7 @@ async fn a_script_explains_a_finding_with_the_pages_checks() {
     let password = fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     let client = app.client();
     assert_eq!(app.login_as(&client, "village2", &password).await.status(), 200);
-    let village2 = token_on(&create_token(&app, &client, "说明脚本").await.text().await.unwrap());
+    let village2 = token_on(&create_token(&app, &client, &password, "说明脚本").await.text().await.unwrap());
     let village = token_of(&app, "village").await;
     let township = token_of(&app, "township").await;
     let helper = token_of(&app, "helper").await;
@@ -457,7 +457,7 @@ async fn a_script_explains_a_finding_with_the_pages_checks() {
     let (_, h2) = get_json(&app, &script(), Some(&county), &format!("/api/v1/findings/{error_h2}")).await;
     let reasons: Vec<&str> = h2["history"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert_eq!(reasons, ["提出说明：核实中", "退回说明：材料不足"]);
-    let report = fupin_store::audit::verify(&app.db.store, None).await.expect("verified");
+    let report = fupin_store::audit::verify(&app.db.store, None, &[]).await.expect("verified");
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
 
     // A cookie POST needs the site's own origin, like every form.

@@ -222,7 +222,7 @@ async fn an_error_needs_a_township_confirmation_and_every_step_is_in_the_history
     // Every step is a chained change record, and the chain and the replay still hold.
     let events = app.sql_count("SELECT COUNT(*) FROM change_log WHERE entity = 'findings'").await;
     assert_eq!(events, 5, "two proposals and a confirmation on H1, a proposal and a rejection on H3");
-    let report = fupin_store::audit::verify(&app.db.store, None).await.expect("verified");
+    let report = fupin_store::audit::verify(&app.db.store, None, &[]).await.expect("verified");
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
 
     // The household's history shows them; its page lists what is still open.

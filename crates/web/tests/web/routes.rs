@@ -238,6 +238,10 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             let (path, out) = user_path("/reset");
             (form(path, vec![("password", String::new())], "密码已重置"), out)
         }
+        ("POST", "/admin/users/{username}/tokens/revoke") => {
+            let (path, out) = user_path("/tokens/revoke");
+            (form(path, vec![("name", "matrix-target".into())], TARGET), out)
+        }
         ("POST", "/admin/users/{username}/role") => {
             let (path, out) = user_path("/role");
             (form(path, vec![("role", "village_cadre".into()), ("area", V2.into())], ""), out)
@@ -296,7 +300,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         // 访问令牌 and the JSON API (tests/web/api.rs tests them in depth).
         ("GET", "/account/tokens") => (c("/account/tokens".into(), "创建令牌"), None),
         ("POST", "/account/tokens") => {
-            (form("/account/tokens".into(), vec![("name", "matrix".into())], "已创建"), None)
+            let fields = vec![("name", "matrix".into()), ("password", format!("{OWN_PASSWORD}{}", who.user))];
+            (form("/account/tokens".into(), fields, "已创建"), None)
         }
         ("POST", "/account/tokens/revoke") => {
             (form("/account/tokens/revoke".into(), vec![("name", "matrix".into())], "已撤销"), None)
@@ -424,8 +429,20 @@ fn client() -> Client {
     Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// A form value that stands for the password of the account named after it (the
+/// token form asks for the user's own password again); `send` fills it in.
+const OWN_PASSWORD: &str = "own-password-of:";
+
 async fn send(app: &TestApp, client: &Client, route: &RouteSpec, path: &str, form: &[(&str, String)]) -> Response {
     let url = format!("{}{path}", app.base);
+    let form: Vec<(&str, String)> = form
+        .iter()
+        .map(|(k, v)| match v.strip_prefix(OWN_PASSWORD) {
+            Some(user) => (*k, app.passwords[user].clone()),
+            None => (*k, v.clone()),
+        })
+        .collect();
+    let form = form.as_slice();
     let request = if route.method == reqwest::Method::POST && path.starts_with("/api/") {
         let body: serde_json::Map<String, serde_json::Value> =
             form.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone()))).collect();
@@ -480,6 +497,8 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         department: None,
     };
     fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    // A token of the target account, for a county admin to revoke.
+    fupin_store::tokens::create(&app.db.store, TARGET, "matrix-target", "matrix-target-hash", 30).await.unwrap();
     // 孙七 gets a 劳动技能 (人社's column) and 低保 (民政's), for the department cells.
     let mut w = app.db.store.writer(fupin_store::Actor::System).await.unwrap();
     let fields = [("labour", fupin_domain::Value::Text("01".into())), ("dibao", fupin_domain::Value::Int(1))];
