@@ -171,7 +171,9 @@ pub enum TokenUse {
 
 /// What a token is, by its hash, noting the use of a live one.
 pub async fn token_use(store: &Store, token_hash: &str) -> Result<TokenUse, StoreError> {
-    let row: Option<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    /// id, owner, name, last use, expiry.
+    type Found = (i64, String, String, Option<String>, Option<String>);
+    let row: Option<Found> = sqlx::query_as(
         "SELECT id, username, name, last_used_at, expires_at FROM api_tokens \
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
