@@ -114,6 +114,9 @@ echo "== PostgreSQL: the same check ($PG/$PGDB)"
 export PGOPTIONS="-c client_min_messages=warning"
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
 trap 'psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true' EXIT
+# The chain key of this throwaway PostgreSQL registry (README, Tamper evidence).
+rm -f "$OUT/pg-chain.key"
+export FUPIN_CHAIN_KEY="$OUT/pg-chain.key"
 "$BIN" init --db "$PG/$PGDB" --county 610981 --admin-password bench-only >/dev/null
 /usr/bin/time -f '%e s, peak %M KB' "$BIN" import --db "$PG/$PGDB" "${FILES[@]}" >/dev/null
 LOAD_PG=$(uptime | sed 's/.*load average: //')
