@@ -310,6 +310,18 @@ pub async fn verify(store: &Store, expect: Option<&str>, heads: &[RecordedHead])
             }
         }
     }
+    // A revocation the security log records must still hold on the token's row
+    // (`revoked_at` is not among a token's chained columns).
+    if binding.is_some()
+        && let Some((id, username, name)) = crate::tokens::unrevoked(store).await?.into_iter().next()
+    {
+        report.mismatch = Some(Mismatch::Log {
+            table: "api_tokens".into(),
+            id,
+            reason: format!("登录日志记下 {username} 的令牌“{name}”已撤销，但该行未标为撤销（撤销被改回）"),
+        });
+        return Ok(report);
+    }
     // A recorded head the chains never reached: records were removed from the end.
     if let Some(((chain, seq), lines)) = wanted.iter().min_by_key(|(k, v)| (v[0].0, k.1)) {
         report.mismatch = Some(Mismatch::Head {

@@ -158,6 +158,39 @@ pub(crate) async fn revoke_all_in(
     Ok(names.into_iter().map(|n| n.0).collect())
 }
 
+/// The security log's detail of a token revoked: `令牌“NAME”：WHY`.
+pub fn revocation_detail(name: &str, why: &str) -> String {
+    format!("令牌“{name}”：{why}")
+}
+
+/// The token name a [`revocation_detail`] names.
+pub fn revoked_name(detail: &str) -> Option<&str> {
+    detail.strip_prefix("令牌“")?.split_once("”：").map(|(name, _)| name)
+}
+
+/// Tokens the security log says were revoked but whose row says they are not (a
+/// revocation undone in the database): `(id, username, name)`.
+pub async fn unrevoked(store: &Store) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT username, detail FROM auth_log WHERE event = 'token_revoked' ORDER BY id")
+            .fetch_all(store.pool())
+            .await?;
+    let mut out = Vec::new();
+    for (username, detail) in events {
+        let Some(name) = revoked_name(&detail) else { continue };
+        let row: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, revoked_at FROM api_tokens WHERE username = $1 AND name = $2")
+                .bind(username.clone())
+                .bind(name.to_owned())
+                .fetch_optional(store.pool())
+                .await?;
+        if let Some((id, None)) = row {
+            out.push((id, username, name.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
 /// What a token presented to the API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenUse {

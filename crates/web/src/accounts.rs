@@ -332,7 +332,7 @@ async fn log_revoked(
     why: &str,
 ) -> Result<(), WebError> {
     for name in names {
-        log(store, by, username, AuthEvent::TokenRevoked, &format!("令牌“{name}”：{why}")).await?;
+        log(store, by, username, AuthEvent::TokenRevoked, &tokens::revocation_detail(name, why)).await?;
     }
     Ok(())
 }

@@ -270,3 +270,32 @@ async fn an_older_registry_is_sealed_when_given_a_key() {
     let m = audit::verify(&store, None, &[]).await.unwrap().mismatch.unwrap();
     assert!(matches!(m, Mismatch::Chain { seq: 3, .. }), "{m:?}");
 }
+
+#[tokio::test]
+async fn a_revocation_undone_in_sql_fails_verify() {
+    let db = testing::fresh().await.unwrap();
+    fill_logs(&db.store).await;
+    assert!(tokens::revoke(&db.store, "admin", "脚本1").await.unwrap());
+    let detail = tokens::revocation_detail("脚本1", "本人撤销");
+    let r = AuthRecord {
+        username: "admin",
+        event: AuthEvent::TokenRevoked,
+        detail: &detail,
+        actor: None,
+        remote_addr: None,
+    };
+    users::log_auth(&db.store, &r).await.unwrap();
+    assert_eq!(tokens::token_use(&db.store, "hash1").await.unwrap(), tokens::TokenUse::Unknown);
+    assert_eq!(audit::verify(&db.store, None, &[]).await.unwrap().mismatch, None);
+
+    sqlx::query("UPDATE api_tokens SET revoked_at = NULL WHERE name = '脚本1'").execute(db.store.pool()).await.unwrap();
+    let id = id_of_second(&db.store, "api_tokens").await;
+    let m = audit::verify(&db.store, None, &[]).await.unwrap().mismatch.unwrap();
+    match &m {
+        Mismatch::Log { table, id: at, reason } => {
+            assert_eq!((table.as_str(), *at), ("api_tokens", id));
+            assert!(reason.contains("撤销被改回"), "{reason}");
+        }
+        other => panic!("wrong mismatch {other:?}"),
+    }
+}
