@@ -23,6 +23,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use futures_util::TryStreamExt;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -30,11 +31,10 @@ use sqlx::Row;
 use crate::writer::GENESIS;
 use crate::{Store, StoreError};
 
-/// HMAC-SHA256 with a 32-byte key (RFC 2104), the inner and outer pads hashed once.
+/// HMAC-SHA256 (RFC 2104, the `hmac` crate) keyed once; each record clones the keyed state.
 #[derive(Clone)]
 pub struct ChainKey {
-    inner: Sha256,
-    outer: Sha256,
+    mac: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for ChainKey {
@@ -47,20 +47,12 @@ impl std::fmt::Debug for ChainKey {
 const KEY_FILE_HEADER: &str = "# fupin 变更链密钥（HMAC-SHA256）：请妥善保管，不要放进数据库、数据库备份或代码仓库";
 
 impl ChainKey {
-    /// A key from its bytes (any length; longer than a block is hashed first).
+    /// A key from its bytes (any length; HMAC hashes one longer than a block first).
     pub fn from_bytes(key: &[u8]) -> ChainKey {
-        let mut block = [0u8; 64];
-        if key.len() > 64 {
-            block[..32].copy_from_slice(&Sha256::digest(key));
-        } else {
-            block[..key.len()].copy_from_slice(key);
-        }
-        let pad = |b: u8| block.map(|k| k ^ b);
-        let mut inner = Sha256::new();
-        inner.update(pad(0x36));
-        let mut outer = Sha256::new();
-        outer.update(pad(0x5c));
-        ChainKey { inner, outer }
+        // HMAC accepts a key of any length, so this cannot fail.
+        let mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        ChainKey { mac }
     }
 
     /// A new random key, with the text of its key file.
@@ -103,11 +95,9 @@ impl ChainKey {
 
     /// The hex HMAC of what `feed` writes.
     pub fn mac(&self, feed: impl FnOnce(&mut dyn std::io::Write)) -> String {
-        let mut inner = Feed(self.inner.clone());
-        feed(&mut inner);
-        let mut outer = self.outer.clone();
-        outer.update(inner.0.finalize());
-        hex::encode(outer.finalize())
+        let mut writer = MacFeed(self.mac.clone());
+        feed(&mut writer);
+        hex::encode(writer.0.finalize().into_bytes())
     }
 
     /// The hex HMAC of a byte string.
@@ -115,6 +105,19 @@ impl ChainKey {
         self.mac(|w| {
             let _ = w.write_all(bytes);
         })
+    }
+}
+
+/// Feeds written bytes straight into a MAC, without building a string.
+struct MacFeed(Hmac<Sha256>);
+
+impl std::io::Write for MacFeed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
