@@ -207,6 +207,7 @@ enum Change {
     Death,
     MarriageIn,
     MarriageOut,
+    MoveOut,
     Move,
     Correct,
     Split,
@@ -220,6 +221,7 @@ impl Change {
             "death" => Change::Death,
             "marriage-in" => Change::MarriageIn,
             "marriage-out" => Change::MarriageOut,
+            "move-out" => Change::MoveOut,
             "move" => Change::Move,
             "correct" => Change::Correct,
             "split" => Change::Split,
@@ -234,6 +236,7 @@ impl Change {
             Change::Death => "death",
             Change::MarriageIn => "marriage-in",
             Change::MarriageOut => "marriage-out",
+            Change::MoveOut => "move-out",
             Change::Move => "move",
             Change::Correct => "correct",
             Change::Split => "split",
@@ -247,6 +250,7 @@ impl Change {
             Change::Death => t.t("edit.death"),
             Change::MarriageIn => t.t("edit.marriage_in"),
             Change::MarriageOut => t.t("edit.marriage_out"),
+            Change::MoveOut => t.t("edit.move_out"),
             Change::Move => t.t("edit.move"),
             Change::Correct => t.t("edit.correct"),
             Change::Split => t.t("edit.split"),
@@ -260,6 +264,7 @@ impl Change {
             Change::Death => t.t("edit.death.intro"),
             Change::MarriageIn => t.t("edit.marriage_in.intro"),
             Change::MarriageOut => t.t("edit.marriage_out.intro"),
+            Change::MoveOut => t.t("edit.move_out.intro"),
             Change::Move => t.t("edit.move.intro"),
             Change::Correct => t.t("edit.correct.intro"),
             Change::Split => t.t("edit.split.intro"),
@@ -330,6 +335,12 @@ fn person_inputs(t: Tr, state: &AppState, allowed: fn(&str) -> bool, default_rel
             None,
             Some(t.t("edit.choose")),
         )),
+        Input::new("ethnicity", t.t("person.ethnicity"), "select").choices(code_choices(
+            state,
+            "ethnicity",
+            None,
+            Some(t.t("edit.choose")),
+        )),
         Input::new("birth_date", t.t("person.birth"), "date"),
         Input::new("relation", t.t("person.relation"), "select").required().choices(relations).value(default_relation),
         Input::new("id_number", t.t("edit.id_number"), "text").hint(t.t("edit.id_number.hint")),
@@ -345,7 +356,7 @@ fn correctable(t: Tr) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (table, prefix) in [(&HOUSEHOLDS, t.t("edit.correct.household")), (&PERSONS, t.t("edit.correct.person"))] {
         for c in table.columns {
-            if table.key.contains(&c.name) || c.name == "hh_id" {
+            if table.key.contains(&c.name) || matches!(c.name, "hh_id" | "person_status" | "left_on") {
                 continue;
             }
             out.push((
@@ -372,6 +383,7 @@ fn inputs_for(t: Tr, change: Change, state: &AppState, hh: &Household) -> Vec<In
         Change::MarriageIn => person_inputs(t, state, |r| household_rules::MARRIAGE_IN_RELATIONS.contains(&r), "05"),
         Change::Death => vec![person(), Input::new("date", t.t("edit.death.date"), "date").required(), new_head()],
         Change::MarriageOut => vec![person(), Input::new("date", t.t("edit.marriage_out.date"), "date"), new_head()],
+        Change::MoveOut => vec![person(), Input::new("date", t.t("edit.move_out.date"), "date").required(), new_head()],
         Change::Move => vec![
             person(),
             Input::new("to_hh", t.t("edit.move.to_hh"), "text").required(),
@@ -565,7 +577,11 @@ impl Fields {
             relation: self.get("relation").to_owned(),
             id_type: String::new(),
             id_number: self.get("id_number").to_owned(),
-            fields: Vec::new(),
+            fields: [("ethnicity", self.get("ethnicity"))]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         }
     }
 }
@@ -661,6 +677,14 @@ async fn run(
             let p = member(t, hh, f, "person")?;
             operations::record_marriage_out(store, &edit, p, optional(f.get("date")), optional(f.get("new_head")))
                 .await?
+        }
+        Change::MoveOut => {
+            let p = member(t, hh, f, "person")?;
+            let date = f.get("date");
+            if date.is_empty() {
+                return Err(Fail::Refused(t.t("edit.move_out.no_date").to_owned()));
+            }
+            operations::record_move_out(store, &edit, p, date, optional(f.get("new_head"))).await?
         }
         Change::Move => {
             let p = member(t, hh, f, "person")?;
@@ -913,6 +937,7 @@ pub(crate) fn household_links(t: Tr, hh_id: &str) -> Vec<(String, &'static str)>
         Change::Death,
         Change::MarriageIn,
         Change::MarriageOut,
+        Change::MoveOut,
         Change::Move,
         Change::Correct,
         Change::Split,
