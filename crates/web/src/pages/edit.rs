@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
-use fupin_domain::schema::{HOUSEHOLDS, PERSONS};
+use fupin_domain::schema::{self, HOUSEHOLDS, Kind, PERSONS};
 use fupin_domain::{DivisionCode, DivisionLevel, Value, household_rules};
 use fupin_store::operations::{self, Edit, HouseholdDraft, OpError, Outcome, PersonDraft, Split};
 use fupin_store::users::Role;
@@ -198,6 +198,8 @@ struct FormPage {
     conflict: bool,
     version: i64,
     inputs: Vec<Input>,
+    /// The correction form: its 选择取值 button reloads it with the chosen field's codes.
+    pick: bool,
 }
 
 /// The operations a household's page offers.
@@ -494,6 +496,9 @@ async fn form_page(
     if let Some(typed) = typed {
         fill(&mut inputs, typed);
     }
+    if change == Change::Correct {
+        pick_list(t, state, hh, typed, &mut inputs).await?;
+    }
     mark_selected(&mut inputs);
     let head = hh
         .persons
@@ -524,8 +529,42 @@ async fn form_page(
         conflict,
         version,
         inputs,
+        pick: change == Change::Correct,
     };
     Ok((status, html(&page)?).into_response())
+}
+
+/// A correction of a coded field (one code) offers its codes, the current value of the
+/// chosen row selected (or what was typed), instead of a text box.
+async fn pick_list(
+    t: Tr,
+    state: &AppState,
+    hh: &Household,
+    typed: Option<&Fields>,
+    inputs: &mut [Input],
+) -> Result<(), WebError> {
+    let Some(typed) = typed else { return Ok(()) };
+    let (table, column) = typed.get("field").split_once('.').unwrap_or_default();
+    let Some(col) = schema::table(table).and_then(|tb| tb.column(column)) else { return Ok(()) };
+    let Kind::Code(list) = col.kind else { return Ok(()) };
+    let current = match (typed.get("value"), table) {
+        (v, _) if !v.is_empty() => v.to_owned(),
+        (_, "households") => {
+            views::household(&state.store, &hh.hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, column)).unwrap_or_default()
+        }
+        _ => hh
+            .persons
+            .iter()
+            .find(|p| raw(&PERSONS, p, "person_id") == typed.get("target"))
+            .map(|p| raw(&PERSONS, p, column))
+            .unwrap_or_default(),
+    };
+    if let Some(input) = inputs.iter_mut().find(|i| i.name == "value") {
+        *input = Input::new("value", t.t("edit.correct.value"), "select")
+            .choices(code_choices(state, list, None, Some(t.t("edit.choose"))))
+            .value(&current);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -767,10 +806,17 @@ pub(crate) async fn form(
     t: Tr,
     Editor(user): Editor,
     Path((hh_id, change)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
     let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
-    form_page(&state, t, &user, change, &hh, None, StatusCode::OK, String::new(), false).await
+    // A correction opened on a chosen row and field (选择取值): those two only.
+    let picked: Vec<(String, String)> = query
+        .into_iter()
+        .filter(|(k, v)| change == Change::Correct && matches!(k.as_str(), "target" | "field") && v.len() <= 80)
+        .collect();
+    let typed = (!picked.is_empty()).then_some(Fields(picked));
+    form_page(&state, t, &user, change, &hh, typed.as_ref(), StatusCode::OK, String::new(), false).await
 }
 
 /// `POST /household/{hh_id}/change/{change}`: the change, then the household page.

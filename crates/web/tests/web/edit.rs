@@ -171,6 +171,40 @@ async fn a_death_and_a_move_out_stay_as_history_on_the_page_and_in_search() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coded_field_is_corrected_from_a_pick_list_showing_the_current_value() {
+    let app = spawn_app().await;
+    let cadre = app.signed_in("village").await;
+    let (_, form) = app.get(&cadre, "/household/H1/change/correct").await;
+    assert!(
+        form.contains(r#"id="pick""#) && form.contains(r#"<input id="f-value""#),
+        "a text box until a field is chosen"
+    );
+    let (status, form) = app.get(&cadre, "/household/H1/change/correct?target=P1&field=persons.labour").await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"<select id="f-value" name="value">"#), "{form}");
+    assert!(form.contains(r#"<option value="01" selected>01 普通劳动力</option>"#), "the current value: {form}");
+    assert!(form.contains(r#"<option value="P1" selected>"#), "the member stays chosen");
+    let (_, form) = app.get(&cadre, "/household/H1/change/correct?target=household&field=households.status").await;
+    assert!(form.contains(r#"<option value="2" selected>2 在册贫困户</option>"#), "{form}");
+    // The birth form asks 民族 from its list.
+    let (_, form) = app.get(&cadre, "/household/H1/change/birth").await;
+    assert!(form.contains(r#"<select id="f-ethnicity" name="ethnicity">"#) && form.contains("01 汉族"), "{form}");
+    let v = version_of(&form);
+    let birth = [
+        ("version", v.as_str()),
+        ("name", "张小宝"),
+        ("sex", "1"),
+        ("ethnicity", "01"),
+        ("birth_date", "2025-03-01"),
+        ("relation", "03"),
+        ("reason", "新生儿落户"),
+    ];
+    assert_eq!(post(&app, &cadre, "/household/H1/change/birth", &birth).await.0, 200);
+    let saved = "SELECT COUNT(*) FROM persons WHERE name = '张小宝' AND ethnicity = '01'";
+    assert_eq!(app.sql_count(saved).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_roles_and_other_areas_are_refused() {
     let app = spawn_app().await;
     let before = log_len(&app).await;
