@@ -1051,9 +1051,8 @@ async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError
         w.set_fields(&PERSONS, &id, &[("hh_id", Value::from(hh_id.as_str())), ("relation", Value::from(rel))], &reason)
             .await?;
     }
-    if let Some(h) = remaining_head {
-        w.set_fields(&PERSONS, &h, &[("relation", Value::from(HEAD))], &format!("{reason}；改任户主")).await?;
-    }
+    let mut warnings = warnings;
+    warnings.extend(take_over(w, &before, &leaving, remaining_head.as_deref(), &reason).await?);
     Ok(Done { created: Some(hh_id), warnings })
 }
 
