@@ -80,6 +80,7 @@ builtin_lists!(
     "migrant_place",
     "monitor_type",
     "path_type",
+    "person_status",
     "political",
     "relation",
     "relocation_mode",

@@ -49,6 +49,53 @@ pub fn check_heads(hh_id: &str, before: &[&str], after: &[&str]) -> Result<(), S
     Ok(())
 }
 
+/// A member's relation to a new 户主 who was `head_rel` (02 配偶 or 03/04 a child) of
+/// the old one, when it follows from the relations and sexes alone (code 1 男, 2 女);
+/// `None` when it does not (the cadre sets it). `sole` says it can be told whose
+/// they are: for an in-law, they are the only one of their relation (an only 之儿媳
+/// is the new head's 配偶); for a grandchild, the new head is the old head's only
+/// child of that line (an only 之子's 之孙子 is his 之子).
+pub fn rebased_relation(head_rel: &str, head_sex: &str, rel: &str, sex: &str, sole: bool) -> Option<&'static str> {
+    let by_sex = |male: &'static str, female: &'static str| match sex {
+        "1" => Some(male),
+        "2" => Some(female),
+        _ => None,
+    };
+    let same = |r: &str| -> Option<&'static str> {
+        ["03", "04", "05", "06", "07", "08", "09", "10"].into_iter().find(|c| *c == r)
+    };
+    match head_rel {
+        // The spouse takes over: their children stay children; the old head's parents
+        // become in-laws of the new head, and the new head's parents their own.
+        "02" => match (rel, head_sex) {
+            ("11", "2") => Some("15"),
+            ("12", "2") => Some("16"),
+            ("11", "1") => Some("13"),
+            ("12", "1") => Some("14"),
+            ("13", "2") | ("15", "1") => Some("11"),
+            ("14", "2") | ("16", "1") => Some("12"),
+            _ => same(rel),
+        },
+        // A child takes over: the surviving parent, the siblings, an only spouse.
+        "03" | "04" => match rel {
+            "02" => by_sex("11", "12"),
+            "03" | "04" => Some("21"),
+            "05" if head_rel == "03" && sole => Some("02"),
+            "06" if head_rel == "04" && sole => Some("02"),
+            "07" if head_rel == "03" && sole => Some("03"),
+            "08" if head_rel == "03" && sole => Some("04"),
+            "09" if head_rel == "04" && sole => Some("03"),
+            "10" if head_rel == "04" && sole => Some("04"),
+            "11" | "15" => Some("17"),
+            "12" | "16" => Some("18"),
+            "13" => Some("19"),
+            "14" => Some("20"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Relations a person who marries into a household may have: 配偶, 之儿媳, 之女婿.
 pub const MARRIAGE_IN_RELATIONS: [&str; 3] = ["02", "05", "06"];
 
@@ -281,5 +328,20 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(person_warnings("01", Some("110105194912310021"), None, None)[0].contains("校验位"));
         assert!(birth_relation_allowed("03") && !birth_relation_allowed("02"));
+    }
+
+    #[test]
+    fn relations_follow_a_new_head() {
+        // The widow takes over: the children stay, her husband's father is her 公公.
+        assert_eq!(rebased_relation("02", "2", "03", "1", false), Some("03"));
+        assert_eq!(rebased_relation("02", "2", "11", "1", true), Some("15"));
+        // The son takes over: his mother, his sister, his only wife and their son.
+        assert_eq!(rebased_relation("03", "1", "02", "2", true), Some("12"));
+        assert_eq!(rebased_relation("03", "1", "04", "2", true), Some("21"));
+        assert_eq!(rebased_relation("03", "1", "05", "2", true), Some("02"));
+        assert_eq!(rebased_relation("03", "1", "07", "1", true), Some("03"));
+        // Two sons' wives: which one is his cannot be told.
+        assert_eq!(rebased_relation("03", "1", "05", "2", false), None);
+        assert_eq!(rebased_relation("03", "1", "99", "2", true), None);
     }
 }

@@ -226,6 +226,9 @@ pub static PERSONS: Table = Table {
         col("tekun", "是否特困供养", Bool),
         col("active_soldier", "是否现役军人", Bool),
         personal("phone", "联系电话", Text(20), Personal::Phone),
+        // Added by migration 0010: a person who died or left keeps the row as history.
+        col("person_status", "人员状态", Code("person_status")),
+        col("left_on", "减员日期", Date),
     ],
 };
 
@@ -322,6 +325,14 @@ pub static DIVISIONS: Table = Table {
         col("parent_code", "上级区划代码", Text(12)),
     ],
 };
+
+/// Columns added to a table after the first migration, each by a later migration of
+/// its own (`ddl.rs` leaves them out of the generated first one). Appended at the end
+/// of the table, so the database's column order stays the schema's.
+pub static ADDED_COLUMNS: [(&str, &str); 2] = [("persons", "person_status"), ("persons", "left_on")];
+
+/// `persons.person_status` of a person who is a member now (also an empty cell).
+pub const PRESENT: &str = "1";
 
 /// Every exchange table, parents before children (the order files are applied in).
 pub static TABLES: [&Table; 6] = [&HOUSEHOLDS, &HELPERS, &PERSONS, &INCOMES, &VILLAGES, &PAIRINGS];

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use fupin_domain::schema::{Kind, TABLES, Table};
+use fupin_domain::schema::{self, Kind, TABLES, Table};
 use fupin_domain::{CodeLists, Value};
 use fupin_store::writer::{RowIn, WriteStats};
 use fupin_store::{Actor, Store, StoreError};
@@ -273,6 +273,16 @@ async fn apply_file(
             absent.extend(stored.into_iter().map(|(key, _)| key).filter(|k| !seen.contains(&fingerprint(&[k]))));
         }
         absent.sort();
+        // A member who died or left is history, not a member a file lists: kept.
+        if let Some(status) = table.index_of("person_status")
+            && !absent.is_empty()
+        {
+            let rows = writer.fetch(table, &absent).await?;
+            let former = |k: &String| {
+                rows.get(k).and_then(|r| r[status].as_text()).is_some_and(|s| !s.is_empty() && s != schema::PRESENT)
+            };
+            absent.retain(|k| !former(k));
+        }
         if !absent.is_empty() {
             let n = writer.delete(table, &absent, Some(&name), &format!("absent from {name}")).await?;
             stats.deleted += n;

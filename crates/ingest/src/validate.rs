@@ -437,7 +437,10 @@ impl RowValidator {
             }
         }
         let relation = text("relation");
-        if !matches!(relation, Some("01" | "02")) {
+        // A former member (died, married out, moved out) was the head or spouse before
+        // the present one; only present members make the couple.
+        let former = text("person_status").is_some_and(|s| s != fupin_domain::schema::PRESENT);
+        if former || !matches!(relation, Some("01" | "02")) {
             return;
         }
         let sex = match text("sex") {

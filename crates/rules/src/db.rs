@@ -20,8 +20,20 @@ pub fn dialect(store: &Store) -> Dialect {
     }
 }
 
-/// Every household with its members, and its income and village rows of `year`, in
-/// 户编号 order; members in 人编号 order.
+/// Whether a person row counts in `year`: a member now (人员状态 empty or 1), or one
+/// who died or left in or after that year (`sql::counted_in` is the SQL's).
+pub fn counted_in(row: &[Value], year: i32) -> bool {
+    let text = |c: &str| schema::PERSONS.index_of(c).and_then(|i| row.get(i)).and_then(Value::as_text);
+    match text("person_status") {
+        None | Some("") => true,
+        Some(s) if s == schema::PRESENT => true,
+        Some(_) => text("left_on").is_some_and(|d| *d >= *format!("{year:04}-01-01")),
+    }
+}
+
+/// Every household with its members who count in `year` (former members in the years
+/// they lived), and its income and village rows of `year`, in 户编号 order; members in
+/// 人编号 order.
 pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecord>, StoreError> {
     let mut households: Vec<HouseholdRecord> = Vec::new();
     store
@@ -35,7 +47,9 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
     let mut members: Vec<(usize, Vec<Value>)> = Vec::new();
     store
         .for_each_row::<StoreError>(&schema::PERSONS, |row| {
-            if let Some(i) = hh_of(&row).and_then(|h| by_id.get(&h).copied()) {
+            if let Some(i) = hh_of(&row).and_then(|h| by_id.get(&h).copied())
+                && counted_in(&row, year)
+            {
                 members.push((i, row));
             }
             Ok(())
@@ -123,6 +137,21 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
 /// A rule's outcome for every entity of its level, by the interpreter: (key, outcome)
 /// sorted by key.
 pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(String, Outcome)> {
+    // Members who died or left before the year are not judged nor counted in it (the
+    // SQL leaves them out alike); records read by `load_records` have none.
+    let kept: Vec<HouseholdRecord>;
+    let records = if records.iter().any(|r| r.members.iter().any(|m| !counted_in(m, env.year))) {
+        kept = records
+            .iter()
+            .map(|r| HouseholdRecord {
+                members: r.members.iter().filter(|m| counted_in(m, env.year)).cloned().collect(),
+                ..r.clone()
+            })
+            .collect();
+        &kept[..]
+    } else {
+        records
+    };
     let mut out = Vec::new();
     let pid = schema::PERSONS.index_of("person_id").unwrap_or(0);
     let county = County::of(records).with_villages(records, env.year);

@@ -84,6 +84,12 @@ pub(crate) struct RuleColumns {
     pub value_storages: Vec<Storage>,
 }
 
+/// A person of alias `a` counts in `year`: a member now (人员状态 empty or 1), or one
+/// who died or left in or after that year (`db::counted_in` is the interpreter's).
+pub(crate) fn counted_in(a: &str, year: i32) -> String {
+    format!("(COALESCE({a}.person_status, '1') = '1' OR {a}.left_on >= '{year:04}-01-01')")
+}
+
 /// `SELECT key, columns FROM <the level's rows and joins> WHERE filter ORDER BY key`;
 /// `county_joins` are the compiler's ([`Compiler::county_joins`]).
 pub(crate) fn select(
@@ -104,8 +110,9 @@ pub(crate) fn select(
     match level {
         Level::Person => Ok(format!(
             "SELECT p.person_id, {} FROM persons p JOIN households h ON h.hh_id = p.hh_id {joins} \
-             WHERE {filter} ORDER BY p.person_id",
-            columns.join(", ")
+             WHERE {} AND {filter} ORDER BY p.person_id",
+            columns.join(", "),
+            counted_in("p", year)
         )),
         Level::Household => Ok(format!(
             "SELECT h.hh_id, {} FROM households h {joins} WHERE {filter} ORDER BY h.hh_id",
@@ -117,10 +124,12 @@ pub(crate) fn select(
                 "SELECT v.village_code, {} FROM village_years v JOIN (SELECT h.village_code AS village_code, \
                  COALESCE(SUM(pc.n), 0) AS persons, COALESCE(SUM(CASE WHEN {poor} THEN pc.n ELSE 0 END), 0) AS poor_persons, \
                  COUNT(*) AS households, SUM(CASE WHEN {poor} THEN 1 ELSE 0 END) AS poor_households \
-                 FROM households h LEFT JOIN (SELECT hh_id, COUNT(*) AS n FROM persons GROUP BY hh_id) pc ON pc.hh_id = h.hh_id \
+                 FROM households h LEFT JOIN (SELECT hh_id, COUNT(*) AS n FROM persons pp WHERE {counted} GROUP BY hh_id) pc \
+                 ON pc.hh_id = h.hh_id \
                  GROUP BY h.village_code) va ON va.village_code = v.village_code WHERE v.year = {year} AND {filter} \
                  ORDER BY v.village_code",
-                columns.join(", ")
+                columns.join(", "),
+                counted = counted_in("pp", year),
             ))
         }
         Level::Township | Level::County => {
@@ -369,9 +378,10 @@ impl<'a> Compiler<'a> {
             }
             IrKind::FirstWithId(Rec::Person) if self.area.is_none() => {
                 let join = format!(
-                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons \
-                     WHERE id_number <> '' GROUP BY UPPER(id_number)) fw ON fw.id_key = UPPER(p.id_number)",
-                    self.collate()
+                    "LEFT JOIN (SELECT UPPER(id_number) AS id_key, MIN(person_id{}) AS first_id FROM persons fp \
+                     WHERE id_number <> '' AND {} GROUP BY UPPER(id_number)) fw ON fw.id_key = UPPER(p.id_number)",
+                    self.collate(),
+                    counted_in("fp", self.env.year)
                 );
                 self.county_join(join);
                 "fw.first_id".into()
@@ -387,8 +397,9 @@ impl<'a> Compiler<'a> {
             IrKind::FirstWithId(rec) => {
                 let id = format!("{}.id_number", alias(*rec));
                 format!(
-                    "(SELECT MIN(c.person_id{}) FROM persons c WHERE {id} <> '' AND UPPER(c.id_number) = UPPER({id}))",
-                    self.collate()
+                    "(SELECT MIN(c.person_id{}) FROM persons c WHERE {id} <> '' AND UPPER(c.id_number) = UPPER({id}) AND {})",
+                    self.collate(),
+                    counted_in("c", self.env.year)
                 )
             }
             IrKind::HelperCount(rec) => {
@@ -408,14 +419,18 @@ impl<'a> Compiler<'a> {
                 let in_area = format!("SUBSTR(h.village_code, 1, {n}) = ar.code");
                 let poor = |p: bool| if p { format!(" AND {}", poor_in(year)) } else { String::new() };
                 let from = match list {
-                    List::Members => format!("FROM persons m{depth} WHERE m{depth}.hh_id = h.hh_id"),
+                    List::Members => format!(
+                        "FROM persons m{depth} WHERE m{depth}.hh_id = h.hh_id AND {}",
+                        counted_in(&format!("m{depth}"), year)
+                    ),
                     List::Incomes => format!("FROM incomes a{depth} WHERE a{depth}.hh_id = h.hh_id"),
                     List::Pairings => format!("FROM pairings a{depth} WHERE a{depth}.hh_id = h.hh_id"),
                     List::AreaHouseholds { poor: p } => {
                         format!("FROM households h {household_joins} WHERE {in_area}{}", poor(*p))
                     }
                     List::AreaPersons { poor: p } => format!(
-                        "FROM persons p JOIN households h ON h.hh_id = p.hh_id {household_joins} WHERE {in_area}{}",
+                        "FROM persons p JOIN households h ON h.hh_id = p.hh_id {household_joins} WHERE {in_area} AND {}{}",
+                        counted_in("p", year),
                         poor(*p)
                     ),
                     List::AreaVillages => format!(

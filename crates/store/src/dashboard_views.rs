@@ -19,13 +19,24 @@ use fupin_domain::DivisionCode;
 use sqlx::Row;
 
 use crate::rows::safe;
-use crate::views::{STATUS_EXITED, STATUS_POOR};
+use crate::views::{STATUS_EXITED, STATUS_POOR, counted_in_year, present};
 use crate::{Store, StoreError};
 
-/// The persons of the households of a group: a count per household by the
-/// `persons_household` index (cheaper than joining and counting distinct households),
-/// summed; `CAST` because PostgreSQL sums a `BIGINT` into a `NUMERIC`.
-const PERSONS_SUM: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id)), 0) AS BIGINT)";
+/// The persons of the households of a group who count in the year whose first day is
+/// bound at `year_start` (members now and those who died or left in or after it): a
+/// count per household by the `persons_household` index (cheaper than joining and
+/// counting distinct households), summed; `CAST` because PostgreSQL sums a `BIGINT`
+/// into a `NUMERIC`.
+fn persons_sum(year_start: &str) -> String {
+    format!(
+        "CAST(COALESCE(SUM((SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id AND {})), 0) AS BIGINT)",
+        counted_in_year("p", year_start)
+    )
+}
+
+fn year_start(year: i32) -> String {
+    format!("{year:04}-01-01")
+}
 
 /// `households.status` of a general rural household (户类型 1 一般农户).
 pub const STATUS_GENERAL: &str = "1";
@@ -119,12 +130,13 @@ pub async fn status_by_child(
         status = status_in_year("$2"),
         monitored = monitored_by("$3"),
         cleared = cleared_by("$3"),
-        persons = PERSONS_SUM,
+        persons = persons_sum("$4"),
     );
     let rows = sqlx::query(safe(sql))
         .bind(within(area))
         .bind(i64::from(year))
         .bind(year_end(year))
+        .bind(year_start(year))
         .fetch_all(store.pool())
         .await?;
     let mut out: Vec<(String, StatusFigures)> = Vec::new();
@@ -152,9 +164,10 @@ pub async fn status_by_child(
 /// Households (and their persons) by 脱贫年度, up to and including `year`, oldest first.
 pub async fn exits_by_year(store: &Store, area: &DivisionCode, year: i32) -> Result<Vec<(i32, i64, i64)>, StoreError> {
     let sql = format!(
-        "SELECT h.exit_year, COUNT(*), {PERSONS_SUM} FROM households h \
+        "SELECT h.exit_year, COUNT(*), {persons} FROM households h \
          WHERE h.village_code LIKE $1 AND h.exit_year IS NOT NULL AND h.exit_year <= $2 \
          GROUP BY h.exit_year ORDER BY h.exit_year",
+        persons = persons_sum("(CAST(h.exit_year AS TEXT) || '-01-01')"),
     );
     let rows = sqlx::query(safe(sql)).bind(within(area)).bind(i64::from(year)).fetch_all(store.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -386,8 +399,10 @@ fn bind_all<'q>(
 
 /// How many households and persons a filter selects.
 pub async fn count_filtered(store: &Store, f: &HouseholdFilter) -> Result<(i64, i64), StoreError> {
-    let (clause, binds) = filter_sql(f);
-    let sql = format!("SELECT COUNT(*), {PERSONS_SUM} FROM households h WHERE {clause}");
+    let (clause, mut binds) = filter_sql(f);
+    binds.push(Bind::Text(year_start(f.year)));
+    let sql =
+        format!("SELECT COUNT(*), {} FROM households h WHERE {clause}", persons_sum(&format!("${}", binds.len())));
     let row = bind_all(sqlx::query(safe(sql)), &binds).fetch_one(store.pool()).await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -402,19 +417,23 @@ pub async fn list_filtered(
     let (clause, mut binds) = filter_sql(f);
     binds.push(Bind::Int(i64::from(f.year)));
     let year = format!("${}", binds.len());
+    binds.push(Bind::Text(year_start(f.year)));
+    let start = format!("${}", binds.len());
     binds.push(Bind::Int(limit));
     let lim = format!("${}", binds.len());
     binds.push(Bind::Int(offset));
     let off = format!("${}", binds.len());
     let sql = format!(
         "SELECT h.hh_id, h.village_code, d.name, \
-           (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' \
+           (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' AND {present} \
             ORDER BY p.person_id LIMIT 1), \
            h.group_no, {status}, h.exit_year, h.monitor_type, \
-           (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id) \
+           (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id AND {counted}) \
          FROM households h LEFT JOIN divisions d ON d.code = h.village_code \
          WHERE {clause} ORDER BY h.hh_id LIMIT {lim} OFFSET {off}",
         status = status_in_year(&year),
+        present = present("p"),
+        counted = counted_in_year("p", &start),
     );
     let rows = bind_all(sqlx::query(safe(sql)), &binds).fetch_all(store.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -2,10 +2,11 @@
 //! the schema description cannot drift apart. `migrations/*/0001_registry.sql` are
 //! this module's output; the test below fails when they differ (regenerate with
 //! `FUPIN_WRITE_MIGRATIONS=1 cargo test -p fupin-store ddl`). Later migrations are
-//! written by hand.
+//! written by hand; a column they add is listed in `schema::ADDED_COLUMNS` and left
+//! out here, so the first migration never changes once applied.
 
 use crate::Engine;
-use fupin_domain::schema::{REGISTRY_TABLES, Storage, Table};
+use fupin_domain::schema::{ADDED_COLUMNS, REGISTRY_TABLES, Storage, Table};
 
 fn sql_type(engine: Engine, storage: Storage) -> &'static str {
     match (engine, storage) {
@@ -21,6 +22,7 @@ fn create_table(engine: Engine, t: &Table) -> String {
     let mut lines: Vec<String> = t
         .columns
         .iter()
+        .filter(|c| !ADDED_COLUMNS.contains(&(t.name, c.name)))
         .map(|c| {
             let not_null = if c.required { " NOT NULL" } else { "" };
             format!("    {} {}{}", c.name, sql_type(engine, c.kind.storage()), not_null)

@@ -1,6 +1,13 @@
 //! Everyday registry work (年度动态调整): add a household, record a birth, a death, a
-//! marriage in or out, move a member, split or merge households (分户/合户), correct a
-//! field.
+//! marriage in or out, a move out of the county, move a member, split or merge
+//! households (分户/合户), correct a field.
+//!
+//! A person who dies, marries out or moves out is not deleted: the row keeps its
+//! 人员状态 (2 死亡, 3 婚出, 4 迁出) and 减员日期, so past years' rosters still count
+//! them and the household's history shows them; "members" below means members now.
+//! When the 户主 leaves, the new head is named in the same form and the others'
+//! relations are re-based on them where the relations tell how (else a warning asks
+//! the cadre to check them).
 //!
 //! Each operation is one [`Writer`] transaction by a signed-in user with a reason
 //! (原因, required) that every change record carries, prefixed with what was done
@@ -319,12 +326,36 @@ async fn person_row(w: &mut Writer, person_id: &str) -> Result<Vec<Value>, OpErr
     }
 }
 
-/// The household's members, by 人编号.
+/// The household's members now, by 人编号 (not those who died or left).
 async fn members(w: &mut Writer, hh_id: &str) -> Result<Vec<Vec<Value>>, OpError> {
+    Ok(all_persons(w, hh_id).await?.into_iter().filter(|r| is_present(r)).collect())
+}
+
+/// Every person row of the household, former members too, by 人编号.
+async fn all_persons(w: &mut Writer, hh_id: &str) -> Result<Vec<Vec<Value>>, OpError> {
     let keys: Vec<String> = w.keys_in_groups(&PERSONS, &[hh_id.to_owned()]).await?.into_iter().map(|k| k.0).collect();
     let mut rows: Vec<(String, Vec<Value>)> = w.fetch(&PERSONS, &keys).await?.into_iter().collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(rows.into_iter().map(|r| r.1).collect())
+}
+
+/// A member now: 人员状态 empty or 1 在户.
+fn is_present(row: &[Value]) -> bool {
+    cell(&PERSONS, row, "person_status").is_none_or(|s| s.is_empty() || s == schema::PRESENT)
+}
+
+/// A person who is a member now; refuses one who died or left.
+async fn present_person(w: &mut Writer, person_id: &str) -> Result<Vec<Value>, OpError> {
+    let row = person_row(w, person_id).await?;
+    if !is_present(&row) {
+        let status = cell(&PERSONS, &row, "person_status").unwrap_or_default();
+        return refuse(format!(
+            "{}（{person_id}）已{}，不再是户内成员",
+            name_of(&row),
+            codes().label("person_status", status)
+        ));
+    }
+    Ok(row)
 }
 
 fn relations(rows: &[Vec<Value>]) -> Vec<String> {
@@ -617,8 +648,8 @@ async fn join_in(w: &mut Writer, edit: &Edit, hh_id: &str, p: PersonDraft, how: 
     Ok(Done { created: Some(id), warnings })
 }
 
-/// 死亡: the person leaves the household (the row is removed; the records say 死亡 and
-/// the date). When the person is the 户主 and others remain, `new_head` names the
+/// 死亡: the person leaves the household (the row stays with 人员状态 2 死亡 and the
+/// date as 减员日期). When the person is the 户主 and others remain, `new_head` names the
 /// member who becomes 户主.
 pub async fn record_death(
     store: &Store,
@@ -643,13 +674,64 @@ async fn death_in(
         return refuse(format!("死亡日期「{date_text}」不是日期（应写作 2024-03-05）"));
     };
     let day = date::iso(day);
-    let person = person_row(w, person_id).await?;
+    let person = present_person(w, person_id).await?;
     if let Some(birth) = cell(&PERSONS, &person, "birth_date")
         && *birth > *day.as_str()
     {
         return refuse(format!("死亡日期 {day} 早于出生日期 {birth}"));
     }
-    leave(w, edit, person, &format!("死亡（{day}）"), new_head).await
+    leave(w, edit, person, Left { status: STATUS_DIED, on: day.clone(), label: format!("死亡（{day}）") }, new_head)
+        .await
+}
+
+/// 人员状态 of a person who died.
+pub const STATUS_DIED: &str = "2";
+/// 人员状态 of a person who married out.
+pub const STATUS_MARRIED_OUT: &str = "3";
+/// 人员状态 of a person who moved out of the county (户籍迁出).
+pub const STATUS_MOVED_OUT: &str = "4";
+
+/// How a person left: the 人员状态, the 减员日期 and the label of the records.
+struct Left {
+    status: &'static str,
+    on: String,
+    label: String,
+}
+
+/// 迁出: the person moves out of the county (户籍迁出) and leaves the household; the
+/// row stays as history. Same 户主 rule as a death.
+pub async fn record_move_out(
+    store: &Store,
+    edit: &Edit,
+    person_id: &str,
+    date: &str,
+    new_head: Option<&str>,
+) -> Result<Outcome, OpError> {
+    let mut w = start(store, edit).await?;
+    let r = move_out_in(&mut w, edit, person_id, date, new_head).await;
+    finish(store, w, r).await
+}
+
+async fn move_out_in(
+    w: &mut Writer,
+    edit: &Edit,
+    person_id: &str,
+    date_text: &str,
+    new_head: Option<&str>,
+) -> Result<Done, OpError> {
+    let Some(day) = date::parse(date_text) else {
+        return refuse(format!("迁出日期「{date_text}」不是日期（应写作 2024-03-05）"));
+    };
+    let day = date::iso(day);
+    let person = present_person(w, person_id).await?;
+    leave(
+        w,
+        edit,
+        person,
+        Left { status: STATUS_MOVED_OUT, on: day.clone(), label: format!("迁出（{day}）") },
+        new_head,
+    )
+    .await
 }
 
 /// 婚出: the person marries out and leaves the household; same 户主 rule as a death.
@@ -672,15 +754,15 @@ async fn marriage_out_in(
     date_text: Option<&str>,
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
-    let label = match date_text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => "婚出".to_owned(),
+    let (label, on) = match date_text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => ("婚出".to_owned(), date::iso(time::OffsetDateTime::now_utc().date())),
         Some(t) => match date::parse(t) {
-            Some(d) => format!("婚出（{}）", date::iso(d)),
+            Some(d) => (format!("婚出（{}）", date::iso(d)), date::iso(d)),
             None => return refuse(format!("婚出日期「{t}」不是日期（应写作 2024-03-05）")),
         },
     };
-    let person = person_row(w, person_id).await?;
-    leave(w, edit, person, &label, new_head).await
+    let person = present_person(w, person_id).await?;
+    leave(w, edit, person, Left { status: STATUS_MARRIED_OUT, on, label }, new_head).await
 }
 
 /// Who becomes 户主 when `leaving` (a list of 人编号) leave `hh_id`: refuses when the
@@ -710,12 +792,51 @@ fn successor<'a>(
     Ok(Some(new_head))
 }
 
-/// A person leaves the registry (death, marriage out).
+/// The relations of the members who stay when `successor` takes over from the 户主
+/// who leaves: each one that follows from the relations (and sexes) changes, each one
+/// that does not is named in a warning for the cadre to set by a correction.
+fn rebase(before: &[Vec<Value>], leaving: &[&str], successor: &str) -> (Vec<(String, String)>, Vec<String>) {
+    fn id_of(r: &[Value]) -> &str {
+        cell(&PERSONS, r, "person_id").unwrap_or_default()
+    }
+    let staying: Vec<&Vec<Value>> = before.iter().filter(|r| !leaving.contains(&id_of(r))).collect();
+    let Some(head) = staying.iter().find(|r| id_of(r) == successor) else { return (Vec::new(), Vec::new()) };
+    let head_rel = relation_of(head);
+    let head_sex = cell(&PERSONS, head, "sex").unwrap_or_default();
+    let count = |rel: &str| staying.iter().filter(|r| relation_of(r) == rel).count();
+    let (mut changes, mut warnings) = (Vec::new(), Vec::new());
+    for r in &staying {
+        let (id, rel) = (id_of(r), relation_of(r));
+        if id == successor {
+            continue;
+        }
+        let sole = match rel {
+            "05" | "06" => count(rel) == 1,
+            "07" | "08" => count("03") == 1,
+            "09" | "10" => count("04") == 1,
+            _ => true,
+        };
+        let sex = cell(&PERSONS, r, "sex").unwrap_or_default();
+        match household_rules::rebased_relation(head_rel, head_sex, rel, sex, sole) {
+            Some(new) if new == rel => {}
+            Some(new) => changes.push((id.to_owned(), new.to_owned())),
+            None => warnings.push(format!(
+                "{}（{id}）的「与户主关系」原为 {rel} {}，对新户主的关系无法推定：请用“更正”核对",
+                name_of(r),
+                codes().label("relation", rel)
+            )),
+        }
+    }
+    (changes, warnings)
+}
+
+/// A person leaves the household (death, marriage out, moving out of the county):
+/// the row stays, with its 人员状态 and 减员日期, as history.
 async fn leave(
     w: &mut Writer,
     edit: &Edit,
     person: Vec<Value>,
-    label: &str,
+    left: Left,
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
     let person_id = cell(&PERSONS, &person, "person_id").unwrap_or_default().to_owned();
@@ -735,12 +856,33 @@ async fn leave(
         })
         .collect();
     check_heads(&hh_id, &relations(&before), &after)?;
-    let reason = why(label, edit);
-    w.delete(&PERSONS, std::slice::from_ref(&person_id), None, &reason).await?;
-    if let Some(h) = successor {
-        w.set_fields(&PERSONS, &h, &[("relation", Value::from(HEAD))], &format!("{reason}；改任户主")).await?;
+    let reason = why(&left.label, edit);
+    w.set_fields(
+        &PERSONS,
+        &person_id,
+        &[("person_status", Value::from(left.status)), ("left_on", Value::from(left.on.as_str()))],
+        &reason,
+    )
+    .await?;
+    let warnings = take_over(w, &before, &[person_id.as_str()], successor.as_deref(), &reason).await?;
+    Ok(Done { created: None, warnings })
+}
+
+/// The new 户主 takes over and the others' relations are re-based on them.
+async fn take_over(
+    w: &mut Writer,
+    before: &[Vec<Value>],
+    leaving: &[&str],
+    successor: Option<&str>,
+    reason: &str,
+) -> Result<Vec<String>, OpError> {
+    let Some(h) = successor else { return Ok(Vec::new()) };
+    let (changes, warnings) = rebase(before, leaving, h);
+    w.set_fields(&PERSONS, h, &[("relation", Value::from(HEAD))], &format!("{reason}；改任户主")).await?;
+    for (id, rel) in changes {
+        w.set_fields(&PERSONS, &id, &[("relation", Value::from(rel))], &format!("{reason}；随户主变更")).await?;
     }
-    Ok(Done { created: None, warnings: Vec::new() })
+    Ok(warnings)
 }
 
 /// 迁移成员: a person moves to another existing household with a new relation to its
@@ -768,7 +910,7 @@ async fn move_in(
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
     let codes = codes();
-    let person = person_row(w, person_id).await?;
+    let person = present_person(w, person_id).await?;
     let from_hh = cell(&PERSONS, &person, "hh_id").unwrap_or_default().to_owned();
     check_version(w, edit, &from_hh).await?;
     let to_hh = to_hh.trim();
@@ -805,10 +947,8 @@ async fn move_in(
     let reason = why("迁移成员", edit);
     w.set_fields(&PERSONS, person_id, &[("hh_id", Value::from(to_hh)), ("relation", Value::from(relation))], &reason)
         .await?;
-    if let Some(h) = successor {
-        w.set_fields(&PERSONS, &h, &[("relation", Value::from(HEAD))], &format!("{reason}；改任户主")).await?;
-    }
-    Ok(Done { created: None, warnings: Vec::new() })
+    let warnings = take_over(w, &from_before, &[person_id], successor.as_deref(), &reason).await?;
+    Ok(Done { created: None, warnings })
 }
 
 /// 分户: members of a household form a new one.
@@ -911,9 +1051,8 @@ async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError
         w.set_fields(&PERSONS, &id, &[("hh_id", Value::from(hh_id.as_str())), ("relation", Value::from(rel))], &reason)
             .await?;
     }
-    if let Some(h) = remaining_head {
-        w.set_fields(&PERSONS, &h, &[("relation", Value::from(HEAD))], &format!("{reason}；改任户主")).await?;
-    }
+    let mut warnings = warnings;
+    warnings.extend(take_over(w, &before, &leaving, remaining_head.as_deref(), &reason).await?);
     Ok(Done { created: Some(hh_id), warnings })
 }
 
@@ -986,6 +1125,11 @@ async fn merge_in(
             w.set_fields(&PERSONS, id, &fields, &reason).await?;
         }
     }
+    // Former members' rows follow, so their history stays with a household.
+    for r in all_persons(w, from_hh).await?.iter().filter(|r| !is_present(r)) {
+        let id = cell(&PERSONS, r, "person_id").unwrap_or_default().to_owned();
+        w.set_fields(&PERSONS, &id, &[("hh_id", Value::from(into_hh))], &reason).await?;
+    }
     let incomes = keys_of_household(w, &INCOMES, from_hh).await?;
     let pairings = keys_of_household(w, &PAIRINGS, from_hh).await?;
     let mut warnings = Vec::new();
@@ -1042,6 +1186,9 @@ async fn correct_in(
     }
     if table.name == PERSONS.name && column.name == "hh_id" {
         return refuse("成员换户请用“迁移成员”，不能直接更正户编号");
+    }
+    if table.name == PERSONS.name && ["person_status", "left_on"].contains(&column.name) {
+        return refuse("成员死亡、婚出或迁出请用“死亡”“婚出”“迁出”登记，不能直接更正人员状态");
     }
     let Some(row) = w.fetch(table, &[key.to_owned()]).await?.remove(key) else {
         return refuse(format!("「{}」中没有 {key}", table.title));

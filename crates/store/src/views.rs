@@ -20,6 +20,19 @@ pub const STATUS_POOR: &str = "2";
 /// `households.status` of a household that has exited poverty (户类型 3 已脱贫户).
 pub const STATUS_EXITED: &str = "3";
 
+/// SQL: the person of alias `a` is a member now (人员状态 empty or 1 在户); one who
+/// died, married out or moved out keeps the row as history and is not.
+pub fn present(a: &str) -> String {
+    format!("COALESCE({a}.person_status, '1') = '1'")
+}
+
+/// SQL: the person of alias `a` counts in the year whose first day (ISO text) is
+/// `year_start` (a placeholder): a member now, or one who left during or after that
+/// year (a person counts in every year they lived in the household).
+pub fn counted_in_year(a: &str, year_start: &str) -> String {
+    format!("({} OR {a}.left_on >= {year_start})", present(a))
+}
+
 /// One row of `divisions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DivisionRow {
@@ -92,6 +105,8 @@ pub struct SearchHit {
     /// Unmasked: the page masks it.
     pub id_number: Option<String>,
     pub status: String,
+    /// 人员状态 of a person who died or left (`2` 死亡 …); `None` for a member.
+    pub person_status: Option<String>,
 }
 
 fn division_row(r: &AnyRow) -> Result<DivisionRow, sqlx::Error> {
@@ -193,8 +208,9 @@ async fn counts_grouped(
     }
     let persons_sql = format!(
         "SELECT substr(h.village_code, 1, {group_len}), COUNT(*) FROM persons p \
-         JOIN households h ON h.hh_id = p.hh_id WHERE h.village_code LIKE $1 \
-         GROUP BY substr(h.village_code, 1, {group_len})"
+         JOIN households h ON h.hh_id = p.hh_id WHERE h.village_code LIKE $1 AND {present} \
+         GROUP BY substr(h.village_code, 1, {group_len})",
+        present = present("p"),
     );
     let persons: Vec<(String, i64)> =
         sqlx::query_as(safe(persons_sql)).bind(within(area)).fetch_all(store.pool()).await?;
@@ -243,19 +259,21 @@ pub async fn households_in_village(
         .bind(village.as_str().to_owned())
         .fetch_one(store.pool())
         .await?;
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT h.hh_id, \
-           (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' \
+           (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' AND {present} \
             ORDER BY p.person_id LIMIT 1), \
            h.group_no, h.status, \
-           (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id) \
+           (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id AND {present}) \
          FROM households h WHERE h.village_code = $1 ORDER BY h.hh_id LIMIT $2 OFFSET $3",
-    )
-    .bind(village.as_str().to_owned())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(store.pool())
-    .await?;
+        present = present("p"),
+    );
+    let rows = sqlx::query(safe(sql))
+        .bind(village.as_str().to_owned())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?;
     let mut lines = Vec::with_capacity(rows.len());
     for r in &rows {
         lines.push(HouseholdLine {
@@ -276,10 +294,25 @@ pub async fn household(store: &Store, hh_id: &str) -> Result<Option<Vec<Value>>,
     Ok(row.map(|r| rows::read_row(&HOUSEHOLDS, &r)).transpose()?)
 }
 
-/// A household's members (head first), each in the order of [`PERSONS`]' columns.
+/// A household's members now (head first), each in the order of [`PERSONS`]' columns.
 pub async fn persons_of(store: &Store, hh_id: &str) -> Result<Vec<Vec<Value>>, StoreError> {
-    let sql =
-        format!("SELECT {} FROM persons WHERE hh_id = $1 ORDER BY relation, person_id", rows::column_list(&PERSONS));
+    let sql = format!(
+        "SELECT {} FROM persons p WHERE hh_id = $1 AND {} ORDER BY relation, person_id",
+        rows::column_list(&PERSONS),
+        present("p")
+    );
+    let rows = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_all(store.pool()).await?;
+    Ok(rows.iter().map(|r| rows::read_row(&PERSONS, r)).collect::<Result<_, _>>()?)
+}
+
+/// A household's former members (died, married out, moved out), most recent first:
+/// their rows stay as history.
+pub async fn former_persons_of(store: &Store, hh_id: &str) -> Result<Vec<Vec<Value>>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM persons p WHERE hh_id = $1 AND NOT ({}) ORDER BY left_on DESC, person_id",
+        rows::column_list(&PERSONS),
+        present("p")
+    );
     let rows = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(|r| rows::read_row(&PERSONS, r)).collect::<Result<_, _>>()?)
 }
@@ -377,6 +410,9 @@ fn search_hit(r: &AnyRow) -> Result<SearchHit, sqlx::Error> {
         relation: r.try_get(4)?,
         id_number: r.try_get(5)?,
         status: r.try_get(6)?,
+        person_status: r
+            .try_get::<Option<String>, _>(7)?
+            .filter(|s| !s.is_empty() && s != fupin_domain::schema::PRESENT),
     })
 }
 
@@ -387,7 +423,9 @@ pub async fn search(
     query: &SearchQuery,
     limit: i64,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    const SELECT: &str = "SELECT h.hh_id, h.village_code, d.name, p.name, p.relation, p.id_number, h.status";
+    // A person who died or left is found too, with the 人员状态 that marks them.
+    const SELECT: &str =
+        "SELECT h.hh_id, h.village_code, d.name, p.name, p.relation, p.id_number, h.status, p.person_status";
     let rows = match query {
         SearchQuery::IdNumber(id) => {
             let sql = format!(
@@ -402,6 +440,7 @@ pub async fn search(
             let sql = format!(
                 "{SELECT} FROM households h \
                  LEFT JOIN persons p ON p.hh_id = h.hh_id AND p.relation = '01' \
+                   AND COALESCE(p.person_status, '1') = '1' \
                  LEFT JOIN divisions d ON d.code = h.village_code \
                  WHERE h.hh_id = $2 AND h.village_code LIKE $1 \
                  UNION ALL \

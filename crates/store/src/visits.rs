@@ -8,7 +8,8 @@
 //! server received it. Each visit carries the
 //! idempotency key its page chose, so a replayed request (a double tap, an offline
 //! queue sent twice) returns the first visit and writes nothing, and the household's
-//! version the page was based on.
+//! version the page was based on. A form loaded again (the back button) draws a new
+//! key; the same household, visitor, day, mode and notes is still the same visit.
 
 use fupin_domain::DivisionCode;
 use sqlx::Row;
@@ -120,6 +121,11 @@ pub async fn record_visit(store: &Store, v: &NewVisit<'_>) -> Result<Recorded, S
     if let Some(first) = by_key(store, v.idempotency_key).await? {
         return Ok(Recorded { visit: first, new: false });
     }
+    // The same visit from a form loaded again (the back button reloads it with a new
+    // key): same household, visitor, day, mode and notes is the visit already recorded.
+    if let Some(first) = same_visit(store, v).await? {
+        return Ok(Recorded { visit: first, new: false });
+    }
     let version = crate::operations::household_version(store, v.hh_id).await?;
     // Two copies of one request racing: the unique key lets one row in.
     let turn = store.write_turn().await;
@@ -139,6 +145,22 @@ pub async fn record_visit(store: &Store, v: &NewVisit<'_>) -> Result<Recorded, S
     let visit =
         by_key(store, v.idempotency_key).await?.ok_or_else(|| StoreError::Refused("走访记录写入后未找到".into()))?;
     Ok(Recorded { visit, new: written > 0 })
+}
+
+async fn same_visit(store: &Store, v: &NewVisit<'_>) -> Result<Option<Visit>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM visits WHERE hh_id = $1 AND visitor = $2 AND visited_on = $3 AND mode = $4 \
+         AND notes = $5 ORDER BY id LIMIT 1"
+    );
+    let row = sqlx::query(crate::rows::safe(sql))
+        .bind(v.hh_id.to_owned())
+        .bind(v.visitor.to_owned())
+        .bind(fupin_domain::date::iso(v.visited_on))
+        .bind(v.mode.as_str())
+        .bind(v.notes.to_owned())
+        .fetch_optional(store.pool())
+        .await?;
+    row.as_ref().map(read_visit).transpose()
 }
 
 async fn by_key(store: &Store, key: &str) -> Result<Option<Visit>, StoreError> {
@@ -185,13 +207,14 @@ async fn by_last_visit(
     let sql = format!(
         "SELECT hh_id, village_code, head, persons, last_visit FROM ( \
            SELECT h.hh_id, h.village_code, \
-             (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' \
+             (SELECT p.name FROM persons p WHERE p.hh_id = h.hh_id AND p.relation = '01' AND {present} \
               ORDER BY p.person_id LIMIT 1) AS head, \
-             (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id) AS persons, \
+             (SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id AND {present}) AS persons, \
              (SELECT MAX(v.visited_on) FROM visits v WHERE v.hh_id = h.hh_id) AS last_visit \
            FROM households h WHERE {filter} \
          ) t ORDER BY (last_visit IS NOT NULL), last_visit, hh_id LIMIT ${}",
-        binds.len() + 1
+        binds.len() + 1,
+        present = crate::views::present("p"),
     );
     let mut q = sqlx::query(crate::rows::safe(sql));
     for b in binds {

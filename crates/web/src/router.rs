@@ -14,8 +14,8 @@ use fupin_store::users::Role;
 use tower_http::trace::TraceLayer;
 
 use crate::pages::{
-    admin, area, auth_log, dashboard, edit, findings, household, households, login, my, my_change, reveal, review,
-    search, visit,
+    admin, area, auth_log, call, dashboard, edit, findings, household, households, login, my, my_change, reveal,
+    review, search, visit,
 };
 use crate::session::CurrentUser;
 use crate::{AppState, WebError, api, security};
@@ -121,11 +121,13 @@ fn table() -> Vec<Route> {
         route!(GET "/my/household/{hh_id}", SignedInArea, my::card),
         route!(GET "/my/household/{hh_id}/visit", Visitor, visit::form),
         route!(POST "/my/household/{hh_id}/visit", Visitor, visit::submit),
+        // 拨打电话: the number shown (with a tel: link) after a logged reveal.
+        route!(POST "/my/household/{hh_id}/call", Visitor, call::submit),
         // 离线更正 (phone first): a field of the household or a member, online or queued
         // offline, applied or flagged for review; 离线待发, drawn from the phone's queue;
         // 待审核的离线更正 with apply / discard (pages/my_change.rs, pages/review.rs).
-        route!(GET "/my/household/{hh_id}/change", RegistryEditor, my_change::form),
-        route!(POST "/my/household/{hh_id}/change", RegistryEditor, my_change::submit),
+        route!(GET "/my/household/{hh_id}/change", Visitor, my_change::form),
+        route!(POST "/my/household/{hh_id}/change", Visitor, my_change::submit),
         route!(GET "/my/outbox", SignedInArea, my_change::outbox),
         route!(GET "/review", RegistryEditor, review::list),
         // The same list as JSON, before the routes that decide a proposal (the route

@@ -191,6 +191,9 @@ impl CurrentUser {
         if !self.may_see_field("households", "status") {
             hit.status = String::new();
         }
+        if !self.may_see_field("persons", "person_status") {
+            hit.person_status = None;
+        }
         hit
     }
 

@@ -5,7 +5,9 @@
 // key). One the server refuses (422 with the reason, 400 a bad form, 403/404 out of
 // scope) is kept as stuck with the server's reason and not sent again until the cadre
 // retries it on 离线待发 (/my/outbox), or discards it there. One that meets a
-// signed-out session or a server error stays queued. Pages show the counts.
+// signed-out session or a server error stays queued. Pages show the counts. It also
+// keeps 我的农户, 离线待发 and every listed household's card and visit form in the
+// worker's cache, so they open offline before they were ever opened online.
 //
 // The words shown here are not written in this file: the templates render them from the
 // message catalogue, in the reader's language, as the data attributes of #offline-texts
@@ -274,6 +276,35 @@
       syncing = false;
     }
   }
+
+  // 我的农户 offline before any card was opened: the list, 离线待发, and each listed
+  // household's card and visit form go into the worker's cache (the first 60; at most
+  // every ten minutes, so a busy list is not fetched at every page).
+  const PRECACHED = "/precached.json"; // when it was last done, never fetched
+  async function precache() {
+    if (!("caches" in window)) return;
+    const cache = await caches.open(CACHE);
+    const last = await cache.match(PRECACHED);
+    const at = last ? (await last.json()).at : 0;
+    if (Date.now() - at < 10 * 60 * 1000) return;
+    const keep = async (path) => {
+      const r = await fetch(path, { credentials: "same-origin" });
+      if (!r.ok || r.redirected) return null;
+      await cache.put(path, r.clone());
+      return r;
+    };
+    const list = await keep("/my");
+    if (!list) return;
+    await keep("/my/outbox");
+    const doc = new DOMParser().parseFromString(await list.text(), "text/html");
+    const cards = Array.from(doc.querySelectorAll("a[href^='/my/household/']"), (a) => a.getAttribute("href"));
+    for (const card of Array.from(new Set(cards.filter((h) => /^\/my\/household\/[^/]+$/.test(h)))).slice(0, 60)) {
+      await keep(card);
+      await keep(card + "/visit");
+    }
+    await cache.put(PRECACHED, new Response(JSON.stringify({ at: Date.now() }), { headers: { "Content-Type": "application/json" } }));
+  }
+  if (navigator.onLine !== false) precache().catch(() => {});
 
   // Signing out forgets the cached pages: they belong to this user.
   document.addEventListener("submit", (event) => {

@@ -50,6 +50,18 @@ fn head_and_spouse_of_the_same_sex() {
 }
 
 #[test]
+fn a_head_who_died_is_history_beside_the_new_head() {
+    let dir = tempfile::tempdir().unwrap();
+    // 张三 died in 2023 and stays as history; his widow 李四 is the head since.
+    let csv = "人编号,户编号,姓名,性别,与户主关系,人员状态,减员日期\n\
+               P001,H001,张三,男,户主,死亡,2023-04-01\n\
+               P002,H001,李四,女,户主,在户,\n\
+               P003,H001,张小,男,之子,,\n";
+    let w = warnings_of(&write(dir.path(), "persons.csv", csv));
+    assert!(w.is_empty(), "a former head is not a second head: {}", listing(&w));
+}
+
+#[test]
 fn sex_and_birth_date_that_disagree_with_the_id_number() {
     let dir = tempfile::tempdir().unwrap();
     let csv = format!(

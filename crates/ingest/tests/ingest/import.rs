@@ -417,6 +417,25 @@ async fn a_member_absent_from_a_listed_household_is_removed_others_untouched() {
 }
 
 #[tokio::test]
+async fn a_member_who_died_is_kept_when_a_file_leaves_them_out() {
+    let c = county(0);
+    let db = imported(&c).await;
+    let all = c.sheet("persons");
+    let (_, rows) = household_with(&all, 3);
+    let dead = all.rows[rows[2]][0].clone();
+    let edit = fupin_store::operations::Edit::new("village", "病故");
+    fupin_store::operations::record_death(&db.store, &edit, &dead, "2024-03-01", None).await.unwrap();
+    // The national system's file lists the household without the dead member.
+    let mut file = all.clone();
+    file.rows = rows.iter().filter(|&&i| i != rows[2]).map(|&i| all.rows[i].clone()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let o = applied(&db.store, &[file.write(dir.path(), "persons.csv")]).await;
+    assert_eq!(o.files[0].stats.deleted, 0, "history is not deleted");
+    assert_eq!(db.store.count("persons").await.unwrap(), all.rows.len() as i64);
+    verified(&db.store).await;
+}
+
+#[tokio::test]
 async fn a_person_listed_under_another_household_is_a_move() {
     let c = county(0);
     let db = imported(&c).await;

@@ -153,6 +153,57 @@ async fn pairings_and_incomes_of_every_year_are_lists() {
     both("household", "members.exists(m, h.incomes.exists(i, i.year == 2017) && has(m.id_number))", &[]).await;
 }
 
+/// A rule over `records` in `year` by SQL and by the interpreter: both equal, returned.
+async fn both_in(level: &str, expr: &str, records: &[HouseholdRecord], year: i32) -> Vec<(String, Outcome)> {
+    let example = match level {
+        "person" => "p = { }",
+        "village" => "v = { }",
+        _ => "h = { }",
+    };
+    let text = format!(
+        "[[rule]]\nid = \"r\"\ntitle = \"测试\"\nlevel = \"{level}\"\nseverity = \"error\"\nexpr = \"{expr}\"\nmissing = \"never_skip\"\nexplain = \"x\"\n\
+         [[rule.example]]\npass = true\n{example}\n[[rule.example]]\npass = false\n{example}\n"
+    );
+    let set = parse_file("t.toml", &text, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let rule = &set.rules[0];
+    let env = Env::builtin(year, "61");
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, records, "测试").await.expect("rows");
+    let sql = run_sql(&db.store, rule, &env).await.unwrap_or_else(|e| panic!("{expr}: {e}"));
+    assert_eq!(sql, interpret(rule, &env, records), "{expr} in {year}: SQL and the interpreter");
+    let loaded = load_records(&db.store, year).await.expect("records");
+    assert_eq!(sql, interpret(rule, &env, &loaded), "{expr} in {year}: the records read back");
+    db.store.close().await;
+    sql
+}
+
+#[tokio::test]
+async fn a_member_who_died_counts_in_the_years_they_lived() {
+    // H1's head P10 died in 2019; P11, the widow, is the head since.
+    let mut h = household("H1", "2", &[("P10", None), ("P11", None)]);
+    let status = schema::PERSONS.index_of("person_status").expect("person_status");
+    let left = schema::PERSONS.index_of("left_on").expect("left_on");
+    h.members[0][status] = t("2");
+    h.members[0][left] = t("2019-05-01");
+    h.members[1][schema::PERSONS.index_of("relation").expect("relation")] = t("01");
+    let records = vec![h, household("H2", "1", &[("P20", None)])];
+    let one_head = "members.filter(m, m.relation == '01').size() == 1 && size(members) == 1";
+    assert_eq!(failing(&both_in("household", one_head, &records, 2020).await), Vec::<&str>::new());
+    assert_eq!(failing(&both_in("household", one_head, &records, 2019).await), ["H1"], "both lived in 2019");
+    // Person rules judge only those who lived in the year.
+    let people = both_in("person", "true", &records, 2020).await;
+    assert_eq!(people.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["P11", "P20"]);
+    let people = both_in("person", "true", &records, 2018).await;
+    assert_eq!(people.len(), 3);
+    // The village's persons (the denominator of incidence) in each year.
+    let in_year = |year: i64| -> Vec<HouseholdRecord> {
+        let v = row(&schema::VILLAGES, &[("village_code", t("610981100201")), ("year", Value::Int(year))]);
+        records.iter().cloned().map(|r| HouseholdRecord { village: Some(v.clone()), ..r }).collect()
+    };
+    assert_eq!(failing(&both_in("village", "v.persons == 2", &in_year(2020), 2020).await), Vec::<&str>::new());
+    assert_eq!(failing(&both_in("village", "v.persons == 3", &in_year(2019), 2019).await), Vec::<&str>::new());
+}
+
 #[tokio::test]
 async fn id_checksum_agrees_on_every_kind_of_number() {
     // (number, expected): None = not a number the check applies to.

@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
-use fupin_domain::schema::{HOUSEHOLDS, PERSONS};
+use fupin_domain::schema::{self, HOUSEHOLDS, Kind, PERSONS};
 use fupin_domain::{DivisionCode, DivisionLevel, Value, household_rules};
 use fupin_store::operations::{self, Edit, HouseholdDraft, OpError, Outcome, PersonDraft, Split};
 use fupin_store::users::Role;
@@ -198,6 +198,8 @@ struct FormPage {
     conflict: bool,
     version: i64,
     inputs: Vec<Input>,
+    /// The correction form: its 选择取值 button reloads it with the chosen field's codes.
+    pick: bool,
 }
 
 /// The operations a household's page offers.
@@ -207,6 +209,7 @@ enum Change {
     Death,
     MarriageIn,
     MarriageOut,
+    MoveOut,
     Move,
     Correct,
     Split,
@@ -220,6 +223,7 @@ impl Change {
             "death" => Change::Death,
             "marriage-in" => Change::MarriageIn,
             "marriage-out" => Change::MarriageOut,
+            "move-out" => Change::MoveOut,
             "move" => Change::Move,
             "correct" => Change::Correct,
             "split" => Change::Split,
@@ -234,6 +238,7 @@ impl Change {
             Change::Death => "death",
             Change::MarriageIn => "marriage-in",
             Change::MarriageOut => "marriage-out",
+            Change::MoveOut => "move-out",
             Change::Move => "move",
             Change::Correct => "correct",
             Change::Split => "split",
@@ -247,6 +252,7 @@ impl Change {
             Change::Death => t.t("edit.death"),
             Change::MarriageIn => t.t("edit.marriage_in"),
             Change::MarriageOut => t.t("edit.marriage_out"),
+            Change::MoveOut => t.t("edit.move_out"),
             Change::Move => t.t("edit.move"),
             Change::Correct => t.t("edit.correct"),
             Change::Split => t.t("edit.split"),
@@ -260,6 +266,7 @@ impl Change {
             Change::Death => t.t("edit.death.intro"),
             Change::MarriageIn => t.t("edit.marriage_in.intro"),
             Change::MarriageOut => t.t("edit.marriage_out.intro"),
+            Change::MoveOut => t.t("edit.move_out.intro"),
             Change::Move => t.t("edit.move.intro"),
             Change::Correct => t.t("edit.correct.intro"),
             Change::Split => t.t("edit.split.intro"),
@@ -330,6 +337,12 @@ fn person_inputs(t: Tr, state: &AppState, allowed: fn(&str) -> bool, default_rel
             None,
             Some(t.t("edit.choose")),
         )),
+        Input::new("ethnicity", t.t("person.ethnicity"), "select").choices(code_choices(
+            state,
+            "ethnicity",
+            None,
+            Some(t.t("edit.choose")),
+        )),
         Input::new("birth_date", t.t("person.birth"), "date"),
         Input::new("relation", t.t("person.relation"), "select").required().choices(relations).value(default_relation),
         Input::new("id_number", t.t("edit.id_number"), "text").hint(t.t("edit.id_number.hint")),
@@ -345,7 +358,7 @@ fn correctable(t: Tr) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (table, prefix) in [(&HOUSEHOLDS, t.t("edit.correct.household")), (&PERSONS, t.t("edit.correct.person"))] {
         for c in table.columns {
-            if table.key.contains(&c.name) || c.name == "hh_id" {
+            if table.key.contains(&c.name) || matches!(c.name, "hh_id" | "person_status" | "left_on") {
                 continue;
             }
             out.push((
@@ -372,6 +385,7 @@ fn inputs_for(t: Tr, change: Change, state: &AppState, hh: &Household) -> Vec<In
         Change::MarriageIn => person_inputs(t, state, |r| household_rules::MARRIAGE_IN_RELATIONS.contains(&r), "05"),
         Change::Death => vec![person(), Input::new("date", t.t("edit.death.date"), "date").required(), new_head()],
         Change::MarriageOut => vec![person(), Input::new("date", t.t("edit.marriage_out.date"), "date"), new_head()],
+        Change::MoveOut => vec![person(), Input::new("date", t.t("edit.move_out.date"), "date").required(), new_head()],
         Change::Move => vec![
             person(),
             Input::new("to_hh", t.t("edit.move.to_hh"), "text").required(),
@@ -482,6 +496,9 @@ async fn form_page(
     if let Some(typed) = typed {
         fill(&mut inputs, typed);
     }
+    if change == Change::Correct {
+        pick_list(t, state, hh, typed, &mut inputs).await?;
+    }
     mark_selected(&mut inputs);
     let head = hh
         .persons
@@ -512,8 +529,42 @@ async fn form_page(
         conflict,
         version,
         inputs,
+        pick: change == Change::Correct,
     };
     Ok((status, html(&page)?).into_response())
+}
+
+/// A correction of a coded field (one code) offers its codes, the current value of the
+/// chosen row selected (or what was typed), instead of a text box.
+async fn pick_list(
+    t: Tr,
+    state: &AppState,
+    hh: &Household,
+    typed: Option<&Fields>,
+    inputs: &mut [Input],
+) -> Result<(), WebError> {
+    let Some(typed) = typed else { return Ok(()) };
+    let (table, column) = typed.get("field").split_once('.').unwrap_or_default();
+    let Some(col) = schema::table(table).and_then(|tb| tb.column(column)) else { return Ok(()) };
+    let Kind::Code(list) = col.kind else { return Ok(()) };
+    let current = match (typed.get("value"), table) {
+        (v, _) if !v.is_empty() => v.to_owned(),
+        (_, "households") => {
+            views::household(&state.store, &hh.hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, column)).unwrap_or_default()
+        }
+        _ => hh
+            .persons
+            .iter()
+            .find(|p| raw(&PERSONS, p, "person_id") == typed.get("target"))
+            .map(|p| raw(&PERSONS, p, column))
+            .unwrap_or_default(),
+    };
+    if let Some(input) = inputs.iter_mut().find(|i| i.name == "value") {
+        *input = Input::new("value", t.t("edit.correct.value"), "select")
+            .choices(code_choices(state, list, None, Some(t.t("edit.choose"))))
+            .value(&current);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -565,7 +616,11 @@ impl Fields {
             relation: self.get("relation").to_owned(),
             id_type: String::new(),
             id_number: self.get("id_number").to_owned(),
-            fields: Vec::new(),
+            fields: [("ethnicity", self.get("ethnicity"))]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         }
     }
 }
@@ -662,6 +717,14 @@ async fn run(
             operations::record_marriage_out(store, &edit, p, optional(f.get("date")), optional(f.get("new_head")))
                 .await?
         }
+        Change::MoveOut => {
+            let p = member(t, hh, f, "person")?;
+            let date = f.get("date");
+            if date.is_empty() {
+                return Err(Fail::Refused(t.t("edit.move_out.no_date").to_owned()));
+            }
+            operations::record_move_out(store, &edit, p, date, optional(f.get("new_head"))).await?
+        }
         Change::Move => {
             let p = member(t, hh, f, "person")?;
             let to = f.get("to_hh");
@@ -743,10 +806,17 @@ pub(crate) async fn form(
     t: Tr,
     Editor(user): Editor,
     Path((hh_id, change)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
     let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
-    form_page(&state, t, &user, change, &hh, None, StatusCode::OK, String::new(), false).await
+    // A correction opened on a chosen row and field (选择取值): those two only.
+    let picked: Vec<(String, String)> = query
+        .into_iter()
+        .filter(|(k, v)| change == Change::Correct && matches!(k.as_str(), "target" | "field") && v.len() <= 80)
+        .collect();
+    let typed = (!picked.is_empty()).then_some(Fields(picked));
+    form_page(&state, t, &user, change, &hh, typed.as_ref(), StatusCode::OK, String::new(), false).await
 }
 
 /// `POST /household/{hh_id}/change/{change}`: the change, then the household page.
@@ -913,6 +983,7 @@ pub(crate) fn household_links(t: Tr, hh_id: &str) -> Vec<(String, &'static str)>
         Change::Death,
         Change::MarriageIn,
         Change::MarriageOut,
+        Change::MoveOut,
         Change::Move,
         Change::Correct,
         Change::Split,

@@ -41,6 +41,9 @@ const MEMBER_COLUMNS: &[&str] = &[
     "phone",
 ];
 
+/// Former members' columns: who they were and when and how they left.
+const FORMER_COLUMNS: &[&str] = &["name", "sex", "relation", "birth_date", "person_status", "left_on"];
+
 /// A titled list of `表头：值` pairs, a masked number with the value to reveal.
 struct Section {
     title: &'static str,
@@ -84,6 +87,8 @@ struct HouseholdPage {
     status: String,
     sections: Vec<Section>,
     members: Members,
+    /// Members who died, married out or moved out: kept as history.
+    former: Members,
     incomes: Grid,
     helpers: Vec<Helper>,
     history: Vec<HistoryLine>,
@@ -110,12 +115,13 @@ pub(crate) async fn show(
     }
     let (registry_head, data) = load(&state, &hh_id).await?;
     let data = data.ok_or(WebError::NotFound)?;
-    let Stored { row, persons, incomes, pairings, records } = &*data;
+    let Stored { row, persons, former, incomes, pairings, records } = &*data;
     // A department officer gets only the identifying columns and their department's:
     // the others are emptied here, so the page never carries them.
-    let (row, persons, incomes) = (
+    let (row, persons, former, incomes) = (
         &user.visible(&HOUSEHOLDS, row),
         &persons.iter().map(|p| user.visible(&PERSONS, p)).collect::<Vec<_>>(),
+        &former.iter().map(|p| user.visible(&PERSONS, p)).collect::<Vec<_>>(),
         &incomes.iter().map(|r| user.visible(&INCOMES, r)).collect::<Vec<_>>(),
     );
     let pairings: &[views::PairingLine] = if user.may_see_field("pairings", "helper_id") { pairings } else { &[] };
@@ -134,7 +140,7 @@ pub(crate) async fn show(
         .map(|p| raw(&PERSONS, p, "name"))
         .unwrap_or_default();
     let names: HashMap<String, String> =
-        persons.iter().map(|p| (raw(&PERSONS, p, "person_id"), raw(&PERSONS, p, "name"))).collect();
+        persons.iter().chain(former).map(|p| (raw(&PERSONS, p, "person_id"), raw(&PERSONS, p, "name"))).collect();
     let helpers = pairings
         .iter()
         .map(|p| Helper {
@@ -155,6 +161,8 @@ pub(crate) async fn show(
         status: field(&HOUSEHOLDS, row, "status", codes),
         sections: sections(t, row, codes, reveal),
         members: members(t, persons, &state, reveal),
+        // Who left is 公安's column for a department officer: the section only with it.
+        former: former_members(if user.may_see_field("persons", "person_status") { former } else { &[] }, &state),
         incomes: incomes_grid(t, incomes, codes),
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
@@ -179,6 +187,7 @@ pub(crate) async fn show(
 struct Stored {
     row: Vec<Value>,
     persons: Vec<Vec<Value>>,
+    former: Vec<Vec<Value>>,
     incomes: Vec<Vec<Value>>,
     pairings: Vec<views::PairingLine>,
     records: Vec<ChangeRecord>,
@@ -197,6 +206,7 @@ async fn load(state: &AppState, hh_id: &str) -> Result<(i64, Option<Arc<Stored>>
     let data = Arc::new(Stored {
         row,
         persons: views::persons_of(&state.store, hh_id).await?,
+        former: views::former_persons_of(&state.store, hh_id).await?,
         incomes: views::incomes_of(&state.store, hh_id).await?,
         pairings: views::pairings_of(&state.store, hh_id).await?,
         records: views::history_of(&state.store, hh_id, HISTORY_LIMIT).await?,
@@ -298,6 +308,14 @@ fn members(t: Tr, persons: &[Vec<Value>], state: &AppState, reveal: bool) -> Mem
         })
         .collect();
     Members { headers, rows }
+}
+
+/// Former members' table: no personal numbers, nothing to reveal.
+fn former_members(persons: &[Vec<Value>], state: &AppState) -> Members {
+    let headers = FORMER_COLUMNS.iter().map(|c| PERSONS.column(c).map(|c| c.header.to_owned()).unwrap_or_default());
+    let rows =
+        persons.iter().map(|p| FORMER_COLUMNS.iter().map(|c| (field(&PERSONS, p, c, &state.codes), None)).collect());
+    Members { headers: headers.collect(), rows: rows.collect() }
 }
 
 /// 年度, 家庭人口数, every money column any year fills, and 人均纯收入 (元).

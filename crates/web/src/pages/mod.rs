@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod area;
 pub(crate) mod auth_log;
+pub(crate) mod call;
 pub(crate) mod dashboard;
 pub(crate) mod dashboard_charts;
 pub(crate) mod edit;

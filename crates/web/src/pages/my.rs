@@ -203,7 +203,7 @@ pub(crate) async fn card(
             .collect(),
         this_quarter,
         may_visit: may_visit(user.0.role),
-        may_edit: super::edit::may_edit(user.0.role),
+        may_edit: may_visit(user.0.role),
         to_review: match super::edit::may_edit(user.0.role) {
             true => fupin_store::offline_edits::pending_count_of(&state.store, &hh_id).await?,
             false => 0,

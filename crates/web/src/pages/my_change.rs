@@ -10,8 +10,9 @@
 //! sent twice is answered with what the first did. What the server refuses (422 with
 //! the reason, 400 for a forged form, 403/404 for scope) the phone keeps as stuck.
 //!
-//! Policy `RegistryEditor`: county admins, township officers and village cadres, on
-//! households inside their area (404 outside).
+//! Policy `Visitor`: county admins, township officers and village cadres on households
+//! inside their area, and helper cadres (帮扶责任人) on their paired households (404
+//! outside): whoever visits a household may record what they found changed there.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -23,7 +24,7 @@ use fupin_store::operations::{self, OpError};
 use fupin_store::views;
 use rand::RngCore;
 
-use super::edit::{Editor, flash_cookie};
+use super::edit::flash_cookie;
 use super::my::household_in_scope;
 use super::review::status_label;
 use super::{Nav, html};
@@ -73,6 +74,11 @@ struct FormPage {
     targets: Vec<Choice>,
     fields: Vec<Choice>,
     value: String,
+    /// A coded field's codes, the current value (or what was typed) selected: the
+    /// value is picked, not typed. Empty: a text field, or no field chosen yet.
+    value_choices: Vec<Choice>,
+    /// Several codes may be chosen (健康状况).
+    multiple: bool,
     reason: String,
     max_value: usize,
     max_reason: usize,
@@ -129,6 +135,7 @@ async fn page(
             Choice { value: (*f).to_owned(), label: field_label(t, table, column), selected: typed.field == *f }
         })
         .collect();
+    let (value_choices, multiple) = value_choices(state, &persons, hh_id, &typed).await?;
     let version = match typed.version {
         Some(v) => v,
         None => operations::household_version(&state.store, hh_id).await?,
@@ -142,6 +149,8 @@ async fn page(
         key: if typed.key.is_empty() { new_key() } else { typed.key },
         targets,
         fields,
+        value_choices,
+        multiple,
         value: typed.value,
         reason: typed.reason,
         max_value: MAX_VALUE_CHARS,
@@ -151,15 +160,71 @@ async fn page(
     Ok((status, html(&page)?).into_response())
 }
 
+/// The codes a coded field may take, each selected when it is the target's current
+/// value (or the value typed), and whether several may be chosen.
+async fn value_choices(
+    state: &AppState,
+    persons: &[Vec<fupin_domain::Value>],
+    hh_id: &str,
+    typed: &Typed,
+) -> Result<(Vec<Choice>, bool), WebError> {
+    use fupin_domain::schema::{HOUSEHOLDS, Kind};
+    let Some((table, column)) = typed.field.split_once('.').filter(|_| PHONE_FIELDS.contains(&typed.field.as_str()))
+    else {
+        return Ok((Vec::new(), false));
+    };
+    let Some(col) = schema::table(table).and_then(|t| t.column(column)) else { return Ok((Vec::new(), false)) };
+    let (list, multiple) = match col.kind {
+        Kind::Code(list) => (list, false),
+        Kind::Codes(list, _) => (list, true),
+        _ => return Ok((Vec::new(), false)),
+    };
+    let current = if !typed.value.is_empty() {
+        typed.value.clone()
+    } else if table == HOUSEHOLDS.name {
+        views::household(&state.store, hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, column)).unwrap_or_default()
+    } else {
+        let person = persons.iter().find(|p| raw(&PERSONS, p, "person_id") == typed.target);
+        person.map(|p| raw(&PERSONS, p, column)).unwrap_or_default()
+    };
+    let chosen: Vec<&str> = current.split([';', '、', ',']).map(str::trim).collect();
+    let codes = state.codes.get(list).map(|l| l.codes.as_slice()).unwrap_or_default();
+    let choices = codes
+        .iter()
+        .map(|c| Choice {
+            value: c.code.clone(),
+            label: format!("{} {}", c.code, c.label),
+            selected: chosen.contains(&c.code.as_str()) || chosen.contains(&c.label.as_str()),
+        })
+        .collect();
+    Ok((choices, multiple))
+}
+
+/// Which target and field a form opens on (the form's 选择 button reloads it so, to
+/// offer a coded field's codes with the current one selected).
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Pick {
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    field: String,
+}
+
 /// `GET /my/household/{hh_id}/change`.
 pub(crate) async fn form(
     State(state): State<AppState>,
-    Editor(user): Editor,
+    user: CurrentUser,
     t: Tr,
     Path(hh_id): Path<String>,
+    axum::extract::Query(pick): axum::extract::Query<Pick>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
-    page(t, &state, &user, &hh_id, Typed::default(), StatusCode::OK, None).await
+    let typed = Typed {
+        target: pick.target.chars().take(40).collect(),
+        field: pick.field.chars().take(60).collect(),
+        ..Typed::default()
+    };
+    page(t, &state, &user, &hh_id, typed, StatusCode::OK, None).await
 }
 
 /// `POST /my/household/{hh_id}/change`: applied, flagged for review, or (a replay)
@@ -167,13 +232,13 @@ pub(crate) async fn form(
 /// the reason (422); a forged form (oversized, no version): 400.
 pub(crate) async fn submit(
     State(state): State<AppState>,
-    Editor(user): Editor,
+    user: CurrentUser,
     t: Tr,
     Path(hh_id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
-    if pairs.len() > 12 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
+    if pairs.len() > 16 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
         tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单过长，已拒绝");
         return Err(WebError::BadRequest(t.t("change.too_long").into()));
     }
@@ -185,7 +250,13 @@ pub(crate) async fn submit(
     let typed = Typed {
         target: get("target").to_owned(),
         field: get("field").to_owned(),
-        value: get("value").to_owned(),
+        // A multiple choice (健康状况) sends one `value` per code chosen.
+        value: pairs
+            .iter()
+            .filter(|(k, v)| k == "value" && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+            .collect::<Vec<_>>()
+            .join(";"),
         reason: get("reason").to_owned(),
         key: get("key").to_owned(),
         version: Some(version),

@@ -35,6 +35,8 @@ struct Hit {
     hh_id: String,
     village: String,
     status: String,
+    /// 已故, 已婚出, 已迁出 for a former member (found too); empty for a member.
+    former: &'static str,
 }
 
 #[derive(Template)]
@@ -87,6 +89,12 @@ pub(crate) async fn show(
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)).unwrap_or_default(),
             village: h.village_name.unwrap_or(h.village_code),
             status: codes.label("household_status", &h.status).to_owned(),
+            former: match h.person_status.as_deref() {
+                None => "",
+                Some("2") => t.t("search.former.died"),
+                Some("3") => t.t("search.former.married_out"),
+                Some(_) => t.t("search.former.moved_out"),
+            },
             hh_id: h.hh_id,
         })
         .collect();
@@ -112,7 +120,7 @@ fn xlsx(hits: &[Hit]) -> Result<Response, WebError> {
     let rows: Vec<Vec<edit_xlsx::XCell>> = hits
         .iter()
         .map(|h| {
-            [&h.name, &h.relation, &h.id_number, &h.hh_id, &h.village, &h.status]
+            [&format!("{}{}", h.name, h.former), &h.relation, &h.id_number, &h.hh_id, &h.village, &h.status]
                 .into_iter()
                 .map(|s| Text(s.clone()))
                 .collect()

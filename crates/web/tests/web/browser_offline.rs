@@ -251,3 +251,61 @@ async fn scope_refused(app: &mut TestApp, c: &Client) {
 async fn a_household_of_another_village_is_not_found_in_chromium() {
     in_chromium!(spawn_app().await, scope_refused);
 }
+
+/// (e) Phone flows of a helper cadre: signed in, 我的农户 keeps the paired household's
+/// card, its visit form and 离线待发 in the worker's cache before any of them is
+/// opened, so they open with the signal gone; with the signal back, the card calls
+/// the household through a logged reveal (a `tel:` link) and records a correction
+/// with the code picked from a list that shows the current one.
+async fn phone_flows(app: &mut TestApp, c: &Client) {
+    let base = app.base.clone();
+    sign_in(app, c, "helper").await;
+    c.goto(&format!("{base}/my")).await.expect("我的农户");
+    c.wait().for_element(Locator::Css("main h1")).await.expect("the list");
+    let in_cache = |path: &'static str| async move {
+        c.execute_async(
+            &format!(
+                "const done = arguments[0]; caches.open('fupin-pages-v1')\
+                   .then(k => k.match('{path}')).then(r => done(!!r), () => done(false));"
+            ),
+            vec![],
+        )
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    for path in ["/my/household/H1", "/my/household/H1/visit", "/my/outbox"] {
+        poll(|| in_cache(path), path).await;
+    }
+    app.stop_server().await;
+    assert!(!port_answers(app).await, "the stopped server's port refuses");
+    c.goto(&format!("{base}/my/household/H1")).await.expect("the card, from the cache");
+    c.wait().for_element(Locator::Css("main h1")).await.expect("the card offline");
+    assert!(text_of(c, "main h1").await.contains("张三户"), "the paired household's card offline");
+    c.goto(&format!("{base}/my/outbox")).await.expect("离线待发, from the cache");
+    c.wait().for_element(Locator::Css("#outbox")).await.expect("the outbox offline");
+    app.restart_server().await;
+
+    // 拨打电话: the reveal is logged, then the number is a tel: link.
+    c.goto(&format!("{base}/my/household/H1")).await.unwrap();
+    c.find(Locator::Css("#call button")).await.expect("the call button").click().await.unwrap();
+    c.wait().for_element(Locator::Css("#call-link")).await.expect("the number to call");
+    let href = c.find(Locator::Css("#call-link")).await.unwrap().attr("href").await.unwrap();
+    assert_eq!(href.as_deref(), Some(format!("tel:{PHONE_H1}").as_str()));
+    let logged = "SELECT COUNT(*) FROM reveal_log WHERE username = 'helper' AND hh_id = 'H1' AND field = 'phone'";
+    assert_eq!(app.sql_count(logged).await, 1, "the call is in the reveal log");
+
+    // 记录更正 by the helper: 劳动技能 picked from its codes, the current one shown.
+    c.goto(&format!("{base}/my/household/H1/change?target=P1&field=persons.labour")).await.unwrap();
+    c.wait().for_element(Locator::Css("select[name='value']")).await.expect("a pick-list for a coded field");
+    c.execute("document.querySelector(\"select[name='value']\").value = '02';", vec![]).await.unwrap();
+    c.find(Locator::Css("textarea[name='reason']")).await.unwrap().send_keys("走访核实：掌握技能").await.unwrap();
+    c.find(Locator::Css("form.stack button[type='submit']")).await.unwrap().click().await.unwrap();
+    poll(|| async { c.current_url().await.is_ok_and(|u| u.path() == "/my/household/H1") }, "the card").await;
+    let saved = "SELECT COUNT(*) FROM persons WHERE person_id = 'P1' AND labour = '02'";
+    assert_eq!(app.sql_count(saved).await, 1, "the helper's correction is saved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_works_from_the_phone_offline_calls_and_corrects_in_chromium() {
+    in_chromium!(spawn_app().await, phone_flows);
+}

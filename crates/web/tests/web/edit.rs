@@ -140,6 +140,71 @@ async fn a_refusal_and_a_stale_page_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_death_and_a_move_out_stay_as_history_on_the_page_and_in_search() {
+    let app = spawn_app().await;
+    let cadre = app.signed_in("village").await;
+    let v = open_form(&app, &cadre, "H1", "death").await;
+    let form = [("version", v.as_str()), ("person", "P3"), ("date", "2025-05-01"), ("reason", "病故")];
+    let (status, at, page) = post(&app, &cadre, "/household/H1/change/death", &form).await;
+    assert_eq!((status, at.as_str()), (200, "/household/H1"), "{page}");
+    assert!(!members(&page).contains("张小明"), "no longer a member");
+    let former = &page[page.find("id=\"former\"").expect("a former members' section")..];
+    assert!(former.contains("张小明") && former.contains("死亡") && former.contains("2025-05-01"), "{former}");
+    assert!(history(&page).contains("人员状态") && history(&page).contains("死亡（2025-05-01）：病故"));
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM persons WHERE person_id = 'P3'").await, 1, "the row stays");
+    // Still found, marked, and the name is the link to the household.
+    let (_, found) = app.get(&cadre, "/search?q=张小明").await;
+    assert!(found.contains(r#"<a href="/household/H1">张小明</a> <span class="tag">已故</span>"#), "{found}");
+
+    // 迁出: the form asks for the date and keeps the member as history too.
+    let (_, page) = app.get(&cadre, "/household/H1").await;
+    assert!(page.contains("/household/H1/change/move-out"), "the move-out form is offered");
+    let v = open_form(&app, &cadre, "H1", "move-out").await;
+    let form = [("version", v.as_str()), ("person", "P2"), ("date", ""), ("reason", "户籍迁出")];
+    assert_eq!(post(&app, &cadre, "/household/H1/change/move-out", &form).await.0, 422, "a date is needed");
+    let form = [("version", v.as_str()), ("person", "P2"), ("date", "2025-06-01"), ("reason", "户籍迁往西安")];
+    let (status, _, page) = post(&app, &cadre, "/household/H1/change/move-out", &form).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page[page.find("id=\"former\"").unwrap()..].contains("迁出"), "{page}");
+    let (_, found) = app.get(&cadre, "/search?q=李四").await;
+    assert!(found.contains("已迁出"), "{found}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coded_field_is_corrected_from_a_pick_list_showing_the_current_value() {
+    let app = spawn_app().await;
+    let cadre = app.signed_in("village").await;
+    let (_, form) = app.get(&cadre, "/household/H1/change/correct").await;
+    assert!(
+        form.contains(r#"id="pick""#) && form.contains(r#"<input id="f-value""#),
+        "a text box until a field is chosen"
+    );
+    let (status, form) = app.get(&cadre, "/household/H1/change/correct?target=P1&field=persons.labour").await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"<select id="f-value" name="value">"#), "{form}");
+    assert!(form.contains(r#"<option value="01" selected>01 普通劳动力</option>"#), "the current value: {form}");
+    assert!(form.contains(r#"<option value="P1" selected>"#), "the member stays chosen");
+    let (_, form) = app.get(&cadre, "/household/H1/change/correct?target=household&field=households.status").await;
+    assert!(form.contains(r#"<option value="2" selected>2 在册贫困户</option>"#), "{form}");
+    // The birth form asks 民族 from its list.
+    let (_, form) = app.get(&cadre, "/household/H1/change/birth").await;
+    assert!(form.contains(r#"<select id="f-ethnicity" name="ethnicity">"#) && form.contains("01 汉族"), "{form}");
+    let v = version_of(&form);
+    let birth = [
+        ("version", v.as_str()),
+        ("name", "张小宝"),
+        ("sex", "1"),
+        ("ethnicity", "01"),
+        ("birth_date", "2025-03-01"),
+        ("relation", "03"),
+        ("reason", "新生儿落户"),
+    ];
+    assert_eq!(post(&app, &cadre, "/household/H1/change/birth", &birth).await.0, 200);
+    let saved = "SELECT COUNT(*) FROM persons WHERE name = '张小宝' AND ethnicity = '01'";
+    assert_eq!(app.sql_count(saved).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_roles_and_other_areas_are_refused() {
     let app = spawn_app().await;
     let before = log_len(&app).await;

@@ -114,6 +114,43 @@ async fn a_correction_on_the_current_version_is_applied_with_who_and_why_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_cadre_corrects_a_paired_household_picking_coded_values() {
+    let app = spawn_app().await;
+    let client = signed_in(&app, "helper").await;
+    let (_, card) = get(&app, &client, "/my/household/H1").await;
+    assert!(card.contains(r#"href="/my/household/H1/change""#), "the card offers the correction: {card}");
+    // A coded field is a pick-list of its codes, the member's current value selected;
+    // several codes for 健康状况; a free-text field stays a text box.
+    let (status, form) = get(&app, &client, "/my/household/H1/change?target=P1&field=persons.labour").await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"<select name="value">"#), "{form}");
+    assert!(form.contains(r#"<option value="01" selected>01 普通劳动力</option>"#), "{form}");
+    assert!(form.contains(r#"<option value="P1" selected>"#), "the member stays chosen: {form}");
+    let (_, form) = get(&app, &client, "/my/household/H1/change?target=P1&field=persons.health").await;
+    assert!(form.contains(r#"<select name="value" multiple>"#), "{form}");
+    assert!(form.contains(r#"<option value="02" selected>"#) && form.contains(r#"<option value="04" selected>"#));
+    let (_, form) = get(&app, &client, "/my/household/H1/change?target=P1&field=persons.employer").await;
+    assert!(form.contains(r#"<input type="text" name="value""#), "{form}");
+
+    let v = version(&app, "H1").await.to_string();
+    let fields = vec![
+        ("key", "helper-key-0002-abcdef"),
+        ("version", v.as_str()),
+        ("target", "P1"),
+        ("field", "persons.health"),
+        ("value", "01"),
+        ("value", "02"),
+        ("reason", "走访核实"),
+    ];
+    let (status, card) = land(&app, &client, post(&app, &client, "/my/household/H1/change", &fields).await).await;
+    assert_eq!(status, 303);
+    assert!(card.contains("已保存更正"), "{card}");
+    let saved = "SELECT COUNT(*) FROM change_log WHERE entity_key = 'P1' AND field = 'health' \
+                 AND new_value = '01;02' AND actor = 'user:helper' AND reason LIKE '%走访核实%'";
+    assert_eq!(app.sql_count(saved).await, 1, "the helper's correction, with who and why");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correction_on_a_stale_version_is_flagged_and_reviewed_never_overwriting() {
     let app = spawn_app().await;
     let client = signed_in(&app, "village").await;
@@ -255,12 +292,17 @@ async fn scope_holds_on_the_sync_endpoint_and_the_review_actions() {
     }
     let (_, list) = get(&app, &village, "/review").await;
     assert!(!list.contains("county-key") && !list.contains("孙七"), "{list}");
-    // A helper cadre and an inspector do not edit the registry: 403.
-    for user in ["helper", "inspector"] {
-        let c = signed_in(&app, user).await;
-        let r = post(&app, &c, "/my/household/H1/change", &stolen).await;
-        assert_eq!(r.status(), 403, "{user}");
-        assert_eq!(get(&app, &c, "/review").await.0, 403, "{user}");
+    // An inspector does not edit the registry: 403. A helper cadre corrects paired
+    // households only (H2 is in the village, not paired: 404), reviews nothing.
+    let inspector = signed_in(&app, "inspector").await;
+    assert_eq!(post(&app, &inspector, "/my/household/H1/change", &stolen).await.status(), 403);
+    let helper = signed_in(&app, "helper").await;
+    assert_eq!(post(&app, &helper, "/my/household/H1/change", &stolen).await.status(), 422, "P6 is not H1's");
+    let mut unpaired = other;
+    unpaired[0].1 = "helper-key-0001-abcdef";
+    assert_eq!(post(&app, &helper, "/my/household/H2/change", &unpaired).await.status(), 404);
+    for c in [&inspector, &helper] {
+        assert_eq!(get(&app, c, "/review").await.0, 403);
     }
     assert_eq!(footprint(&app).await, before, "refused requests changed nothing");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending'").await, 1);

@@ -161,6 +161,12 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             let path = |hh: &str| format!("/my/household/{hh}/visit");
             (form(path(who.hh_in.0), fields, "已记录走访"), Some(path(who.hh_out)))
         }
+        // 拨打电话: H1 has the one phone number of the seed; a logged reveal, then tel:.
+        ("POST", "/my/household/{hh_id}/call") => {
+            let fields = vec![("reason", "路由矩阵 电话走访".into())];
+            let path = |hh: &str| format!("/my/household/{hh}/call");
+            (form(path("H1"), fields, &format!("tel:{PHONE_H1}")), Some(path(who.hh_out)))
+        }
         // 离线更正 and its review (tests/web/offline_sync.rs and browser_offline.rs test
         // them in depth). Each editor sends a correction based on version 0, so it is
         // flagged; the review pages then list it, apply it, and a discard after that
@@ -606,15 +612,16 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         }
     }
 
-    // 记录走访: every role but department officers and inspectors inside its scope
-    // 200 (the card after the redirect) and one visit written, outside 404; those two
-    // 403 on both, and nothing written.
+    // 记录走访, 记录更正 and 拨打电话: every role but department officers and inspectors
+    // inside its scope 200 (the card after the redirect) and one visit written (a call:
+    // one reveal logged), outside 404; those two 403 on both, and nothing written.
     for who in &roles {
         let client = signed_in(&app, who.user).await;
         for route in routes.iter().filter(|r| matches!(r.policy, Policy::Visitor | Policy::ApiVisitor)) {
             let (case, out) = case(route, who);
             let cell = format!("{} × {} {}", who.user, route.method, case.path);
             let visits = app.sql_count("SELECT COUNT(*) FROM visits").await;
+            let reveals = app.sql_count("SELECT COUNT(*) FROM reveal_log").await;
             if ["department", "inspector"].contains(&who.user) {
                 for path in std::iter::once(case.path).chain(out) {
                     let r = send(&app, &client, route, &path, &case.form).await;
@@ -632,14 +639,20 @@ async fn every_route_answers_every_role_as_its_policy_says() {
             for place in who.outside {
                 assert!(!page.contains(place), "{cell} shows {place}, outside the area");
             }
-            assert_no_secrets(&page, &cell);
-            let written = i64::from(route.method == reqwest::Method::POST);
+            let call = route.path.ends_with("/call");
+            for s in SECRETS.iter().filter(|s| !call || **s != PHONE_H1) {
+                assert!(!page.contains(s), "{cell} shows {s} unmasked");
+            }
+            let logged = reveals + i64::from(call);
+            assert_eq!(app.sql_count("SELECT COUNT(*) FROM reveal_log").await, logged, "{cell}: the call is logged");
+            let written = i64::from(route.method == reqwest::Method::POST && route.path.contains("/visit"));
             assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, visits + written, "{cell}");
             if let Some(path) = out {
                 let r = send(&app, &client, route, &path, &case.form).await;
                 assert_eq!(r.status(), 404, "{} × {} {path}", who.user, route.method);
             }
             assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, visits + written, "{cell}: 404 wrote");
+            assert_eq!(app.sql_count("SELECT COUNT(*) FROM reveal_log").await, logged, "{cell}: 404 logged");
         }
     }
 

@@ -91,6 +91,12 @@ async fn a_visit_recorded_through_the_form_shows_on_the_card_and_the_list_once()
     assert_eq!(visits_of(&app, "H1").await, 1);
     let (_, card) = get(&app, &client, "/my/household/H1").await;
     assert!(card.contains("这次走访已记录过"), "{card}");
+    // Back to the form, which loads again with a new key, and saved again: one visit.
+    let again = key_of(&get(&app, &client, "/my/household/H1/visit").await.1);
+    assert_ne!(again, key);
+    let fields2 = [("visited_on", "2026-05-20"), ("mode", "phone"), ("notes", "电话问候，春耕顺利"), ("key", &again)];
+    assert_eq!(post_visit(&app, &client, "H1", &fields2).await.status(), 303);
+    assert_eq!(visits_of(&app, "H1").await, 1, "the same visit saved twice from the form is one visit");
 
     // What was stored: who, when, how, and the household's version.
     let (visitor, on, mode, version): (String, String, String, i64) =
