@@ -226,7 +226,7 @@ pub static PERSONS: Table = Table {
         col("tekun", "是否特困供养", Bool),
         col("active_soldier", "是否现役军人", Bool),
         personal("phone", "联系电话", Text(20), Personal::Phone),
-        // Added by migration 0010: a person who died or left keeps the row as history.
+        // Added by migration 0011: a person who died or left keeps the row as history.
         col("person_status", "人员状态", Code("person_status")),
         col("left_on", "减员日期", Date),
     ],

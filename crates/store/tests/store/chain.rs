@@ -37,7 +37,8 @@ async fn visit(store: &Store, key: &str) {
         visitor: "helper",
         visited_on: time::macros::date!(2026 - 11 - 20),
         mode: Mode::InPerson,
-        notes: "了解收入",
+        // Notes differ per visit: the same notes on the same day are one visit.
+        notes: &format!("了解收入 {key}"),
         idempotency_key: key,
     };
     visits::record_visit(store, &v).await.unwrap();
