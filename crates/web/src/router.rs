@@ -98,8 +98,9 @@ fn table() -> Vec<Route> {
         route!(GET "/area/{code}", Overview, area::show),
         // 户详情: fields, members, incomes, pairings, history.
         route!(GET "/household/{hh_id}", SignedInArea, household::show),
-        // 查询: name, 户编号 or full ID number.
+        // 查询: name, 户编号 or full ID number (the forms post: no ID number in a URL).
         route!(GET "/search", SignedInArea, search::show),
+        route!(POST "/search", SignedInArea, search::submit),
         // 统计看板 (county → township → village, by year) and the households behind a number.
         route!(GET "/dashboard", Overview, dashboard::home),
         route!(GET "/dashboard/{code}", Overview, dashboard::show),

@@ -142,6 +142,10 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             )
         }
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
+        ("POST", "/search") => {
+            let want = format!("/household/{}", who.hh_in.0);
+            (form("/search".into(), vec![("q", who.hh_in.1.to_owned())], &want), None)
+        }
         // 我的农户 and 记录走访 (tests/web/visit.rs tests them in depth).
         ("GET", "/my") => (c("/my".into(), &format!("/my/household/{}", who.hh_in.0)), None),
         ("GET", "/my/household/{hh_id}") => {
