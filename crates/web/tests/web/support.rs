@@ -22,7 +22,7 @@ pub const V3: &str = "610981101201";
 
 /// 张三, head of H1 in V1.
 pub const ID_ZHANG: &str = "610981198001010016";
-pub const ID_ZHANG_MASKED: &str = "610981********0016";
+pub const ID_ZHANG_MASKED: &str = "610981************";
 /// 李四, 张三's wife.
 pub const ID_LI: &str = "61098119820305002X";
 pub const PHONE_H1: &str = "13912345678";
