@@ -303,7 +303,7 @@ async fn decide(
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
         }
         Err(OpError::Refused(m)) => {
-            tracing::warn!(user = %user.0.username, key = %key, reason = %m, "离线更正处理被拒绝");
+            tracing::warn!(user = %user.0.username, key = %key, reason = %scrub_ids(&m), "离线更正处理被拒绝");
             show_page(t, &state, &user, &e, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await
         }
         Err(c @ OpError::Conflict { .. }) => {

@@ -266,6 +266,33 @@ async fn scope_holds_on_the_sync_endpoint_and_the_review_actions() {
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending'").await, 1);
 }
 
+/// No whole ID number reaches the server's log: a refused correction quoting what was
+/// typed, a search URL holding one, a path holding one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_whole_id_number_reaches_the_server_log() {
+    server_log();
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let base = version(&app, "H1").await.to_string();
+    // An ID number typed into a number field: refused with a reason quoting it.
+    let fields = months_form("logged-key-0001-abcdef", &base, ID_LI, "核实");
+    let r = post(&app, &client, "/my/household/H1/change", &fields).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(get(&app, &client, &format!("/search?q={ID_LI}")).await.0, 400);
+    assert_eq!(get(&app, &client, &format!("/household/{ID_LI}")).await.0, 404);
+    let r = client.post(format!("{}/household/{ID_ZHANG}/reveal", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a forged post, logged as refused");
+    let log = server_log();
+    assert!(log.contains("离线更正被拒绝"), "the refusal was logged (the test reads the log)");
+    for id in [ID_LI, ID_ZHANG] {
+        let line = log.lines().find(|l| l.contains(id));
+        assert!(line.is_none(), "{id} in the server log: {line:?}");
+    }
+    let details = app.sql_count(&format!("SELECT COUNT(*) FROM auth_log WHERE detail LIKE '%{ID_ZHANG}%'")).await;
+    assert_eq!(details, 0, "nor in the security log");
+    assert!(app.sql_count("SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused'").await > 0);
+}
+
 /// A member who moved to a household of another township after a correction was
 /// flagged: the village cadre reviewing it cannot write there — applying checks scope
 /// again at the moment of writing, not only when the proposal was made.

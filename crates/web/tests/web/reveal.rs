@@ -306,8 +306,7 @@ fn candidates(id: &str, texts: &[String]) -> u64 {
     }
     let (y, m, d) = (&id[6..10], &id[10..12], &id[12..14]);
     let (mn, dn) = (m.trim_start_matches('0'), d.trim_start_matches('0'));
-    let dates =
-        [format!("{y}-{m}-{d}"), format!("{y}{m}{d}"), format!("{y}/{m}/{d}"), format!("{y}年{mn}月{dn}日")];
+    let dates = [format!("{y}-{m}-{d}"), format!("{y}{m}{d}"), format!("{y}/{m}/{d}"), format!("{y}年{mn}月{dn}日")];
     if texts.iter().any(|t| dates.iter().any(|f| t.contains(f.as_str()))) {
         known[6..14].iter_mut().for_each(|k| *k = true);
     }
