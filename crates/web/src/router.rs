@@ -165,6 +165,7 @@ fn table() -> Vec<Route> {
         route!(GET "/api/v1/households/{hh_id}", Api, api::household),
         route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
         route!(GET "/api/v1/search", Api, api::search),
+        route!(POST "/api/v1/search", Api, api::search_post),
         route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::more::dashboard),
         route!(GET "/api/v1/households/{hh_id}/visits", Api, api::more::visits),
         route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::more::record_visit),

@@ -558,14 +558,37 @@ pub(crate) struct SearchParams {
     q: Option<String>,
 }
 
-/// `GET /api/v1/search?q=`: name, 户编号 or whole ID number, inside the caller's area.
+/// `GET /api/v1/search?q=`: name or 户编号 inside the caller's area; a whole ID number
+/// is refused (400) without a lookup: it would stand in a URL that proxies and logs
+/// keep. `POST /api/v1/search` takes it in the body.
 pub(crate) async fn search(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<SearchAnswer> {
     let q = params.q.unwrap_or_default();
-    let query = classify(&q)
+    if let Some(SearchQuery::IdNumber(_)) = classify(&q) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "完整的证件号码不能放在网址中查询：请用 POST /api/v1/search，请求内容为 {\"q\": \"证件号码\"}",
+        ));
+    }
+    search_for(&state, &user, &q).await
+}
+
+/// `POST /api/v1/search` with `{"q": "…"}`: the same answer, the query in the body.
+pub(crate) async fn search_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: axum::body::Bytes,
+) -> ApiResult<SearchAnswer> {
+    let params: SearchParams = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "请求内容应为 JSON 对象 {\"q\": \"查询内容\"}"))?;
+    search_for(&state, &user, &params.q.unwrap_or_default()).await
+}
+
+async fn search_for(state: &AppState, user: &CurrentUser, q: &str) -> ApiResult<SearchAnswer> {
+    let query = classify(q)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "请给出查询内容 q：姓名、户编号或完整证件号码"))?;
     let found = views::search(&state.store, user.area(), &query, SEARCH_LIMIT).await?;
     let codes = &state.codes;
