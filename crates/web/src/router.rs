@@ -279,6 +279,7 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
 
 /// The application's routes with their layers.
 pub(crate) fn router(state: AppState) -> Router {
+    let secure = state.config.secure_cookies;
     let mut app = Router::new();
     for Route { spec, handler } in table() {
         let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec.policy), enforce));
@@ -294,6 +295,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::i18n::scope));
     for layer in security::header_layers() {
         app = app.layer(layer);
+    }
+    // Served over HTTPS (itself, or behind a TLS proxy with --secure-cookies): the
+    // browser keeps to HTTPS for this host from then on.
+    if secure {
+        app = app.layer(security::hsts_layer());
     }
     // The span names the path only, with any personal number in it masked: a query
     // string or a path may hold a whole ID number, and logs must not keep it.

@@ -112,3 +112,12 @@ pub(crate) fn header_layers() -> [SetResponseHeaderLayer<HeaderValue>; 6] {
         SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ]
 }
+
+/// `Strict-Transport-Security` for a site served over HTTPS: a year, this host only
+/// (the county's other hosts are not ours to pin).
+pub(crate) const HSTS: &str = "max-age=31536000";
+
+/// The layer that sets [`HSTS`] on every answer.
+pub(crate) fn hsts_layer() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS))
+}

@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// 在终止 TLS 的反向代理之后运行时使用：会话 Cookie 标记为 Secure，并发送 HSTS（用 --tls-* 时总是如此）
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Args, Debug)]
@@ -51,7 +54,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         (Some(cert), Some(key)) => Some(fupin_web::TlsFiles { cert, key }),
         _ => None,
     };
-    run_server(store, a.listen, a.registry.today()?, tls).await
+    run_server(store, a.listen, a.registry.today()?, tls, a.secure_cookies).await
 }
 
 async fn run_server(
@@ -59,8 +62,9 @@ async fn run_server(
     listen: SocketAddr,
     today: time::Date,
     tls: Option<fupin_web::TlsFiles>,
+    secure_cookies: bool,
 ) -> anyhow::Result<ExitCode> {
-    let config = fupin_web::Config { listen, today, secure_cookies: false, tls };
+    let config = fupin_web::Config { listen, today, secure_cookies, tls };
     let app = fupin_web::Application::build(store, config).await.with_context(|| format!("监听 {listen}"))?;
     let scheme = if app.is_tls() { "https" } else { "http" };
     println!("fupin 已启动：{scheme}://{}/", app.local_addr());
@@ -108,5 +112,5 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     for account in &accounts {
         println!("  {account}");
     }
-    run_server(store, a.listen, today, None).await
+    run_server(store, a.listen, today, None, false).await
 }

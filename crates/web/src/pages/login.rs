@@ -96,6 +96,7 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     t: Tr,
     remote: RemoteAddr,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim();
@@ -106,7 +107,7 @@ pub(crate) async fn submit(
     let window = Duration::minutes(LOCK_MINUTES);
     let lock_until = now + window;
     // The address first: a machine trying many names is stopped whatever the names.
-    let address = remote.0.as_deref().map(|a| format!("addr:{a}"));
+    let address = client_address(&remote, &headers).map(|a| format!("addr:{a}"));
     if let Some(key) = &address
         && let Claim::Locked(until) = state.attempts.claim(key, MAX_PER_ADDRESS, window, now)
     {
@@ -162,6 +163,27 @@ pub(crate) async fn submit(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
+/// The address attempts are counted by: the peer's, except that a reverse proxy on
+/// the same machine (README: nginx in front, fupin on 127.0.0.1) passes the browser's
+/// address as the last `X-Forwarded-For` entry, which is then taken — otherwise every
+/// sign-in would count against the proxy's one address. A remote peer's header is
+/// ignored: it could say anything.
+fn client_address(remote: &RemoteAddr, headers: &HeaderMap) -> Option<String> {
+    let peer = remote.0.as_deref()?;
+    let loopback = peer.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|a| a.parse::<std::net::IpAddr>().is_ok());
+    match forwarded {
+        Some(a) if loopback => Some(a.to_owned()),
+        _ => Some(peer.to_owned()),
+    }
+}
+
 /// The answer to an attempt on a locked name (an account or not), logged.
 async fn locked(
     state: &AppState,
@@ -174,7 +196,15 @@ async fn locked(
     page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, until))
 }
 
-/// `POST /logout`: ends the session and forgets the cookie.
+/// What sign-out asks the browser to clear (not `"cookies"`: the session cookie is
+/// cleared by name, and the language cookie may stay).
+pub(crate) const CLEAR_SITE_DATA: &str = "\"cache\", \"storage\"";
+
+/// `POST /logout`: ends the session and forgets the cookie, and tells the browser to
+/// clear this site's caches and storage: the service worker's cached pages (我的农户,
+/// the cards) and the IndexedDB queue belong to the user who signed out, and a shared
+/// phone must not show them to the next one (`Clear-Site-Data`; the phone pages'
+/// script clears them too, for browsers without the header).
 pub(crate) async fn logout(
     State(state): State<AppState>,
     remote: RemoteAddr,
@@ -184,5 +214,6 @@ pub(crate) async fn logout(
         log(&state, &remote, &username, AuthEvent::Logout, "").await?;
     }
     let cookie = session::cleared_cookie(state.config.secure_cookies);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+    let clear = (header::HeaderName::from_static("clear-site-data"), CLEAR_SITE_DATA.to_owned());
+    Ok(([(header::SET_COOKIE, cookie), clear], Redirect::to("/login")).into_response())
 }

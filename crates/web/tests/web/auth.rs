@@ -49,8 +49,11 @@ async fn a_successful_sign_in_sets_a_strict_http_only_cookie_and_logout_ends_it(
 
     let r = client.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    assert!(r.headers().get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
     let r = client.post(format!("{}/logout", app.base)).header("Origin", app.origin()).send().await.unwrap();
     assert_eq!(r.status(), 303);
+    // The phone's cached pages and queue belong to this user: the browser clears them.
+    assert_eq!(r.headers()["clear-site-data"], r#""cache", "storage""#);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 0);
     let r = client.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/login", "signed out");
@@ -196,4 +199,50 @@ async fn one_address_trying_many_names_is_throttled() {
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("尝试登录的次数过多"));
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 0);
+    // Behind a reverse proxy on this machine, the browser's address (the proxy's last
+    // X-Forwarded-For entry) is what counts: another browser signs in.
+    let r = client
+        .post(format!("{}/login", app.base))
+        .header("Origin", app.origin())
+        .header("X-Forwarded-For", "10.1.2.3")
+        .form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "another address behind the proxy is not throttled");
+}
+
+/// Behind a proxy that terminates TLS (`fupin serve --secure-cookies`), the server
+/// speaks plain HTTP but the browser HTTPS: the session cookie is `Secure` with the
+/// `__Host-` prefix, and every answer carries HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_cookies_can_be_forced_behind_a_tls_proxy_with_hsts() {
+    let db = fupin_store::testing::fresh().await.expect("a fresh test database");
+    seed(&db.store).await;
+    let password = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
+    let config = fupin_web::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        today: time::macros::date!(2026 - 06 - 01),
+        secure_cookies: true,
+        tls: None,
+    };
+    let app = fupin_web::Application::build(db.store.clone(), config).await.expect("starts");
+    assert!(!app.is_tls());
+    let base = format!("http://{}", app.local_addr());
+    let server = tokio::spawn(async move { app.run().await });
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("Origin", &base)
+        .form(&[("username", ADMIN), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-fupin=") && cookie.contains("Secure"), "{cookie}");
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    server.abort();
 }

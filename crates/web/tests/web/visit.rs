@@ -269,6 +269,7 @@ async fn https_with_a_certificate_and_secure_cookies() {
         .unwrap();
     let r = client.get(format!("{base}/login")).send().await.expect("an HTTPS answer");
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000", "HSTS under TLS");
     assert!(r.text().await.unwrap().contains("用户名"));
 
     let r = client
