@@ -18,6 +18,33 @@ pub fn id_number(s: &str) -> String {
     format!("{head}{}", "*".repeat(chars.len() - 6))
 }
 
+/// Text stored with ID numbers masked as before (`610981********123X`: the last four
+/// shown), masked as now ([`id_number`]): for masked copies kept in the database (the
+/// findings' values and explanations), which a new check run rewrites only for the
+/// findings it sees again.
+pub fn remask_ids(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], '*' | 'X' | 'x')) {
+            i += 1;
+        }
+        if i == start {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let run: String = chars[start..i].iter().collect();
+        let masked_id = matches!(run.len(), 15 | 18 | 20 | 22)
+            && run.bytes().take(6).all(|b| b.is_ascii_digit())
+            && run.contains('*');
+        out.push_str(&if masked_id { id_number(&run) } else { run });
+    }
+    out
+}
+
 /// `138****1234`.
 pub fn phone(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
@@ -78,6 +105,15 @@ mod tests {
         let masked = super::id_number("61098119900101123X");
         // Nothing of positions 7–18 is left to combine with a shown birth date or sex.
         assert!(masked[6..].bytes().all(|b| b == b'*'), "{masked}");
+    }
+
+    #[test]
+    fn masks_stored_the_old_way_are_masked_anew() {
+        assert_eq!(
+            super::remask_ids(r#"{"id":"610981********123X","n":"610981*****0123","p":"138****1234"}"#),
+            r#"{"id":"610981************","n":"610981*********","p":"138****1234"}"#
+        );
+        assert_eq!(super::remask_ids("年龄 35，户 61098110020100001"), "年龄 35，户 61098110020100001");
     }
 
     #[test]

@@ -433,3 +433,46 @@ fn the_rebuilding_attacker_of_the_test_above_does_rebuild_a_weak_mask() {
     // Last four shown, birth date hidden and not shown anywhere: too many to count.
     assert_eq!(candidates(valid, &["610981********0014".to_owned()]), u64::MAX);
 }
+
+/// A finding recorded by a run with the old mask (`610981********0016`, its last four
+/// shown) is shown masked as now on the worklist, the household page and the API: the
+/// stored copy is not rewritten until a run sees the finding again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_stored_with_the_old_mask_are_shown_with_the_new_one() {
+    use fupin_store::findings::{self, NewFinding, RunScope};
+    let app = spawn_app().await;
+    let old = "610981********0016";
+    let finding = NewFinding {
+        rule_id: "old_mask".into(),
+        rule_set: "test".into(),
+        severity: "warning".into(),
+        level: "person".into(),
+        entity_key: "P1".into(),
+        hh_id: Some("H1".into()),
+        person_id: Some("P1".into()),
+        village_code: Some(V1.into()),
+        values: vec![("id".into(), ID_ZHANG.into())],
+        explanation: format!("证件号码 {ID_ZHANG} 有误"),
+        masked_values: vec![("id".into(), old.into())],
+        masked_explanation: format!("证件号码 {old} 有误"),
+    };
+    let scope = RunScope { year: 2025, rule_ids: vec!["old_mask".into()], division: None };
+    findings::record_run(&app.db.store, &scope, &[finding], time::OffsetDateTime::now_utc()).await.unwrap();
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM findings").fetch_one(app.db.store.pool()).await.unwrap();
+    let county = app.signed_in("county").await;
+    let mut seen = 0;
+    for path in [
+        "/findings?year=2025".to_owned(),
+        "/findings?hh=H1&year=2025".to_owned(),
+        "/household/H1".to_owned(),
+        "/api/v1/findings?year=2025".to_owned(),
+        format!("/api/v1/findings/{id}"),
+    ] {
+        let (status, body) = app.get(&county, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains(old) && !body.contains("********0016"), "{path} shows the old mask");
+        seen += usize::from(body.contains(ID_ZHANG_MASKED));
+        assert_no_secrets(&body, &path);
+    }
+    assert!(seen >= 3, "the new mask is shown where the finding is ({seen})");
+}
