@@ -125,4 +125,12 @@ mod tests {
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    #[test]
+    fn serve_can_force_secure_cookies_behind_a_tls_proxy() {
+        let cli = Cli::try_parse_from(["fupin", "serve", "--secure-cookies"]).expect("parses");
+        assert!(matches!(cli.command, Command::Serve(a) if a.secure_cookies));
+        let cli = Cli::try_parse_from(["fupin", "serve"]).expect("parses");
+        assert!(matches!(cli.command, Command::Serve(a) if !a.secure_cookies));
+    }
 }

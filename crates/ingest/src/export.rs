@@ -15,6 +15,8 @@ use fupin_domain::schema::{Column, Kind, Table};
 use fupin_domain::{Value, Yuan};
 use rust_xlsxwriter::{Format, Workbook};
 
+use crate::cell::guard;
+
 /// Why a file could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -141,7 +143,9 @@ impl Exporter {
         }
         self.rows += 1;
         match &mut self.out {
-            Out::Csv(w) => w.write_record(table.columns.iter().zip(values).map(|(c, v)| cell_text(c, v)))?,
+            // Text a spreadsheet would run as a formula gets a leading `'` (the import
+            // takes it off again: `cell::unguard`).
+            Out::Csv(w) => w.write_record(table.columns.iter().zip(values).map(|(c, v)| guard(cell_text(c, v))))?,
             Out::Xlsx { workbook, text, money, .. } => {
                 if self.rows > 1_048_575 {
                     return Err(ExportError::TooManyRows);
@@ -162,7 +166,9 @@ impl Exporter {
                             sheet.write_number(row, i, *r)?;
                         }
                         _ => {
-                            sheet.write_string_with_format(row, i, cell_text(col, v), text)?;
+                            // A string cell is no formula, but the same text as in CSV
+                            // keeps the two formats one format.
+                            sheet.write_string_with_format(row, i, guard(cell_text(col, v)), text)?;
                         }
                     }
                 }

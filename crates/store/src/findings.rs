@@ -356,8 +356,9 @@ pub(crate) fn read(r: &AnyRow) -> Result<Finding, StoreError> {
         proposed_at: r.try_get(19)?,
         confirmed_by: r.try_get(20)?,
         confirmed_at: r.try_get(21)?,
-        masked_value_json: r.try_get(22)?,
-        masked_explanation: r.try_get(23)?,
+        // Masked as the mask is now, also if stored by a run with an older mask.
+        masked_value_json: fupin_domain::mask::remask_ids(&r.try_get::<String, _>(22)?),
+        masked_explanation: fupin_domain::mask::remask_ids(&r.try_get::<String, _>(23)?),
     })
 }
 

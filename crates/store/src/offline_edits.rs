@@ -366,12 +366,16 @@ pub enum Decision {
 /// through [`operations::correct_field`] (the change history names the reviewer, the
 /// sender and both reasons); a household changed again after the reviewer's page is a
 /// [`OpError::Conflict`]. A proposal already decided is refused with who decided it.
-/// The caller checks that the reviewer may edit the household.
+/// The caller checks that the reviewer may edit the household; applying checks again,
+/// at the moment of writing, that what it writes lies in the reviewer's `area` now: a
+/// member who has left the household since the proposal (moved, perhaps to another
+/// township) is refused, and so is a household that has moved out of the area.
 pub async fn decide(
     store: &Store,
     key: &str,
     decision: Decision,
     reviewer: &str,
+    area: &DivisionCode,
     reason: &str,
 ) -> Result<OfflineEdit, OpError> {
     let _one_at_a_time = SYNC.lock().await;
@@ -394,6 +398,7 @@ pub async fn decide(
     }
     let (status, applied_version) = match decision {
         Decision::Apply { seen_version } => {
+            apply_in_scope(store, &e, area).await?;
             let why = format!("采纳 {} 的离线更正（{}）：{reason}", e.submitted_by, e.reason);
             let edit = Edit::new(reviewer, why).based_on(seen_version);
             let out =
@@ -418,6 +423,24 @@ pub async fn decide(
         return Err(OpError::Refused("这条离线更正已由他人处理".into()));
     }
     Ok(by_key(store, key).await?.ok_or_else(|| StoreError::Refused("离线更正处理后未找到".into()))?)
+}
+
+/// Refuses to apply `e` unless its target is still where the proposal found it and
+/// inside `area`: the member still belongs to the proposal's household, and that
+/// household's village (now) lies inside the area.
+async fn apply_in_scope(store: &Store, e: &OfflineEdit, area: &DivisionCode) -> Result<(), OpError> {
+    if e.entity == "persons" && household_of_person(store, &e.entity_key).await?.as_deref() != Some(e.hh_id.as_str()) {
+        return Err(OpError::Refused(format!(
+            "{} 已不是户 {} 的成员（已迁出或已删除），不能在这里采纳这条更正：请放弃它，需要时到其现在所在的户更正",
+            e.entity_key, e.hh_id
+        )));
+    }
+    let inside =
+        village_of(store, &e.hh_id).await?.and_then(|v| DivisionCode::parse(&v).ok()).is_some_and(|v| v.within(area));
+    if !inside {
+        return Err(OpError::Refused(format!("户 {} 已不在您的管辖范围内，不能采纳这条更正", e.hh_id)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -214,32 +214,58 @@ pub async fn count(store: &Store) -> Result<i64, StoreError> {
     Ok(n)
 }
 
-/// Counts a wrong password. When this makes `max_failures`, the account is locked
-/// until `lock_until` and the count starts again. Returns the count after this failure
-/// (0 when it just locked) and whether it locked.
-pub async fn record_failure(
+/// What a sign-in attempt on an existing account may do ([`claim_attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// Check the password. `locks`: this attempt used the last try, so the account is
+    /// locked until `until` unless its password turns out right ([`record_success`]).
+    Allowed { locks: bool, until: String },
+    /// The account is locked until this time: refuse without checking the password.
+    Locked(String),
+    /// No account has this name.
+    NoSuchUser,
+}
+
+/// Counts a sign-in attempt *before* its password is checked, so that attempts made
+/// in parallel cannot all pass the lock: each takes one of the `max_failures` tries in
+/// one statement, and the attempt that takes the last one locks the account until
+/// `lock_until` at once (the count starts again). A right password then clears the
+/// count and the lock ([`record_success`]); a wrong one leaves them. While the account
+/// is locked nothing is counted and the answer is [`Attempt::Locked`].
+pub async fn claim_attempt(
     store: &Store,
     username: &str,
     max_failures: i64,
+    now: OffsetDateTime,
     lock_until: OffsetDateTime,
-) -> Result<(i64, bool), StoreError> {
-    // One statement, so two wrong passwords at once are both counted. Every
-    // right-hand side reads the row as it was before the update.
+) -> Result<Attempt, StoreError> {
+    // Every right-hand side reads the row as it was before the update; a concurrent
+    // update waits for the row and reads it (and re-checks the condition) after.
+    let until = timestamp(lock_until);
     let row: Option<(i64, Option<String>)> = sqlx::query_as(
         "UPDATE users SET \
            failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
-           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-         WHERE username = $1 RETURNING failed_logins, locked_until",
+           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE NULL END \
+         WHERE username = $1 AND (locked_until IS NULL OR locked_until <= $4) \
+         RETURNING failed_logins, locked_until",
     )
     .bind(username.to_owned())
     .bind(max_failures)
-    .bind(timestamp(lock_until))
+    .bind(until.clone())
+    .bind(timestamp(now))
     .fetch_optional(store.pool())
     .await?;
-    // The count only returns to 0 here when this failure locked the account.
-    Ok(match row {
-        Some((n, until)) => (n, n == 0 && until.is_some()),
-        None => (0, false),
+    if let Some((_, locked)) = row {
+        return Ok(Attempt::Allowed { locks: locked.is_some(), until });
+    }
+    Ok(match find(store, username).await? {
+        None => Attempt::NoSuchUser,
+        Some(u) => match u.locked_until {
+            Some(until) => Attempt::Locked(until),
+            // Unlocked between the statement and this read (a password reset): locked
+            // as far as this attempt is concerned; the next one is counted.
+            None => Attempt::Locked(timestamp(now)),
+        },
     })
 }
 

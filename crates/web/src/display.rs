@@ -80,35 +80,67 @@ pub(crate) fn beijing(at: &str) -> String {
 }
 
 /// Masks anything in free text that looks like an ID number (15 or 18 characters,
-/// digits with perhaps a final X) or a mobile number (11 digits from 1), for text
-/// typed by people (change reasons) that a page shows.
+/// digits with perhaps a final X), a bank card number (16–19 digits passing the Luhn
+/// check, also written in groups as `6228 4800 1234 5671` or with `-`) or a mobile
+/// number (11 digits from 1), for text typed by people (change reasons, visit notes)
+/// that a page, download or API answer shows.
 pub(crate) fn scrub_ids(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        let n = run.len();
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        let id_like =
-            (n == 15 || n == 18) && digits(&run[..n - 1]) && (run.ends_with(['X', 'x']) || digits(&run[n - 1..]));
-        if id_like {
-            out.push_str(&mask::id_number(run));
-        } else if n == 11 && run.starts_with('1') && digits(run) {
-            out.push_str(&mask::phone(run));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_alphanumeric() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_alphanumeric() {
+            i += 1;
         }
+        let run: String = chars[start..i].iter().collect();
+        // A card number written in groups: digit runs joined by single spaces or '-'.
+        if run.bytes().all(|b| b.is_ascii_digit()) {
+            let (mut end, mut digits) = (i, run.clone());
+            while end + 1 < chars.len() && matches!(chars[end], ' ' | '-') && chars[end + 1].is_ascii_digit() {
+                let mut j = end + 1;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].is_ascii_alphanumeric() {
+                    break;
+                }
+                digits.extend(&chars[end + 1..j]);
+                end = j;
+                if digits.len() > 19 {
+                    break;
+                }
+            }
+            if end > i && mask::looks_like_card(&digits) {
+                out.push_str(&mask::account(&digits));
+                i = end;
+                continue;
+            }
+        }
+        out.push_str(&scrub_run(&run));
     }
-    flush(&mut run, &mut out);
     out
+}
+
+/// One run of letters and digits of free text, masked if it is a personal number.
+fn scrub_run(run: &str) -> String {
+    let n = run.len();
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let id_like = (n == 15 || n == 18) && digits(&run[..n - 1]) && (run.ends_with(['X', 'x']) || digits(&run[n - 1..]));
+    if id_like {
+        mask::id_number(run)
+    } else if mask::looks_like_card(run) {
+        mask::account(run)
+    } else if n == 11 && run.starts_with('1') && digits(run) {
+        mask::phone(run)
+    } else {
+        run.to_owned()
+    }
 }
 
 /// Who made a change, from the change log's `actor`.
@@ -157,7 +189,7 @@ mod tests {
         let codes = CodeLists::builtin();
         assert_eq!(cell(col(&HOUSEHOLDS, "main_cause"), &"01".into(), &codes), "因病");
         assert_eq!(cell(col(&PERSONS, "health"), &"02;04".into(), &codes), "长期慢性病、残疾");
-        assert_eq!(cell(col(&PERSONS, "id_number"), &"61098119900101123X".into(), &codes), "610981********123X");
+        assert_eq!(cell(col(&PERSONS, "id_number"), &"61098119900101123X".into(), &codes), "610981************");
         assert_eq!(cell(col(&PERSONS, "phone"), &"13812341234".into(), &codes), "138****1234");
         assert_eq!(cell(col(&HOUSEHOLDS, "toilet"), &Value::Int(1), &codes), "是");
         assert_eq!(cell(col(&INCOMES, "wages"), &Value::Int(312_050), &codes), "3120.50");
@@ -171,7 +203,7 @@ mod tests {
         let json = r#"{"person_id":"P1","name":"张三","id_number":"61098119900101123X","relation":"01"}"#;
         let zh = Tr::default();
         let s = row_summary(zh, &PERSONS, json, &codes, 10);
-        assert_eq!(s, "人编号：P1；姓名：张三；证件号码：610981********123X；与户主关系：户主");
+        assert_eq!(s, "人编号：P1；姓名：张三；证件号码：610981************；与户主关系：户主");
         assert_eq!(row_summary(zh, &PERSONS, json, &codes, 2), "人编号：P1；姓名：张三……等 2 项");
         let en = Tr::new(crate::i18n::Lang::En);
         assert_eq!(row_summary(en, &PERSONS, json, &codes, 2), "人编号：P1；姓名：张三 … 2 more");
@@ -194,8 +226,14 @@ mod tests {
     fn numbers_in_free_text_are_masked() {
         assert_eq!(
             scrub_ids("更正 61098119900101123X 的电话 13812341234"),
-            "更正 610981********123X 的电话 138****1234"
+            "更正 610981************ 的电话 138****1234"
         );
+        assert_eq!(scrub_ids("卡号6228480012345671有误"), "卡号************5671有误");
+        assert_eq!(scrub_ids("卡号 6228480012345671 已换"), "卡号 ************5671 已换");
+        assert_eq!(scrub_ids("新卡 6228 4800 1234 5671。"), "新卡 ************5671。");
+        assert_eq!(scrub_ids("新卡 6228-4800-1234-5671"), "新卡 ************5671");
+        assert_eq!(scrub_ids("户 61098100100100001 已核"), "户 61098100100100001 已核", "not a card number");
+        assert_eq!(scrub_ids("2019 2020 2021 年"), "2019 2020 2021 年");
         assert_eq!(scrub_ids("persons.csv:12 户 H001"), "persons.csv:12 户 H001");
     }
 }

@@ -26,6 +26,7 @@ mod password;
 mod router;
 mod security;
 mod session;
+mod throttle;
 mod tls;
 
 use std::net::SocketAddr;
@@ -66,6 +67,8 @@ pub(crate) struct AppState {
     pub config: Arc<Config>,
     pub codes: Arc<CodeLists>,
     pub cache: Arc<cache::Caches>,
+    /// Sign-in attempts by address and by names without an account (`pages/login.rs`).
+    pub attempts: Arc<throttle::Attempts>,
 }
 
 /// A server with its listener bound, ready to [`run`](Application::run).
@@ -94,6 +97,7 @@ impl Application {
             config: Arc::new(config),
             codes: Arc::new(CodeLists::builtin()),
             cache: Arc::new(cache::Caches::new()),
+            attempts: Arc::new(throttle::Attempts::default()),
         };
         Ok(Application { listener, router: router::router(state), addr, tls })
     }

@@ -98,8 +98,9 @@ fn table() -> Vec<Route> {
         route!(GET "/area/{code}", Overview, area::show),
         // 户详情: fields, members, incomes, pairings, history.
         route!(GET "/household/{hh_id}", SignedInArea, household::show),
-        // 查询: name, 户编号 or full ID number.
+        // 查询: name, 户编号 or full ID number (the forms post: no ID number in a URL).
         route!(GET "/search", SignedInArea, search::show),
+        route!(POST "/search", SignedInArea, search::submit),
         // 统计看板 (county → township → village, by year) and the households behind a number.
         route!(GET "/dashboard", Overview, dashboard::home),
         route!(GET "/dashboard/{code}", Overview, dashboard::show),
@@ -168,6 +169,7 @@ fn table() -> Vec<Route> {
         route!(GET "/api/v1/households/{hh_id}", Api, api::household),
         route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
         route!(GET "/api/v1/search", Api, api::search),
+        route!(POST "/api/v1/search", Api, api::search_post),
         route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::more::dashboard),
         route!(GET "/api/v1/households/{hh_id}/visits", Api, api::more::visits),
         route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::more::record_visit),
@@ -223,15 +225,15 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if matches!(policy, Policy::Api | Policy::ApiOverview | Policy::ApiEditor | Policy::ApiVisitor) {
         return match api::authenticate(&state, request.headers()).await {
             Ok(user) if policy == Policy::ApiOverview && user.paired_only() => {
-                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "帮扶责任人试图查看片区数据");
+                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
                 api::ApiError::paired_only().into_response()
             }
             Ok(user) if policy == Policy::ApiEditor && !edit::may_edit(user.0.role) => {
-                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图审核更正或说明问题");
+                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图审核更正或说明问题");
                 api::ApiError::forbidden("只有县级管理员、乡镇干部和村干部可以审核离线更正、说明问题").into_response()
             }
             Ok(user) if policy == Policy::ApiVisitor && !my::may_visit(user.0.role) => {
-                tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");
+                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
                 api::ApiError::forbidden("部门数据员和督查人员只能查看，不能记录走访").into_response()
             }
             Ok(user) => {
@@ -246,7 +248,7 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
         Err(e) => return e.into_response(),
     };
     if policy == Policy::Overview && user.paired_only() {
-        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "帮扶责任人试图查看片区数据");
+        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
         let t = crate::i18n::current();
         return crate::error::error_page(
             axum::http::StatusCode::FORBIDDEN,
@@ -255,19 +257,19 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
         );
     }
     if policy == Policy::CountyAdmin && user.0.role != Role::CountyAdmin {
-        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权访问管理页面");
+        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "无权访问管理页面");
         return WebError::Forbidden.into_response();
     }
     if policy == Policy::RegistryEditor && !edit::may_edit(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图修改登记数据");
+        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图修改登记数据");
         return edit::read_only();
     }
     if policy == Policy::Reveal && !reveal::may_reveal(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "无权查看完整号码");
+        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "无权查看完整号码");
         return reveal::forbidden();
     }
     if policy == Policy::Visitor && !my::may_visit(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %request.uri().path(), "只读角色试图记录走访");
+        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
         let t = crate::i18n::current();
         return crate::error::error_page(
             axum::http::StatusCode::FORBIDDEN,
@@ -281,6 +283,7 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
 
 /// The application's routes with their layers.
 pub(crate) fn router(state: AppState) -> Router {
+    let secure = state.config.secure_cookies;
     let mut app = Router::new();
     for Route { spec, handler } in table() {
         let guarded = handler.route_layer(from_fn_with_state((state.clone(), spec.policy), enforce));
@@ -297,10 +300,16 @@ pub(crate) fn router(state: AppState) -> Router {
     for layer in security::header_layers() {
         app = app.layer(layer);
     }
-    // The span names the path only: a query string may hold a whole ID number
-    // (`/search?q=…`), and logs must not keep it.
+    // Served over HTTPS (itself, or behind a TLS proxy with --secure-cookies): the
+    // browser keeps to HTTPS for this host from then on.
+    if secure {
+        app = app.layer(security::hsts_layer());
+    }
+    // The span names the path only, with any personal number in it masked: a query
+    // string or a path may hold a whole ID number, and logs must not keep it.
     app.layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        let path = crate::display::scrub_ids(request.uri().path());
+        tracing::info_span!("request", method = %request.method(), path = %path)
     }))
 }
 

@@ -49,7 +49,8 @@ pub(crate) async fn log_refusals(State(state): State<AppState>, request: Request
         };
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("-");
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("-");
-        // The path only: a query string may hold personal numbers.
+        // The path only (a query string may hold personal numbers), and masked.
+        let path = crate::display::scrub_ids(&path);
         let detail: String =
             format!("{why}: {method} {path} (Origin {origin}, Sec-Fetch-Site {site})").chars().take(300).collect();
         let record = AuthRecord {
@@ -75,7 +76,7 @@ pub(crate) async fn require_origin_headers(request: Request, next: Next) -> Resp
     let h = request.headers();
     let token_call = request.uri().path().starts_with("/api/") && h.contains_key(header::AUTHORIZATION);
     if !safe && !token_call && !h.contains_key(header::ORIGIN) && !h.contains_key("sec-fetch-site") {
-        tracing::warn!(path = %request.uri().path(), "拒绝没有来源标头的请求");
+        tracing::warn!(path = %crate::display::scrub_ids(request.uri().path()), "拒绝没有来源标头的请求");
         return forbidden("no origin headers");
     }
     next.run(request).await
@@ -110,4 +111,13 @@ pub(crate) fn header_layers() -> [SetResponseHeaderLayer<HeaderValue>; 6] {
         set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
         SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ]
+}
+
+/// `Strict-Transport-Security` for a site served over HTTPS: a year, this host only
+/// (the county's other hosts are not ours to pin).
+pub(crate) const HSTS: &str = "max-age=31536000";
+
+/// The layer that sets [`HSTS`] on every answer.
+pub(crate) fn hsts_layer() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS))
 }

@@ -219,6 +219,8 @@ impl CurrentUser {
         if self.may_see_household(hh_id, village) {
             return Ok(true);
         }
+        // The id comes from the request: logged with any personal number in it masked.
+        let hh_id = crate::display::scrub_ids(hh_id);
         tracing::warn!(username = %self.0.username, hh_id, "拒绝访问范围之外的农户");
         let detail = format!("out of scope: household {hh_id}");
         let record = users::AuthRecord {

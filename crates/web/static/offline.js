@@ -306,11 +306,13 @@
   }
   if (navigator.onLine !== false) precache().catch(() => {});
 
-  // Signing out forgets the cached pages: they belong to this user.
+  // Signing out forgets the cached pages and the queue: they belong to this user (the
+  // server's answer says so too, with Clear-Site-Data).
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form instanceof HTMLFormElement && form.getAttribute("action") === "/logout" && "caches" in window) {
-      caches.keys().then((keys) => keys.forEach((k) => caches.delete(k)));
+    if (form instanceof HTMLFormElement && form.getAttribute("action") === "/logout") {
+      if ("caches" in window) caches.keys().then((keys) => keys.forEach((k) => caches.delete(k)));
+      if ("indexedDB" in window) indexedDB.deleteDatabase(DB);
     }
   });
 

@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// 链头文件，与 --head-every 一起使用；fupin audit verify --heads 用它核对
     #[arg(long, value_name = "FILE", requires = "head_every")]
     pub head_file: Option<PathBuf>,
+    /// 在终止 TLS 的反向代理之后运行时使用：会话 Cookie 标记为 Secure，并发送 HSTS（用 --tls-* 时总是如此）
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Args, Debug)]
@@ -73,7 +76,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    run_server(store, a.listen, a.registry.today()?, tls).await
+    run_server(store, a.listen, a.registry.today()?, tls, a.secure_cookies).await
 }
 
 async fn run_server(
@@ -81,8 +84,9 @@ async fn run_server(
     listen: SocketAddr,
     today: time::Date,
     tls: Option<fupin_web::TlsFiles>,
+    secure_cookies: bool,
 ) -> anyhow::Result<ExitCode> {
-    let config = fupin_web::Config { listen, today, secure_cookies: false, tls };
+    let config = fupin_web::Config { listen, today, secure_cookies, tls };
     let app = fupin_web::Application::build(store, config).await.with_context(|| format!("监听 {listen}"))?;
     let scheme = if app.is_tls() { "https" } else { "http" };
     println!("fupin 已启动：{scheme}://{}/", app.local_addr());
@@ -132,5 +136,5 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     for account in &accounts {
         println!("  {account}");
     }
-    run_server(store, a.listen, today, None).await
+    run_server(store, a.listen, today, None, false).await
 }

@@ -41,6 +41,34 @@ fn a_persons_file_survives_export_and_import() {
     round_trip(&PERSONS, &rows);
 }
 
+/// Text a spreadsheet would run as a formula is exported with a leading `'` (CSV
+/// injection), and `fupin import` reads the exported file back unchanged.
+#[test]
+fn formula_text_is_neutralised_in_the_csv_and_imports_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = ["=HYPERLINK(\"http://evil.example\",\"点击\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "'=1"];
+    let rows: Vec<Vec<Value>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut row = vec![Value::Null; HELPERS.columns.len()];
+            row[0] = Value::Text(format!("G{i}"));
+            row[HELPERS.index_of("name").unwrap()] = Value::from(*t);
+            row[HELPERS.index_of("unit").unwrap()] = Value::from(*t);
+            row
+        })
+        .collect();
+    let path = dir.path().join("helpers.csv");
+    export(&path, &HELPERS, rows.clone()).unwrap();
+    let raw: Vec<_> = fupin_ingest::open(&path).unwrap().map(Result::unwrap).collect();
+    let name = HELPERS.index_of("name").unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let cell = &raw[i + 1].cells[name];
+        assert_eq!(cell, &format!("'{t}"), "the cell a spreadsheet opens starts with '");
+    }
+    round_trip(&HELPERS, &rows);
+}
+
 #[test]
 fn xlsx_export_keeps_digits_as_text_and_sums_as_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,7 +90,8 @@ fn text_strategy(limit: usize, digits: bool) -> BoxedStrategy<String> {
     let pattern = if digits {
         format!("[0-9]{{1,{max}}}")
     } else {
-        format!("[a-zA-Z0-9张三李四王五镇村组，,\"'()（）#= -]{{1,{max}}}")
+        // With the characters a spreadsheet starts a formula with (= + - @), and `'`.
+        format!("[a-zA-Z0-9张三李四王五镇村组，,\"'()（）#=+@ -]{{1,{max}}}")
     };
     proptest::string::string_regex(&pattern)
         .expect("valid pattern")

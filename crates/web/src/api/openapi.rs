@@ -65,6 +65,23 @@ fn post_visit() -> Value {
     })
 }
 
+/// The POST that searches with the query in the body (a whole ID number).
+fn post_search() -> Value {
+    let error =
+        |d: &str| json!({ "description": d, "content": { "application/json": { "schema": schema_ref("Error") } } });
+    json!({
+        "operationId": "search_post",
+        "summary": "查询（请求内容）",
+        "description": format!("与 GET 相同，查询内容在请求内容中，可以是完整证件号码（不出现在网址中），最多 {SEARCH_LIMIT} 条。用访问令牌调用时不需要 Origin 标头；用会话 Cookie 调用时须是同源请求。"),
+        "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("SearchQuery") } } },
+        "responses": {
+            "200": { "description": "成功", "content": { "application/json": { "schema": schema_ref("SearchResult") } } },
+            "400": error("请求内容不是 {\"q\": …}，或 q 为空"),
+            "401": error("未登录，或访问令牌无效、已撤销"),
+        },
+    })
+}
+
 /// The POST that proposes, confirms or rejects an explanation of a finding.
 fn post_explanation() -> Value {
     let error =
@@ -172,6 +189,10 @@ fn more_schemas() -> Value {
                 "limited": { "type": "boolean", "description": format!("只给出了最新的 {VISITS_LIMIT} 次") },
                 "visits": { "type": "array", "items": schema_ref("Visit") },
             },
+        },
+        "SearchQuery": {
+            "type": "object", "required": ["q"], "additionalProperties": false,
+            "properties": { "q": { "type": "string", "maxLength": 50, "description": "姓名（部分）、户编号或完整的 18 位（15 位）证件号码" } },
         },
         "NewVisit": {
             "type": "object", "required": ["visited_on", "mode", "key"], "additionalProperties": false,
@@ -428,9 +449,12 @@ pub(crate) fn build() -> Value {
             "/api/v1/households/{hh_id}/history": get("household_history", "户变更记录",
                 format!("户、成员、收入和结对帮扶的变更记录，最新的在前，最多 {HISTORY_LIMIT} 条；个人号码已遮蔽。").as_str(),
                 json!([hh_id]), "History", true),
-            "/api/v1/search": get("search", "查询",
-                format!("在管辖范围内按姓名、户编号或完整证件号码查找，最多 {SEARCH_LIMIT} 条；缺少 q 时答复 400。").as_str(),
-                json!([q]), "SearchResult", true),
+            "/api/v1/search": {
+                "get": get("search", "查询",
+                    format!("在管辖范围内按姓名或户编号查找，最多 {SEARCH_LIMIT} 条；缺少 q 时答复 400。完整的证件号码不能放在网址中（答复 400）：请用 POST。").as_str(),
+                    json!([q]), "SearchResult", true)["get"],
+                "post": post_search(),
+            },
             "/api/v1/dashboard/{code}": get("dashboard", "统计看板",
                 "一个县、乡镇或村某一年的统计：下一级各区划的户类型户数人数、贫困发生率与退出标准、历年脱贫、监测对象按类型、当季走访合规。帮扶责任人答复 403。",
                 json!([code, year]), "Dashboard", true),

@@ -1,5 +1,8 @@
-//! 登录 and 退出. Five wrong passwords in a row lock an account for 15 minutes; a
-//! wrong username takes as long to refuse as a wrong password and says the same.
+//! 登录 and 退出. Five wrong passwords in a row lock an account for 15 minutes (a
+//! name without an account locks alike); each attempt is counted before its password
+//! is checked, so parallel attempts get no more tries; one address gets at most
+//! [`MAX_PER_ADDRESS`] attempts in 15 minutes. A wrong username takes as long to refuse
+//! as a wrong password and says the same.
 //! Every success, failure, lock and sign-out goes to the sign-in audit log.
 
 use askama::Template;
@@ -15,6 +18,7 @@ use super::{Nav, html};
 use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::session::RemoteAddr;
+use crate::throttle::Claim;
 use crate::{AppState, WebError, password, session};
 
 /// Wrong passwords in a row that lock an account.
@@ -79,25 +83,55 @@ async fn log(
     Ok(users::log_auth(&state.store, &record).await?)
 }
 
-/// `POST /login`.
+/// Sign-in attempts from one address within [`LOCK_MINUTES`] before it must wait:
+/// enough for an office behind one address, too few to try a password on many names.
+pub const MAX_PER_ADDRESS: i64 = 30;
+
+/// `POST /login`. Every attempt is counted before its password is checked (the
+/// account's row, or for a name without an account a counter in memory, and the
+/// address's counter), so a burst of parallel attempts gets no more tries than a
+/// sequence of them; an unknown name is checked against a decoy hash and locks like a
+/// known one, so neither the status nor the time tells which names exist.
 pub(crate) async fn submit(
     State(state): State<AppState>,
     t: Tr,
     remote: RemoteAddr,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim();
     if username.is_empty() || f.password.is_empty() {
         return page(t, StatusCode::BAD_REQUEST, username, t.t("login.missing"));
     }
-    let user = users::find(&state.store, username).await?;
     let now = OffsetDateTime::now_utc();
-    if let Some(until) = user.as_ref().and_then(|u| u.locked_until.clone())
-        && users::parse_timestamp(&until).is_some_and(|t| t > now)
+    let window = Duration::minutes(LOCK_MINUTES);
+    let lock_until = now + window;
+    // The address first: a machine trying many names is stopped whatever the names.
+    let address = client_address(&remote, &headers).map(|a| format!("addr:{a}"));
+    if let Some(key) = &address
+        && let Claim::Locked(until) = state.attempts.claim(key, MAX_PER_ADDRESS, window, now)
     {
-        log(&state, &remote, username, AuthEvent::LoginLocked, &format!("锁定至 {}", beijing(&until))).await?;
-        return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
+        let until = users::timestamp(until);
+        log(
+            &state,
+            &remote,
+            username,
+            AuthEvent::LoginLocked,
+            &format!("来源地址尝试过多，暂停至 {}", beijing(&until)),
+        )
+        .await?;
+        return page(t, StatusCode::TOO_MANY_REQUESTS, username, &t.f1("login.throttled", "until", beijing(&until)));
     }
+    let name_key = format!("name:{}", username.chars().take(LOGGED_NAME_CHARS).collect::<String>());
+    let (locks, until) = match users::claim_attempt(&state.store, username, MAX_FAILURES, now, lock_until).await? {
+        users::Attempt::Allowed { locks, until } => (locks, until),
+        users::Attempt::Locked(until) => return locked(&state, &remote, t, username, &until).await,
+        users::Attempt::NoSuchUser => match state.attempts.claim(&name_key, MAX_FAILURES, window, now) {
+            Claim::Allowed { locks } => (locks, users::timestamp(lock_until)),
+            Claim::Locked(until) => return locked(&state, &remote, t, username, &users::timestamp(until)).await,
+        },
+    };
+    let user = users::find(&state.store, username).await?;
     let ok = password::verify(&f.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     let known = user.is_some();
     let Some(user) = user.filter(|u| ok && !u.disabled) else {
@@ -107,21 +141,21 @@ pub(crate) async fn submit(
             true => "密码错误",
         };
         log(&state, &remote, username, AuthEvent::LoginFailed, detail).await?;
-        if !ok {
-            let lock_until = now + Duration::minutes(LOCK_MINUTES);
-            let (_, locked) = users::record_failure(&state.store, username, MAX_FAILURES, lock_until).await?;
-            if locked {
-                tracing::warn!(username, "连续密码错误，账号已锁定");
-                let until = users::timestamp(lock_until);
-                let detail = format!("连续 {MAX_FAILURES} 次密码错误，锁定至 {}", beijing(&until));
-                log(&state, &remote, username, AuthEvent::Locked, &detail).await?;
-                return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
-            }
+        // A disabled account's right password counts as a failure too: the answer must
+        // not tell that it was right.
+        if locks {
+            tracing::warn!(username, "连续密码错误，账号已锁定");
+            let detail = format!("连续 {MAX_FAILURES} 次密码错误，锁定至 {}", beijing(&until));
+            log(&state, &remote, username, AuthEvent::Locked, &detail).await?;
+            return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
         }
         // The same words for a wrong name, a wrong password and a disabled account, so
         // the answer does not tell which names exist.
         return page(t, StatusCode::UNAUTHORIZED, username, t.t("login.wrong"));
     };
+    if let Some(key) = &address {
+        state.attempts.refund(key);
+    }
     users::record_success(&state.store, &user.username).await?;
     let cookie = session::start(&state, &user.username).await?;
     log(&state, &remote, &user.username, AuthEvent::LoginOk, "").await?;
@@ -129,7 +163,48 @@ pub(crate) async fn submit(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
-/// `POST /logout`: ends the session and forgets the cookie.
+/// The address attempts are counted by: the peer's, except that a reverse proxy on
+/// the same machine (README: nginx in front, fupin on 127.0.0.1) passes the browser's
+/// address as the last `X-Forwarded-For` entry, which is then taken — otherwise every
+/// sign-in would count against the proxy's one address. A remote peer's header is
+/// ignored: it could say anything.
+fn client_address(remote: &RemoteAddr, headers: &HeaderMap) -> Option<String> {
+    let peer = remote.0.as_deref()?;
+    let loopback = peer.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|a| a.parse::<std::net::IpAddr>().is_ok());
+    match forwarded {
+        Some(a) if loopback => Some(a.to_owned()),
+        _ => Some(peer.to_owned()),
+    }
+}
+
+/// The answer to an attempt on a locked name (an account or not), logged.
+async fn locked(
+    state: &AppState,
+    remote: &RemoteAddr,
+    t: Tr,
+    username: &str,
+    until: &str,
+) -> Result<Response, WebError> {
+    log(state, remote, username, AuthEvent::LoginLocked, &format!("锁定至 {}", beijing(until))).await?;
+    page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, until))
+}
+
+/// What sign-out asks the browser to clear (not `"cookies"`: the session cookie is
+/// cleared by name, and the language cookie may stay).
+pub(crate) const CLEAR_SITE_DATA: &str = "\"cache\", \"storage\"";
+
+/// `POST /logout`: ends the session and forgets the cookie, and tells the browser to
+/// clear this site's caches and storage: the service worker's cached pages (我的农户,
+/// the cards) and the IndexedDB queue belong to the user who signed out, and a shared
+/// phone must not show them to the next one (`Clear-Site-Data`; the phone pages'
+/// script clears them too, for browsers without the header).
 pub(crate) async fn logout(
     State(state): State<AppState>,
     remote: RemoteAddr,
@@ -139,5 +214,6 @@ pub(crate) async fn logout(
         log(&state, &remote, &username, AuthEvent::Logout, "").await?;
     }
     let cookie = session::cleared_cookie(state.config.secure_cookies);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+    let clear = (header::HeaderName::from_static("clear-site-data"), CLEAR_SITE_DATA.to_owned());
+    Ok(([(header::SET_COOKIE, cookie), clear], Redirect::to("/login")).into_response())
 }

@@ -28,7 +28,7 @@ use super::edit::flash_cookie;
 use super::my::household_in_scope;
 use super::review::status_label;
 use super::{Nav, html};
-use crate::display::raw;
+use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
@@ -262,7 +262,9 @@ pub(crate) async fn submit(
         version: Some(version),
     };
     let refuse = |typed: Typed, message: String| {
-        tracing::warn!(user = %user.0.username, hh_id = %hh_id, reason = %message, "离线更正被拒绝");
+        // The reason may quote what was typed (a whole ID number in a number field):
+        // the log keeps it masked.
+        tracing::warn!(user = %user.0.username, hh_id = %hh_id, reason = %scrub_ids(&message), "离线更正被拒绝");
         page(t, &state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
     };
     if !PHONE_FIELDS.contains(&typed.field.as_str()) {

@@ -289,7 +289,7 @@ async fn decide(
         (true, None) => return Err(WebError::BadRequest(t.t("review.no_version").into())),
     };
     let back = format!("/review/{key}");
-    match offline_edits::decide(&state.store, &key, decision, &user.0.username, &reason).await {
+    match offline_edits::decide(&state.store, &key, decision, &user.0.username, user.area(), &reason).await {
         Ok(done) => {
             tracing::info!(user = %user.0.username, key = %key, status = done.status.as_str(), "离线更正已处理");
             let (status, field) = (status_label(t, done.status), field_label(t, &done.entity, &done.field));
@@ -303,7 +303,7 @@ async fn decide(
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
         }
         Err(OpError::Refused(m)) => {
-            tracing::warn!(user = %user.0.username, key = %key, reason = %m, "离线更正处理被拒绝");
+            tracing::warn!(user = %user.0.username, key = %key, reason = %scrub_ids(&m), "离线更正处理被拒绝");
             show_page(t, &state, &user, &e, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await
         }
         Err(c @ OpError::Conflict { .. }) => {

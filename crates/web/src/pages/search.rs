@@ -1,8 +1,15 @@
 //! 查询: find people and households in the user's area by name, 户编号, or a whole
 //! ID number (matched exactly, shown masked).
+//!
+//! The search forms post (`POST /search`): a whole ID number typed into them must not
+//! end up in a URL, where browser history, proxies and server logs keep it. `GET
+//! /search?q=` still answers names and 户编号 (links, bookmarks) and refuses a whole
+//! ID number with 400, without looking it up.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fupin_domain::DivisionCode;
 use fupin_store::views::{self, SearchQuery};
@@ -21,8 +28,9 @@ const LIMIT: i64 = 100;
 /// Longer input is cut: nobody's name or number is this long.
 const MAX_CHARS: usize = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct SearchParams {
+    #[serde(default)]
     q: Option<String>,
     /// `xlsx`: the hits as a download.
     format: Option<String>,
@@ -48,6 +56,8 @@ struct SearchPage {
     searched: bool,
     hits: Vec<Hit>,
     limited: bool,
+    /// Why nothing was searched (a whole ID number in a URL).
+    message: String,
 }
 
 /// An 18- or 15-character ID number (digits, perhaps ending in X) is looked up
@@ -65,13 +75,40 @@ pub(crate) fn classify(q: &str) -> Option<SearchQuery> {
     Some(SearchQuery::Text(q))
 }
 
-/// `/search?q=`.
+/// `GET /search?q=`: names and 户编号; a whole ID number is refused (400), not looked up.
 pub(crate) async fn show(
     State(state): State<AppState>,
     t: Tr,
     user: CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, WebError> {
+    if let Some(SearchQuery::IdNumber(_)) = params.q.as_deref().and_then(classify) {
+        tracing::warn!(username = %user.0.username, "整号查询出现在网址中，已拒绝");
+        let page = SearchPage {
+            t,
+            nav: Some(Nav::of(&state, &user).await?),
+            q: String::new(),
+            searched: false,
+            hits: Vec::new(),
+            limited: false,
+            message: t.t("search.id_in_url").to_owned(),
+        };
+        return Ok((StatusCode::BAD_REQUEST, html(&page)?).into_response());
+    }
+    answer(state, t, user, params).await
+}
+
+/// `POST /search` (the search forms): the same answer, with the query in the body.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    t: Tr,
+    user: CurrentUser,
+    Form(params): Form<SearchParams>,
+) -> Result<Response, WebError> {
+    answer(state, t, user, params).await
+}
+
+async fn answer(state: AppState, t: Tr, user: CurrentUser, params: SearchParams) -> Result<Response, WebError> {
     let q = params.q.unwrap_or_default();
     let query = classify(&q);
     let found = match &query {
@@ -110,6 +147,7 @@ pub(crate) async fn show(
         searched: query.is_some(),
         limited: hits.len() as i64 >= LIMIT,
         hits,
+        message: String::new(),
     };
     Ok(html(&page)?.into_response())
 }

@@ -127,11 +127,26 @@ async fn every_endpoint_answers_inside_the_area_with_numbers_masked() {
     let (s, found) = get_json(&app, &client, None, "/api/v1/search?q=张").await;
     assert_eq!(s, 200);
     assert!(found["hits"].as_array().unwrap().iter().any(|h| h["name"] == "张三" && h["id_number"] == ID_ZHANG_MASKED));
-    // A whole ID number finds its person and is not echoed back.
-    let (s, found) = get_json(&app, &client, None, &format!("/api/v1/search?q={ID_ZHANG}")).await;
-    assert_eq!(s, 200);
+    // A whole ID number is searched by POST (never in a URL), finds its person and is
+    // not echoed back; in a URL it is refused without a lookup.
+    let r = client
+        .post(format!("{}/api/v1/search", app.base))
+        .header("Origin", app.origin())
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "q": ID_ZHANG }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert_no_secrets(&body, "POST /api/v1/search");
+    let found: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(found["q"], "");
     assert_eq!(found["hits"][0]["hh_id"], "H1");
+    let (s, refused) = get_json(&app, &client, None, &format!("/api/v1/search?q={ID_ZHANG}")).await;
+    assert_eq!(s, 400);
+    assert!(refused["error"].as_str().unwrap().contains("POST"), "{refused}");
+    assert!(refused.get("hits").is_none());
     let (s, empty) = get_json(&app, &client, None, "/api/v1/search?q=").await;
     assert_eq!(s, 400);
     assert!(empty["error"].as_str().unwrap().contains("查询"));

@@ -49,8 +49,11 @@ async fn a_successful_sign_in_sets_a_strict_http_only_cookie_and_logout_ends_it(
 
     let r = client.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    assert!(r.headers().get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
     let r = client.post(format!("{}/logout", app.base)).header("Origin", app.origin()).send().await.unwrap();
     assert_eq!(r.status(), 303);
+    // The phone's cached pages and queue belong to this user: the browser clears them.
+    assert_eq!(r.headers()["clear-site-data"], r#""cache", "storage""#);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 0);
     let r = client.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/login", "signed out");
@@ -100,4 +103,146 @@ async fn every_answer_carries_the_security_headers() {
             assert_eq!(cache, "no-store", "{path}: pages with personal data are not cached");
         }
     }
+}
+
+/// Password checks the sign-in log records for `username` (each wrong password checked).
+async fn password_checks(app: &TestApp, username: &str) -> i64 {
+    app.sql_count(&format!(
+        "SELECT COUNT(*) FROM auth_log WHERE username = '{username}' AND event = 'login_failed' AND detail = '密码错误'"
+    ))
+    .await
+}
+
+/// Sixty wrong passwords fired at once, from outside, at the real server: each attempt
+/// is counted before its password is checked, so no more than five are checked and the
+/// right password afterwards gets no session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_parallel_wrong_passwords_get_five_tries_and_the_right_one_no_session() {
+    let app = spawn_app().await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (url, origin) = (format!("{}/login", app.base), app.origin().to_owned());
+        burst.spawn(async move {
+            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let password = format!("wrong password {i}");
+            let r = client
+                .post(url)
+                .header("Origin", origin)
+                .form(&[("username", ADMIN), ("password", password.as_str())])
+                .send()
+                .await
+                .expect("a sign-in request");
+            (r.status().as_u16(), r.headers().contains_key("set-cookie"))
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(done) = burst.join_next().await {
+        let (status, cookie) = done.expect("the request task");
+        assert!(!cookie, "a wrong password set a cookie");
+        statuses.push(status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "four plain refusals: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 56, "the rest locked: {statuses:?}");
+    assert!(password_checks(&app, ADMIN).await <= 5, "at most five passwords were checked");
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = app.login_as(&client, ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 429, "the right password after the burst is refused");
+    assert!(!r.headers().contains_key("set-cookie"));
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 0, "no session");
+}
+
+/// A name without an account answers exactly as an account does: four 401s, then the
+/// lock, with the same words; and it takes about as long (a decoy hash is checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_existing_names_answer_alike() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let mut answers = Vec::new();
+    let mut took = Vec::new();
+    for name in ["village", "nobody-here"] {
+        let mut mine = Vec::new();
+        let start = std::time::Instant::now();
+        for _ in 0..6 {
+            let r = app.login_as(&client, name, "wrong password").await;
+            let status = r.status().as_u16();
+            let page = r.text().await.unwrap().replace(name, "NAME");
+            // The lock's time differs by the second; the words do not.
+            let words: String = page.chars().filter(|c| !c.is_ascii_digit()).collect();
+            mine.push((status, words));
+        }
+        took.push(start.elapsed());
+        answers.push(mine);
+    }
+    let statuses: Vec<u16> = answers[0].iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+    assert_eq!(answers[0], answers[1], "the same statuses and words for a known and an unknown name");
+    // Both check a hash: neither is several times faster than the other.
+    let (known, unknown) = (took[0].as_secs_f64(), took[1].as_secs_f64());
+    assert!(unknown > known / 3.0 && known > unknown / 3.0, "known {known:.3}s, unknown {unknown:.3}s");
+}
+
+/// One address trying many names is stopped after MAX_PER_ADDRESS attempts, whatever
+/// the names, and then even a right password from there waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_trying_many_names_is_throttled() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let r = app.login_as(&client, &format!("guess{i}"), "123456").await;
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..29].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[30..], [429, 429], "{statuses:?}");
+    let r = app.login_as(&client, ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("尝试登录的次数过多"));
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 0);
+    // Behind a reverse proxy on this machine, the browser's address (the proxy's last
+    // X-Forwarded-For entry) is what counts: another browser signs in.
+    let r = client
+        .post(format!("{}/login", app.base))
+        .header("Origin", app.origin())
+        .header("X-Forwarded-For", "10.1.2.3")
+        .form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "another address behind the proxy is not throttled");
+}
+
+/// Behind a proxy that terminates TLS (`fupin serve --secure-cookies`), the server
+/// speaks plain HTTP but the browser HTTPS: the session cookie is `Secure` with the
+/// `__Host-` prefix, and every answer carries HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_cookies_can_be_forced_behind_a_tls_proxy_with_hsts() {
+    let db = fupin_store::testing::fresh().await.expect("a fresh test database");
+    seed(&db.store).await;
+    let password = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
+    let config = fupin_web::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        today: time::macros::date!(2026 - 06 - 01),
+        secure_cookies: true,
+        tls: None,
+    };
+    let app = fupin_web::Application::build(db.store.clone(), config).await.expect("starts");
+    assert!(!app.is_tls());
+    let base = format!("http://{}", app.local_addr());
+    let server = tokio::spawn(async move { app.run().await });
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("Origin", &base)
+        .form(&[("username", ADMIN), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-fupin=") && cookie.contains("Secure"), "{cookie}");
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    server.abort();
 }

@@ -536,3 +536,63 @@ async fn a_visit_recorded_offline_is_sent_when_the_server_returns_in_chromium() 
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Signing out on a phone clears what the phone pages kept for the user: the service
+/// worker's cached pages and the IndexedDB queue (`Clear-Site-Data`, and the page's
+/// own script), so the next person on a shared phone finds neither.
+async fn sign_out_clears_the_phone(app: &mut TestApp, c: &Client) {
+    let base = app.base.clone();
+    sign_in(app, c, "village").await;
+    c.goto(&format!("{base}/my")).await.expect("我的农户");
+    let controlled = || async {
+        c.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);", vec![])
+            .await
+            .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    poll(controlled, "the service worker to control /my").await;
+    c.goto(&format!("{base}/my/household/H1")).await.unwrap();
+    let kept = || async {
+        c.execute_async(
+            "const done = arguments[0]; \
+             Promise.all([caches.open('fupin-pages-v1').then(k => k.match('/my/household/H1')), \
+                          indexedDB.databases()]) \
+               .then(([page, dbs]) => done(!!page && dbs.some(d => d.name === 'fupin-offline')), () => done(false));",
+            vec![],
+        )
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    poll(kept, "the card in the worker's cache and the queue's database").await;
+
+    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    poll(|| async { c.current_url().await.is_ok_and(|u| u.path() == "/login") }, "signing out").await;
+    let cleared = || async {
+        c.execute_async(
+            "const done = arguments[0]; \
+             Promise.all([caches.keys(), indexedDB.databases()]) \
+               .then(([keys, dbs]) => done(keys.length === 0 && !dbs.some(d => d.name === 'fupin-offline')), \
+                     () => done(false));",
+            vec![],
+        )
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true))
+    };
+    poll(cleared, "the cached pages and the queue to be gone").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_clears_the_phone_s_cached_pages_and_queue_in_chromium() {
+    let mut app = spawn_app().await;
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let steps = {
+        let client = client.clone();
+        tokio::spawn(async move { sign_out_clears_the_phone(&mut app, &client).await })
+    };
+    let outcome = steps.await;
+    client.close().await.expect("close the browser");
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -425,8 +425,22 @@ async fn lists_download_as_xlsx_with_text_keys_and_masked_numbers() {
         calamine::open_workbook_from_rs(Cursor::new(download("/search?q=张&format=xlsx".into()).await)).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     assert!(range.rows().skip(1).all(|r| r.iter().all(|c| matches!(c, Data::String(_) | Data::Empty))), "all text");
-    for path in ["/search?q=张&format=xlsx".to_owned(), format!("/search?q={ID_ZHANG}&format=xlsx")] {
-        let rows = text_cells(download(path.clone()).await);
+    // By name from a link; by whole ID number only from the posted form.
+    let by_id = {
+        let r = cadre
+            .post(format!("{}/search", app.base))
+            .header("Origin", app.origin())
+            .form(&[("q", ID_ZHANG), ("format", "xlsx")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap().to_vec()
+    };
+    for (path, book) in
+        [("/search?q=张&format=xlsx", download("/search?q=张&format=xlsx".into()).await), ("POST", by_id)]
+    {
+        let rows = text_cells(book);
         let all: Vec<&String> = rows.iter().flatten().collect();
         assert!(all.iter().any(|c| c.as_str() == ID_ZHANG_MASKED), "{path}: the masked number is there: {rows:?}");
         for c in &all {

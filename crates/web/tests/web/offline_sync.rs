@@ -308,6 +308,69 @@ async fn scope_holds_on_the_sync_endpoint_and_the_review_actions() {
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending'").await, 1);
 }
 
+/// No whole ID number reaches the server's log: a refused correction quoting what was
+/// typed, a search URL holding one, a path holding one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_whole_id_number_reaches_the_server_log() {
+    server_log();
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let base = version(&app, "H1").await.to_string();
+    // An ID number typed into a number field: refused with a reason quoting it.
+    let fields = months_form("logged-key-0001-abcdef", &base, ID_LI, "核实");
+    let r = post(&app, &client, "/my/household/H1/change", &fields).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(get(&app, &client, &format!("/search?q={ID_LI}")).await.0, 400);
+    assert_eq!(get(&app, &client, &format!("/household/{ID_LI}")).await.0, 404);
+    let r = client.post(format!("{}/household/{ID_ZHANG}/reveal", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a forged post, logged as refused");
+    let log = server_log();
+    assert!(log.contains("离线更正被拒绝"), "the refusal was logged (the test reads the log)");
+    for id in [ID_LI, ID_ZHANG] {
+        let line = log.lines().find(|l| l.contains(id));
+        assert!(line.is_none(), "{id} in the server log: {line:?}");
+    }
+    let details = app.sql_count(&format!("SELECT COUNT(*) FROM auth_log WHERE detail LIKE '%{ID_ZHANG}%'")).await;
+    assert_eq!(details, 0, "nor in the security log");
+    assert!(app.sql_count("SELECT COUNT(*) FROM auth_log WHERE event = 'request_refused'").await > 0);
+}
+
+/// A member who moved to a household of another township after a correction was
+/// flagged: the village cadre reviewing it cannot write there — applying checks scope
+/// again at the moment of writing, not only when the proposal was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_flagged_correction_rechecks_scope_at_apply_time() {
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let base = version(&app, "H1").await.to_string();
+    changed_meanwhile(&app, "3").await;
+    let fields = months_form("moved-key-0001-abcdef", &base, "9", "电话核实");
+    let r = post(&app, &client, "/my/household/H1/change", &fields).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending'").await, 1);
+
+    // P1 moves to H4 in 白柳镇, outside the village cadre's area (a township decision).
+    let edit = Edit::new("county", "迁往白柳镇");
+    operations::move_member(&app.db.store, &edit, "P1", "H4", "11", Some("P2")).await.expect("the move");
+
+    // The proposal still names H1, which the cadre sees; the page and the apply form
+    // are reached, but applying must not write into a household of another township.
+    let (status, _) = get(&app, &client, "/review/moved-key-0001-abcdef").await;
+    assert_eq!(status, 200);
+    let before = footprint(&app).await;
+    let seen = version(&app, "H1").await.to_string();
+    let apply = [("reason", "核对后采纳"), ("version", seen.as_str())];
+    let r = post(&app, &client, "/review/moved-key-0001-abcdef/apply", &apply).await;
+    assert_eq!(r.status(), 422, "refused at apply time");
+    assert!(r.text().await.unwrap().contains("已不是户 H1 的成员"));
+    assert_eq!(months(&app, "P1").await, Some(3), "nothing written in the other township");
+    assert_eq!(footprint(&app).await, before);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending'").await, 1);
+    // Discarding it stays possible.
+    let r = post(&app, &client, "/review/moved-key-0001-abcdef/discard", &[("reason", "成员已迁出")]).await;
+    assert_eq!(r.status(), 303);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_oversized_sync_bodies_are_refused_with_nothing_changed() {
     let app = spawn_app().await;

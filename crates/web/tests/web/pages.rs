@@ -128,17 +128,35 @@ async fn search_finds_by_name_number_and_whole_id_within_the_area() {
     assert!(page.contains("张三") && page.contains("张小明") && page.contains("/household/H1"));
     let (_, page) = app.get(&admin, "/search?q=H4").await;
     assert!(page.contains("孙七"), "by 户编号");
-    let (_, page) = app.get(&admin, &format!("/search?q={ID_ZHANG}")).await;
+    let search = |client: reqwest::Client, q: String| {
+        let url = format!("{}/search", app.base);
+        let origin = app.origin().to_owned();
+        async move {
+            let r = client.post(url).header("Origin", origin).form(&[("q", q)]).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, page) = search(admin.clone(), ID_ZHANG.to_owned()).await;
+    assert_eq!(status, 200);
     assert!(page.contains("张三") && page.contains(ID_ZHANG_MASKED), "by whole ID number, shown masked");
     assert!(!page.contains("李四"));
     assert_no_secrets(&page, "the search page");
-    let (_, page) = app.get(&admin, &format!("/search?q={}", &ID_ZHANG[..17])).await;
+    let (_, page) = search(admin.clone(), ID_ZHANG[..17].to_owned()).await;
     assert!(!page.contains("张三"), "part of an ID number finds nobody");
+    // The forms post: a whole ID number never goes into a URL, and a URL holding one
+    // is refused without a lookup.
+    let (_, page) = app.get(&admin, "/").await;
+    assert!(page.contains(r#"action="/search" method="post""#), "the navigation's search form posts");
+    let (status, page) = app.get(&admin, &format!("/search?q={ID_ZHANG}")).await;
+    assert_eq!(status, 400, "a whole ID number in a URL");
+    assert!(!page.contains("张三") && page.contains("不能放在网址中"), "{page}");
+    let (_, page) = app.get(&admin, "/search?q=张").await;
+    assert!(page.contains(r#"action="/search" method="post""#), "the search page's form posts");
 
     let cadre = app.signed_in("village").await;
     let (_, page) = app.get(&cadre, "/search?q=孙七").await;
     assert!(page.contains("没有找到"), "a village cadre does not find people of other villages");
-    let (_, page) = app.get(&cadre, "/search?q=610981196601010057").await;
+    let (_, page) = search(cadre.clone(), "610981196601010057".to_owned()).await;
     assert!(!page.contains("孙七"));
 }
 

@@ -142,6 +142,10 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
             )
         }
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
+        ("POST", "/search") => {
+            let want = format!("/household/{}", who.hh_in.0);
+            (form("/search".into(), vec![("q", who.hh_in.1.to_owned())], &want), None)
+        }
         // 我的农户 and 记录走访 (tests/web/visit.rs tests them in depth).
         ("GET", "/my") => (c("/my".into(), &format!("/my/household/{}", who.hh_in.0)), None),
         ("GET", "/my/household/{hh_id}") => {
@@ -334,6 +338,11 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ),
         ("GET", "/api/v1/search") => {
             (c(format!("/api/v1/search?q={}", who.hh_in.1), &format!("\"hh_id\":\"{}\"", who.hh_in.0)), None)
+        }
+        // Sent as JSON (`send`): the query in the body.
+        ("POST", "/api/v1/search") => {
+            let want = format!("\"hh_id\":\"{}\"", who.hh_in.0);
+            (form("/api/v1/search".into(), vec![("q", who.hh_in.1.to_owned())], &want), None)
         }
         ("GET", "/api/v1/dashboard/{code}") => (
             c(format!("/api/v1/dashboard/{}", who.code_in.0), who.code_in.1),

@@ -22,7 +22,7 @@ pub const V3: &str = "610981101201";
 
 /// 张三, head of H1 in V1.
 pub const ID_ZHANG: &str = "610981198001010016";
-pub const ID_ZHANG_MASKED: &str = "610981********0016";
+pub const ID_ZHANG_MASKED: &str = "610981************";
 /// 李四, 张三's wife.
 pub const ID_LI: &str = "61098119820305002X";
 pub const PHONE_H1: &str = "13912345678";
@@ -306,4 +306,32 @@ pub fn assert_no_secrets(page: &str, what: &str) {
     for s in SECRETS {
         assert!(!page.contains(s), "{what} shows {s} unmasked");
     }
+}
+
+/// The server log of this test process (every test's), captured from the first call on:
+/// a global subscriber writing into memory, at `info` and above.
+pub fn server_log() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    struct Sink(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let log = LOG.get_or_init(|| {
+        let log: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let installed = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || Sink(log))
+            .try_init();
+        assert!(installed.is_ok(), "no other test installs a global log subscriber");
+        log
+    });
+    String::from_utf8_lossy(&log.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
 }

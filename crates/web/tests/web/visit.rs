@@ -215,6 +215,29 @@ async fn refused_fields_answer_422_and_write_nothing() {
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM visits").await, 1);
 }
 
+/// A bank card number typed into a visit's notes (as written on the passbook, in groups,
+/// or in one run) is masked like the 银行账号 field wherever the notes are shown: the
+/// card, the JSON API, the household page's history does not hold visits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn card_numbers_in_visit_notes_are_masked_like_account_fields() {
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let (_, form) = get(&app, &client, "/my/household/H1/visit").await;
+    let key = key_of(&form);
+    let notes = "新卡 6228 4800 1234 5671，旧卡6228480012345671已注销，身份证 61098119820305002X";
+    let fields = [("visited_on", "2026-05-20"), ("mode", "in_person"), ("notes", notes), ("key", &key)];
+    assert_eq!(post_visit(&app, &client, "H1", &fields).await.status(), 303);
+    let (_, card) = get(&app, &client, "/my/household/H1").await;
+    let (_, api) = get(&app, &client, "/api/v1/households/H1/visits").await;
+    for (what, text) in [("the card", &card), ("the API", &api)] {
+        assert!(text.contains("新卡 ************5671"), "{what}: {text}");
+        assert!(text.contains("旧卡************5671已注销"), "{what}: {text}");
+        for secret in ["6228 4800 1234 5671", "6228480012345671", "1234 5671", ID_LI] {
+            assert!(!text.contains(secret), "{what} shows {secret}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_a_certificate_and_secure_cookies() {
     let db = fupin_store::testing::fresh().await.expect("a fresh test database");
@@ -252,6 +275,7 @@ async fn https_with_a_certificate_and_secure_cookies() {
         .unwrap();
     let r = client.get(format!("{base}/login")).send().await.expect("an HTTPS answer");
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000", "HSTS under TLS");
     assert!(r.text().await.unwrap().contains("用户名"));
 
     let r = client
