@@ -107,6 +107,8 @@ fn table() -> Vec<Route> {
         // 问题清单 of the area, and an explanation proposed, confirmed or rejected.
         route!(GET "/findings", Overview, findings::list),
         route!(POST "/findings/{id}", RegistryEditor, findings::act),
+        // 运行检查: the default rule sets on the county, as `fupin check` (county admins).
+        route!(POST "/findings/run", CountyAdmin, findings::run),
         // 年度动态调整: 出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户 (pages/edit.rs).
         route!(GET "/household/{hh_id}/change/{change}", RegistryEditor, edit::form),
         route!(POST "/household/{hh_id}/change/{change}", RegistryEditor, edit::submit),

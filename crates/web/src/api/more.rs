@@ -529,8 +529,16 @@ pub(crate) async fn findings(
         Some(y) => Some(y.parse::<i32>().map_err(|_| bad("year 应为四位年份"))?),
         None => None,
     };
-    let filter =
-        WorkFilter { area: area.to_string(), year, rule_id: text(&q.rule), severity, state: status, hh_id: None };
+    let rules = crate::checks::visible_rules(&user);
+    let filter = WorkFilter {
+        area: area.to_string(),
+        year,
+        rule_id: text(&q.rule),
+        severity,
+        state: status,
+        hh_id: None,
+        rules,
+    };
     let page = q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page - 1).saturating_mul(FINDINGS_PER_PAGE);
     let (found, total) = worklist::page(&state.store, &filter, offset, FINDINGS_PER_PAGE).await?;
@@ -541,7 +549,7 @@ pub(crate) async fn findings(
         pages,
         per_page: FINDINGS_PER_PAGE,
         total,
-        findings: found.into_iter().map(finding_json).collect(),
+        findings: found.into_iter().map(|w| finding_json(w.finding)).collect(),
     }))
 }
 

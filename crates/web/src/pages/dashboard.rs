@@ -395,7 +395,7 @@ async fn show_dashboard(
         mark: None,
     });
 
-    let findings = super::findings::summary(state, t, code, year).await?;
+    let findings = super::findings::summary(state, t, user, code, year).await?;
     let page = DashboardPage {
         t,
         findings,
