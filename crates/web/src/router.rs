@@ -52,8 +52,9 @@ pub enum Policy {
     /// on records inside their own area; any other role gets 403.
     RegistryEditor,
     /// Roles that may see a personal number unmasked, one value at a time with a
-    /// reason, each reveal logged (county admin, township officer, village cadre), on
-    /// records inside their own area; any other role gets 403.
+    /// reason, each reveal logged (county admin, township officer, village cadre; a
+    /// department officer their own department's columns only), on records inside
+    /// their own area; any other role gets 403.
     Reveal,
     /// Roles that record visits to households (all but department officers and
     /// inspectors, who only read), on households in their scope (a helper cadre: the

@@ -18,6 +18,8 @@ mod browser_offline;
 mod cache;
 #[path = "web/dashboard.rs"]
 mod dashboard;
+#[path = "web/departments.rs"]
+mod departments;
 #[path = "web/edit.rs"]
 mod edit;
 #[path = "web/findings.rs"]

@@ -132,8 +132,8 @@ fn more_schemas() -> Value {
                 "area": schema_ref("AreaRef"), "year": integer,
                 "threshold_percent": { "type": ["number", "null"], "description": "当年贫困发生率退出标准（%）" },
                 "threshold_note": nullable("string"),
-                "children": { "type": "array", "items": schema_ref("ChildFigures"), "description": "下一级区划（村：本村）" },
-                "total": schema_ref("StatusFigures"),
+                "children": { "type": "array", "items": schema_ref("ChildFigures"), "description": "下一级区划（村：本村）；部门数据员看不到户类型时为空" },
+                "total": { "oneOf": [schema_ref("StatusFigures"), { "type": "null" }], "description": "合计；部门数据员看不到户类型时为 null（脱贫、监测、走访各项同理为空）" },
                 "exits": { "type": "array", "description": "历年脱贫户数、人数（到所选年份为止）", "items": {
                     "type": "object", "required": ["year", "households", "persons"],
                     "properties": { "year": integer, "households": integer, "persons": integer },

@@ -163,6 +163,10 @@ struct DashboardPage {
     monitor_lines: Vec<MonitorLine>,
     /// 问题清单: open, explained and fixed findings by rule and by village.
     findings: super::findings::Summary,
+    /// The sections the user sees: a department officer those over their own columns
+    /// (户类型 and 贫困发生率, 脱贫年度, 监测对象), and no 走访 (field work).
+    shown: super::households::Shown,
+    visits_shown: bool,
 }
 
 /// `/dashboard`: the user's own area.
@@ -397,6 +401,8 @@ async fn show_dashboard(
 
     let findings = super::findings::summary(state, t, user, code, year).await?;
     let page = DashboardPage {
+        shown: super::households::Shown::of(user),
+        visits_shown: user.0.role != fupin_store::users::Role::DepartmentOfficer,
         t,
         findings,
         quarter_start: quarter.start.clone(),

@@ -360,14 +360,11 @@ pub(crate) async fn list(
 
 fn ran_text(t: Tr, new: usize, still: usize, reopened: usize, fixed: usize) -> String {
     [
-        ("findings.ran.new", new),
-        ("findings.ran.still", still),
-        ("findings.ran.reopened", reopened),
-        ("findings.ran.fixed", fixed),
+        t.f1("findings.ran.new", "n", new),
+        t.f1("findings.ran.still", "n", still),
+        t.f1("findings.ran.reopened", "n", reopened),
+        t.f1("findings.ran.fixed", "n", fixed),
     ]
-    .into_iter()
-    .map(|(k, n)| t.f1(k, "n", n))
-    .collect::<Vec<_>>()
     .join(" · ")
 }
 
