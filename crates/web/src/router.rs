@@ -141,6 +141,10 @@ fn table() -> Vec<Route> {
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
         route!(GET "/static/app.css", Public, stylesheet),
+        // The icon of the tab and the home screen (an SVG; `/favicon.ico` for
+        // browsers that ask for it without reading the page's link).
+        route!(GET "/static/favicon.svg", Public, favicon),
+        route!(GET "/favicon.ico", Public, favicon),
         // 中文 | English: the switcher in every page's footer keeps the choice in a cookie.
         route!(GET "/lang/{lang}", Public, crate::i18n::switch),
         // 离线: the service worker (at the root, so it controls /my) and the script
@@ -189,6 +193,13 @@ const CSS: &str = include_str!("../static/app.css");
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+}
+
+/// The icon, compiled in like the stylesheet.
+const FAVICON: &str = include_str!("../static/favicon.svg");
+
+async fn favicon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON)
 }
 
 /// The service worker and the phone pages' script, compiled in like the stylesheet.

@@ -28,6 +28,8 @@ mod findings;
 mod forged;
 #[path = "web/i18n.rs"]
 mod i18n;
+#[path = "web/layout.rs"]
+mod layout;
 #[path = "web/offline_sync.rs"]
 mod offline_sync;
 #[path = "web/pages.rs"]

@@ -288,6 +288,7 @@ async fn show_dashboard(
             .collect(),
         stacked: true,
         mark: None,
+        counts: true,
     });
 
     // 贫困发生率 against the exit threshold of the county's province.
@@ -321,6 +322,7 @@ async fn show_dashboard(
         )],
         stacked: false,
         mark: threshold,
+        counts: false,
     });
 
     let exits = &counted.exits;
@@ -330,6 +332,7 @@ async fn show_dashboard(
         series: vec![(t.t("dashboard.exits.chart"), exits.iter().map(|(_, n, _)| *n as f64).collect())],
         stacked: false,
         mark: None,
+        counts: true,
     });
     let exit_lines = exits
         .iter()
@@ -351,6 +354,7 @@ async fn show_dashboard(
         ],
         stacked: true,
         mark: None,
+        counts: true,
     });
     let monitor_lines = monitoring
         .iter()
@@ -397,6 +401,7 @@ async fn show_dashboard(
         ],
         stacked: true,
         mark: None,
+        counts: true,
     });
 
     let findings = super::findings::summary(state, t, user, code, year).await?;

@@ -13,6 +13,35 @@ pub(crate) struct Bars<'a> {
     pub stacked: bool,
     /// A dashed line across the chart at this value (a threshold), with its name.
     pub mark: Option<f64>,
+    /// The values are counts (households, persons, findings): the value axis shows
+    /// whole numbers only.
+    pub counts: bool,
+}
+
+/// The value axis of a count chart: a top at or above the largest bar (the largest
+/// stack when stacked) that splits into at most five whole steps, and that number of steps.
+fn whole_axis(largest: f64) -> (f32, usize) {
+    let largest = largest.ceil().max(1.0) as u64;
+    let steps = largest.min(5);
+    let step = largest.div_ceil(steps);
+    ((step * steps) as f32, steps as usize)
+}
+
+/// The `<svg>` element sized by its box: `width="100%"` with the drawing's `viewBox`,
+/// so the browser scales it to the page's width on a phone and a desktop alike.
+fn fit_box(svg: String) -> String {
+    let Some(end) = svg.find('>') else { return svg };
+    let (head, rest) = svg.split_at(end);
+    let mut out = String::with_capacity(svg.len() + 40);
+    let mut attrs = head.split(' ').filter(|a| !a.starts_with("width=") && !a.starts_with("height="));
+    out.push_str(attrs.next().unwrap_or("<svg"));
+    out.push_str(" width=\"100%\" preserveAspectRatio=\"xMidYMid meet\"");
+    for a in attrs {
+        out.push(' ');
+        out.push_str(a);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `charts-rs` measures text with its built-in Latin font, which lacks CJK glyphs and
@@ -47,13 +76,29 @@ pub(crate) fn bar_svg(bars: Bars<'_>) -> Option<String> {
         })
         .collect();
     let n = bars.categories.len();
+    let largest = if bars.stacked {
+        (0..n)
+            .map(|i| series.iter().map(|s| f64::from(s.data.get(i).copied().flatten().unwrap_or(0.0))).sum::<f64>())
+            .fold(0.0, f64::max)
+    } else {
+        series.iter().flat_map(|s| s.data.iter().flatten()).map(|v| f64::from(*v)).fold(0.0, f64::max)
+    };
     let categories = bars.categories.iter().map(|c| widened(c)).collect();
     let mut chart = BarChart::new(series, categories);
+    if bars.counts
+        && let Some(axis) = chart.y_axis_configs.first_mut()
+    {
+        let (top, steps) = whole_axis(largest);
+        axis.min = Some(0.0);
+        axis.max = Some(top);
+        axis.split_number = steps;
+    }
     chart.title.text = widened(bars.title);
-    chart.width = (n as f32 * 72.0).clamp(560.0, 1600.0);
+    // Drawn no wider than a desktop box, so a phone scales it down less.
+    chart.width = (n as f32 * 44.0).clamp(480.0, 960.0);
     chart.height = 340.0;
     chart.legend.show = Some(many);
-    chart.svg().ok()
+    chart.svg().ok().map(fit_box)
 }
 
 #[cfg(test)]
@@ -68,6 +113,7 @@ mod tests {
             series: vec![("在册贫困户", vec![3.0, 1.0]), ("已脱贫户", vec![2.0, 5.0])],
             stacked: true,
             mark: None,
+            counts: true,
         })
         .expect("a chart");
         assert!(svg.starts_with("<svg"), "{svg}");
@@ -79,7 +125,57 @@ mod tests {
 
     #[test]
     fn nothing_to_draw_is_no_chart() {
-        let none = bar_svg(Bars { title: "x", categories: vec![], series: vec![], stacked: false, mark: None });
+        let none =
+            bar_svg(Bars { title: "x", categories: vec![], series: vec![], stacked: false, mark: None, counts: true });
         assert!(none.is_none());
+    }
+
+    /// The texts of an SVG's `<text>` elements.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split('<').next()?.trim().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn count_axes_show_whole_numbers_only() {
+        for (values, stacked) in
+            [(vec![1.0, 0.0], false), (vec![3.0, 1.0], true), (vec![7.0, 2.0], false), (vec![0.0], false)]
+        {
+            let n = values.len();
+            let svg = bar_svg(Bars {
+                title: "户数",
+                categories: (0..n).map(|i| format!("村{i}")).collect(),
+                series: vec![("户", values.clone()), ("人", vec![1.0; n])],
+                stacked,
+                mark: None,
+                counts: true,
+            })
+            .expect("a chart");
+            let numbers: Vec<f64> = texts(&svg).iter().filter_map(|t| t.parse::<f64>().ok()).collect();
+            assert!(numbers.len() >= 2, "an axis with numbers: {:?}", texts(&svg));
+            assert!(numbers.iter().all(|v| v.fract() == 0.0), "{values:?}: {numbers:?}");
+        }
+        assert_eq!(whole_axis(1.0), (1.0, 1));
+        assert_eq!(whole_axis(3.0), (3.0, 3));
+        assert_eq!(whole_axis(7.0), (10.0, 5));
+        assert_eq!(whole_axis(0.0), (1.0, 1));
+    }
+
+    #[test]
+    fn a_chart_fits_its_box() {
+        let svg = bar_svg(Bars {
+            title: "贫困发生率",
+            categories: (0..30).map(|i| format!("村{i}")).collect(),
+            series: vec![("发生率", vec![2.5; 30])],
+            stacked: false,
+            mark: Some(3.0),
+            counts: false,
+        })
+        .expect("a chart");
+        let head = &svg[..svg.find('>').unwrap()];
+        assert!(head.contains("width=\"100%\"") && head.contains("viewBox=\"0 0 "), "{head}");
+        assert!(!head.contains("height="), "the height follows the width: {head}");
     }
 }

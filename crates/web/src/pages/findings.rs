@@ -596,6 +596,7 @@ pub(crate) async fn summary(
             .collect(),
         stacked: true,
         mark: None,
+        counts: true,
     });
     Ok(Summary {
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),

@@ -209,6 +209,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ),
         ("POST", "/logout") => (c("/logout".into(), ""), None),
         ("GET", "/static/app.css") => (c("/static/app.css".into(), ":root"), None),
+        ("GET", "/static/favicon.svg") => (c("/static/favicon.svg".into(), "<svg"), None),
+        ("GET", "/favicon.ico") => (c("/favicon.ico".into(), "<svg"), None),
         // 中文 | English (tests/web/i18n.rs tests it in depth).
         ("GET", "/lang/{lang}") => (c("/lang/zh".into(), ""), None),
         ("GET", "/sw.js") => (c("/sw.js".into(), "addEventListener"), None),
