@@ -459,6 +459,8 @@ pub(crate) struct FindingsParams {
 pub(crate) struct FindingJson {
     id: i64,
     rule_id: String,
+    /// The rule's Chinese title.
+    title: String,
     severity: String,
     level: String,
     year: i32,
@@ -499,6 +501,7 @@ fn finding_json(f: Finding) -> FindingJson {
     FindingJson {
         id: f.id,
         entity: f.person_id.clone().unwrap_or_else(|| f.entity_key.clone()),
+        title: crate::checks::title(&f.rule_id),
         rule_id: f.rule_id,
         severity: f.severity,
         level: f.level,

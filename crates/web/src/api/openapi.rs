@@ -209,9 +209,10 @@ fn more_schemas() -> Value {
         },
         "Finding": {
             "type": "object",
-            "required": ["id", "rule_id", "severity", "level", "year", "entity", "status", "explanation", "values", "first_seen", "last_seen"],
+            "required": ["id", "rule_id", "title", "severity", "level", "year", "entity", "status", "explanation", "values", "first_seen", "last_seen"],
             "properties": {
                 "id": integer, "rule_id": string,
+                "title": { "type": "string", "description": "规则的中文标题（非内置规则为其编号）" },
                 "severity": { "type": "string", "enum": ["error", "warning", "info"] },
                 "level": string, "year": integer, "hh_id": nullable("string"), "village_code": nullable("string"),
                 "entity": string,

@@ -289,6 +289,10 @@ async fn show_dashboard(
         stacked: true,
         mark: None,
         counts: true,
+        links: STATUSES
+            .iter()
+            .map(|s| children.iter().map(|d| list_href(&d.code, year, &format!("status={s}"))).collect())
+            .collect(),
     });
 
     // 贫困发生率 against the exit threshold of the county's province.
@@ -323,6 +327,7 @@ async fn show_dashboard(
         stacked: false,
         mark: threshold,
         counts: false,
+        links: vec![children.iter().map(|d| list_href(&d.code, year, "status=2")).collect()],
     });
 
     let exits = &counted.exits;
@@ -333,6 +338,7 @@ async fn show_dashboard(
         stacked: false,
         mark: None,
         counts: true,
+        links: vec![exits.iter().map(|(y, _, _)| list_href(code.as_str(), year, &format!("exit_year={y}"))).collect()],
     });
     let exit_lines = exits
         .iter()
@@ -355,6 +361,13 @@ async fn show_dashboard(
         stacked: true,
         mark: None,
         counts: true,
+        links: ["open", "cleared"]
+            .iter()
+            .map(|st| {
+                let link = |mt: &str| list_href(code.as_str(), year, &format!("monitor_type={mt}&monitor={st}"));
+                monitoring.iter().map(|m| link(&m.monitor_type)).collect()
+            })
+            .collect(),
     });
     let monitor_lines = monitoring
         .iter()
@@ -402,6 +415,10 @@ async fn show_dashboard(
         stacked: true,
         mark: None,
         counts: true,
+        links: vec![
+            visit_lines.iter().map(|l| l.visited.href.clone()).collect(),
+            visit_lines.iter().map(|l| l.missed.href.clone()).collect(),
+        ],
     });
 
     let findings = super::findings::summary(state, t, user, code, year).await?;

@@ -16,6 +16,51 @@ pub(crate) struct Bars<'a> {
     /// The values are counts (households, persons, findings): the value axis shows
     /// whole numbers only.
     pub counts: bool,
+    /// Where each bar leads, by series then category (the list behind the number);
+    /// empty: bars link nowhere.
+    pub links: Vec<Vec<String>>,
+}
+
+/// `text` as an XML attribute value.
+fn attr(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Wraps each bar (`charts-rs` marks a bar's `<rect>` with `data-series` and
+/// `data-category`) in a link to its list.
+fn link_bars(svg: String, series: &[String], categories: &[String], links: &[Vec<String>]) -> String {
+    if links.is_empty() {
+        return svg;
+    }
+    let series: Vec<String> = series.iter().map(|s| format!("data-series=\"{}\"", attr(s))).collect();
+    let categories: Vec<String> = categories.iter().map(|c| format!("data-category=\"{}\"", attr(c))).collect();
+    let mut out = String::with_capacity(svg.len() * 2);
+    let mut rest = svg.as_str();
+    while let Some(at) = rest.find("<rect") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let head_end = tail.find('>').map_or(tail.len(), |e| e + 1);
+        let end = if tail[..head_end].ends_with("/>") {
+            head_end
+        } else {
+            tail.find("</rect>").map_or(head_end, |e| e + "</rect>".len())
+        };
+        let element = &tail[..end];
+        let head = &tail[..head_end];
+        let s = series.iter().position(|s| head.contains(s.as_str()));
+        let c = categories.iter().position(|c| head.contains(c.as_str()));
+        match s.zip(c).and_then(|(s, c)| links.get(s)?.get(c)) {
+            Some(href) => {
+                out.push_str(&format!("<a href=\"{}\">", attr(href)));
+                out.push_str(element);
+                out.push_str("</a>");
+            }
+            None => out.push_str(element),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The value axis of a count chart: a top at or above the largest bar (the largest
@@ -60,6 +105,7 @@ pub(crate) fn bar_svg(bars: Bars<'_>) -> Option<String> {
         return None;
     }
     let many = bars.series.len() > 1;
+    let names: Vec<String> = bars.series.iter().map(|(name, _)| widened(name)).collect();
     let series: Vec<Series> = bars
         .series
         .into_iter()
@@ -83,8 +129,8 @@ pub(crate) fn bar_svg(bars: Bars<'_>) -> Option<String> {
     } else {
         series.iter().flat_map(|s| s.data.iter().flatten()).map(|v| f64::from(*v)).fold(0.0, f64::max)
     };
-    let categories = bars.categories.iter().map(|c| widened(c)).collect();
-    let mut chart = BarChart::new(series, categories);
+    let categories: Vec<String> = bars.categories.iter().map(|c| widened(c)).collect();
+    let mut chart = BarChart::new(series, categories.clone());
     if bars.counts
         && let Some(axis) = chart.y_axis_configs.first_mut()
     {
@@ -98,7 +144,7 @@ pub(crate) fn bar_svg(bars: Bars<'_>) -> Option<String> {
     chart.width = (n as f32 * 44.0).clamp(480.0, 960.0);
     chart.height = 340.0;
     chart.legend.show = Some(many);
-    chart.svg().ok().map(fit_box)
+    chart.svg().ok().map(|svg| link_bars(fit_box(svg), &names, &categories, &bars.links))
 }
 
 #[cfg(test)]
@@ -114,9 +160,14 @@ mod tests {
             stacked: true,
             mark: None,
             counts: true,
+            links: vec![vec!["/a?x=1&y=2".into(), "/b".into()], vec!["/c".into(), "/d".into()]],
         })
         .expect("a chart");
         assert!(svg.starts_with("<svg"), "{svg}");
+        // Each bar links its list.
+        for href in ["/a?x=1&amp;y=2", "/b", "/c", "/d"] {
+            assert!(svg.contains(&format!("<a href=\"{href}\"><rect")), "{href} in {svg}");
+        }
         for label in ["贫困发生率", "城关镇", "白柳镇", "在册贫困户"] {
             assert!(svg.contains(label), "{label} missing");
         }
@@ -125,8 +176,15 @@ mod tests {
 
     #[test]
     fn nothing_to_draw_is_no_chart() {
-        let none =
-            bar_svg(Bars { title: "x", categories: vec![], series: vec![], stacked: false, mark: None, counts: true });
+        let none = bar_svg(Bars {
+            title: "x",
+            categories: vec![],
+            series: vec![],
+            stacked: false,
+            mark: None,
+            counts: true,
+            links: vec![],
+        });
         assert!(none.is_none());
     }
 
@@ -151,6 +209,7 @@ mod tests {
                 stacked,
                 mark: None,
                 counts: true,
+                links: vec![],
             })
             .expect("a chart");
             let numbers: Vec<f64> = texts(&svg).iter().filter_map(|t| t.parse::<f64>().ok()).collect();
@@ -172,6 +231,7 @@ mod tests {
             stacked: false,
             mark: Some(3.0),
             counts: false,
+            links: vec![],
         })
         .expect("a chart");
         let head = &svg[..svg.find('>').unwrap()];

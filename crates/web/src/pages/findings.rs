@@ -597,6 +597,13 @@ pub(crate) async fn summary(
         stacked: true,
         mark: None,
         counts: true,
+        links: StateFilter::ALL
+            .iter()
+            .map(|st| {
+                let link = |rule: &str| WorkFilter { rule_id: Some(rule.to_owned()), state: Some(*st), ..base.clone() };
+                rules.iter().map(|c| href(&link(&c.key))).collect()
+            })
+            .collect(),
     });
     Ok(Summary {
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),

@@ -418,6 +418,8 @@ async fn the_worklist_shows_titles_heads_villages_rejections_and_downloads() {
         assert!(page.contains(&format!("<label>{label}")), "the filter {label} is labelled");
     }
     assert!(page.contains("<option value=\"610981100\">城关镇</option>"), "townships to filter by");
+    let (_, json) = app.get(&county, &format!("/api/v1/findings?area={COUNTY}&year={YEAR}")).await;
+    assert!(json.contains("\"title\":\"证件号码校验位错误\""), "the API names the rule too: {json}");
     let (_, all_years) = app.get(&county, "/findings?year=all").await;
     assert_eq!(shown_total(&all_years, "findings-total"), 3, "every year when asked");
     let (_, town) = app.get(&county, &format!("/findings?area={TOWN_B}")).await;

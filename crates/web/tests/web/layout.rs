@@ -44,6 +44,13 @@ async fn dashboard_charts_fit_their_box() {
     for head in svgs {
         assert!(head.contains("width=\"100%\"") && head.contains("viewBox="), "{head}");
     }
+    // A bar leads to the households behind it, as the table's number does.
+    let chart = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap()];
+    let bar = chart.split("<a href=\"").nth(1).expect("a linked bar");
+    let href = bar[..bar.find('"').unwrap()].replace("&amp;", "&");
+    assert!(href.starts_with("/households?area="), "{href}");
+    assert!(bar[bar.find('>').unwrap() + 1..].starts_with("<rect"), "the link holds the bar");
+    assert_eq!(app.get(&client, &href).await.0, 200, "{href}");
 }
 
 /// Each list links its download, and the download answers a workbook.
@@ -58,6 +65,7 @@ async fn every_list_has_an_xlsx_download() {
         format!("/households?area={COUNTY}&year=2026&visits=due"),
         format!("/findings?area={COUNTY}"),
         "/search?q=张".to_owned(),
+        "/review".to_owned(),
     ] {
         let (status, page) = app.get(&client, &list).await;
         assert_eq!(status, 200, "{list}");
