@@ -266,9 +266,9 @@ fn base_schemas() -> Value {
             "properties": {
                 "households": { "type": "integer", "description": "户数" },
                 "persons": { "type": "integer", "description": "人数" },
-                "poor": { "type": "integer", "description": "在册贫困户" },
-                "exited": { "type": "integer", "description": "已脱贫户" },
-                "monitored": { "type": "integer", "description": "监测对象（风险未消除）" },
+                "poor": { "type": ["integer", "null"], "description": "在册贫困户（看不到户类型的部门数据员为 null）" },
+                "exited": { "type": ["integer", "null"], "description": "已脱贫户（同上）" },
+                "monitored": { "type": ["integer", "null"], "description": "监测对象（风险未消除；同上）" },
             },
         },
         "AreaRef": {

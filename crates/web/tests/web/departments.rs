@@ -315,3 +315,40 @@ async fn reveal(app: &TestApp, client: &Client, fields: &[(&str, &str)]) -> (u16
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
+
+/// A list or a figure by a column the officer does not see would tell that column of
+/// every household in it: such filters are refused, and the counts by 户类型 are left
+/// out of the overview, the dashboard and their API answers; 乡村振兴 sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_and_figures_over_other_columns_are_not_for_a_department() {
+    let app = spawn_app().await;
+    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let request = fupin_web::accounts::AccountRequest {
+        username: "rural",
+        display_name: "",
+        role: fupin_store::users::Role::DepartmentOfficer,
+        area: COUNTY,
+        password: Some("部门数据员的密码-2026"),
+        department: Some("乡村振兴"),
+    };
+    fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    let civil = app.signed_in("department").await;
+    let rural = officer(&app, "rural").await;
+    for list in ["status=2", "exit_year=2020", "monitor=open", "visits=due"] {
+        let path = format!("/households?area={COUNTY}&{list}");
+        assert_eq!(app.get(&civil, &path).await.0, 403, "民政 × {path}");
+        let want = if list == "visits=due" { 403 } else { 200 };
+        assert_eq!(app.get(&rural, &path).await.0, want, "乡村振兴 × {path}");
+    }
+    assert_eq!(app.get(&civil, &format!("/households?area={COUNTY}")).await.0, 200, "the plain list");
+    let (_, json) = app.get(&civil, &format!("/api/v1/areas/{TOWN_A}")).await;
+    assert!(json.contains("\"poor\":null"), "{json}");
+    let (_, json) = app.get(&rural, &format!("/api/v1/areas/{TOWN_A}")).await;
+    assert!(json.contains("\"poor\":1"), "{json}");
+    let (_, json) = app.get(&civil, &format!("/api/v1/dashboard/{COUNTY}")).await;
+    assert!(json.contains("\"total\":null") && json.contains("\"children\":[]"), "{json}");
+    let (_, page) = app.get(&civil, "/dashboard").await;
+    assert!(!page.contains("id=\"incidence\"") && page.contains("问题清单"), "民政's dashboard");
+    let (_, page) = app.get(&rural, "/dashboard").await;
+    assert!(page.contains("id=\"incidence\""), "乡村振兴's dashboard");
+}
