@@ -615,3 +615,36 @@ async fn serve_appends_the_heads_on_a_schedule() {
     assert!(text.contains("change_log=") && text.contains("auth_log="), "{text}");
     r.run(&["audit", "verify"], &["--heads", heads.to_str().unwrap()]).ok();
 }
+
+/// `fupin demo` runs the default checks after generating, so 问题清单 has findings on
+/// its first start (a demo always keeps its registry in a data directory).
+#[tokio::test]
+async fn the_demo_has_findings_to_show() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fupin"))
+        .args(["demo", "--households", "60", "--listen", "127.0.0.1:0", "--today", TODAY, "--data"])
+        .arg(&data)
+        .env_remove("FUPIN_DB")
+        .env("FUPIN_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the demo starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        let started = line.contains("fupin 已启动");
+        said.push(line);
+        if started {
+            break;
+        }
+    }
+    child.kill().expect("the demo stops");
+    let _ = child.wait();
+    assert!(said.iter().any(|l| l.contains("已运行检查")), "{said:?}");
+    let store = Store::open(&Target::Dir(data)).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM findings").fetch_one(store.pool()).await.unwrap();
+    assert!(n > 0, "the demo's worklist has findings");
+}

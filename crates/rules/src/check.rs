@@ -46,7 +46,7 @@ struct Checker<'a> {
     members: Vec<(String, List)>,
 }
 
-fn table_of(rec: Rec) -> &'static Table {
+pub(crate) fn table_of(rec: Rec) -> &'static Table {
     match rec {
         Rec::Person | Rec::Member(_) => &schema::PERSONS,
         Rec::Household => &schema::HOUSEHOLDS,

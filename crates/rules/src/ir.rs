@@ -64,6 +64,13 @@ pub enum Rec {
     Item(u8, List),
 }
 
+impl Rec {
+    /// The registry table the record is a row of.
+    pub fn table(self) -> &'static str {
+        crate::check::table_of(self).name
+    }
+}
+
 /// A list an aggregate runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum List {
@@ -303,6 +310,37 @@ impl Ir {
             _ => true,
         });
         out
+    }
+
+    /// The registry columns this expression reads, as `(table, column)`: every
+    /// column of any record, aggregates and `has()` included; an age reads
+    /// `persons.birth_date`, `first_with_id` and `helper_count` read `persons.id_number`,
+    /// and a village total or a list of poor households reads what makes a household
+    /// poor in a year (`households.identified_year`, `exit_year`). What a department
+    /// may see is judged on this set (a rule reading any other column is not theirs).
+    pub fn columns(&self, out: &mut std::collections::BTreeSet<(&'static str, &'static str)>) {
+        const POOR: [(&str, &str); 2] = [("households", "identified_year"), ("households", "exit_year")];
+        self.walk(&mut |n| {
+            match &n.kind {
+                IrKind::Col { rec, column, .. } => {
+                    out.insert((rec.table(), column.name));
+                }
+                IrKind::Age(_) => {
+                    out.insert(("persons", "birth_date"));
+                }
+                IrKind::FirstWithId(_) | IrKind::HelperCount(_) => {
+                    out.insert(("persons", "id_number"));
+                }
+                IrKind::Village(VillageTotal::PoorPersons | VillageTotal::PoorHouseholds)
+                | IrKind::Agg {
+                    list: List::AreaHouseholds { poor: true } | List::AreaPersons { poor: true }, ..
+                } => {
+                    out.extend(POOR);
+                }
+                _ => {}
+            }
+            true
+        });
     }
 
     /// Whether the SQL compiler can translate this expression.

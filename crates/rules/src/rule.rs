@@ -177,6 +177,17 @@ pub struct Outcome {
 }
 
 impl Rule {
+    /// The registry columns the rule reads, in its expression and its values
+    /// ([`Ir::columns`]): who may see its findings is judged on them.
+    pub fn columns(&self) -> std::collections::BTreeSet<(&'static str, &'static str)> {
+        let mut out = std::collections::BTreeSet::new();
+        self.expr.columns(&mut out);
+        for (_, v) in &self.values {
+            v.columns(&mut out);
+        }
+        out
+    }
+
     /// Judges the household (household level) or its member `person` (person level),
     /// as if it were the county's only household (see [`Rule::evaluate_in`]).
     /// A township or county rule judges the area of the household's village.
@@ -305,6 +316,21 @@ mod tests {
         for bad in ["2020-2014", "abc", "20x0-", "1800-"] {
             assert_eq!(Years::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_rule_names_every_column_it_reads() {
+        let codes = fupin_domain::CodeLists::builtin();
+        let sets = crate::load::builtin(&codes).expect("the shipped rules load");
+        let rule = |id: &str| sets.iter().flat_map(|s| &s.rules).find(|r| r.id == id).expect(id).columns();
+        let id = rule("id_checksum");
+        assert!(id.contains(&("persons", "id_type")) && id.contains(&("persons", "id_number")), "{id:?}");
+        assert_eq!(id.len(), 2, "{id:?}");
+        // Ages read the birth date; aggregates over members read the members' columns.
+        let all: Vec<_> = sets.iter().flat_map(|s| &s.rules).flat_map(|r| r.columns()).collect();
+        assert!(all.contains(&("persons", "birth_date")));
+        assert!(all.contains(&("incomes", "net_per_capita")));
+        assert!(all.iter().all(|(t, _)| ["persons", "households", "incomes", "village_years", "pairings"].contains(t)));
     }
 
     #[test]

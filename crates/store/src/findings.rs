@@ -494,7 +494,7 @@ pub async fn reject_explanation(store: &Store, id: i64, by: &str, reason: &str) 
     if reason.is_empty() {
         return Err(StoreError::Refused("请填写退回理由".into()));
     }
-    let why = format!("退回说明：{reason}");
+    let why = format!("{REJECTED}{reason}");
     step(store, id, by, &why, |f| {
         if !is_pending(f) {
             return Err(StoreError::Refused(format!("问题 {id} 没有待确认的说明")));
@@ -526,6 +526,44 @@ pub async fn events_of(store: &Store, f: &Finding) -> Result<Vec<crate::writer::
     }
     Ok(out)
 }
+
+/// The reason an explanation was sent back (退回), as the cadre sees it on the worklist:
+/// for each of these findings that is open again after a rejection (its newest event
+/// in the change history is a rejection), who rejected it and why, by finding id.
+pub async fn rejections(store: &Store, found: &[&Finding]) -> Result<HashMap<i64, (String, String)>, StoreError> {
+    let open: Vec<&&Finding> = found.iter().filter(|f| f.status == Status::Open && !is_pending(f)).collect();
+    let mut out = HashMap::new();
+    if open.is_empty() {
+        return Ok(out);
+    }
+    let keys: HashMap<String, i64> = open.iter().map(|f| (event_key(f), f.id)).collect();
+    let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT entity_key, actor, reason FROM change_log WHERE entity = $1 AND entity_key IN ({}) ORDER BY seq",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(crate::rows::safe(sql)).bind(EVENT_ENTITY);
+    for k in keys.keys() {
+        q = q.bind(k.clone());
+    }
+    let mut newest: HashMap<i64, (String, Option<String>)> = HashMap::new();
+    for r in &q.fetch_all(store.pool()).await? {
+        let key: String = r.try_get(0)?;
+        if let Some(id) = keys.get(&key) {
+            newest.insert(*id, (r.try_get(1)?, r.try_get(2)?));
+        }
+    }
+    for (id, (actor, reason)) in newest {
+        if let Some(why) = reason.as_deref().and_then(|r| r.strip_prefix(REJECTED)) {
+            let by = actor.strip_prefix("user:").unwrap_or(&actor).to_owned();
+            out.insert(id, (by, why.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// How a rejection's reason begins in the change history.
+const REJECTED: &str = "退回说明：";
 
 /// Where the registry's entities live: 户编号 → village code, 人编号 → 户编号.
 #[derive(Debug, Clone, Default)]

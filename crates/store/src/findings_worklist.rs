@@ -15,8 +15,9 @@ use crate::{Store, StoreError};
 const PLACE: &str = "(CASE WHEN f.level IN ('village', 'township', 'county') THEN f.entity_key \
                      ELSE f.village_code END)";
 
-/// A state as the worklist filters it. `Proposed` is the part of `Open` whose
-/// explanation waits for a township officer.
+/// A state as the worklist filters it. The four do not overlap, so a row of counts
+/// by state adds up to the list's total: `Open` is waiting for work, `Proposed`
+/// is open with an explanation waiting for a township officer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateFilter {
     Open,
@@ -44,7 +45,7 @@ impl StateFilter {
 
     fn sql(self) -> &'static str {
         match self {
-            StateFilter::Open => "f.status = 'open'",
+            StateFilter::Open => "f.status = 'open' AND f.proposed_by IS NULL",
             StateFilter::Proposed => "f.status = 'open' AND f.proposed_by IS NOT NULL",
             StateFilter::Explained => "f.status = 'explained'",
             StateFilter::Fixed => "f.status = 'fixed'",
@@ -63,6 +64,9 @@ pub struct WorkFilter {
     pub severity: Option<String>,
     pub state: Option<StateFilter>,
     pub hh_id: Option<String>,
+    /// Only these rules (a department officer's: those over their own columns);
+    /// `None`: every rule.
+    pub rules: Option<Vec<String>>,
 }
 
 /// A bound value of a filter.
@@ -93,6 +97,18 @@ fn where_clause(filter: &WorkFilter, with_state: bool) -> (String, Vec<Bind>) {
         binds.push(Bind::Text(h.clone()));
         sql.push_str(&format!(" AND f.hh_id = ${}", binds.len()));
     }
+    if let Some(rules) = &filter.rules {
+        if rules.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            let mut marks = Vec::with_capacity(rules.len());
+            for r in rules {
+                binds.push(Bind::Text(r.clone()));
+                marks.push(format!("${}", binds.len()));
+            }
+            sql.push_str(&format!(" AND f.rule_id IN ({})", marks.join(", ")));
+        }
+    }
     if with_state && let Some(s) = filter.state {
         sql.push_str(&format!(" AND {}", s.sql()));
     }
@@ -112,13 +128,22 @@ fn bind_all<'q>(
     q
 }
 
+/// A finding of the worklist with what a cadre recognises it by: the name of its
+/// household's head (户主) and the name of its village (or of the division judged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkLine {
+    pub finding: Finding,
+    pub head: Option<String>,
+    pub place_name: Option<String>,
+}
+
 /// One page of the worklist in (rule, entity, year) order, and how many match in all.
 pub async fn page(
     store: &Store,
     filter: &WorkFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<Finding>, i64), StoreError> {
+) -> Result<(Vec<WorkLine>, i64), StoreError> {
     let (clause, binds) = where_clause(filter, true);
     let count_sql = format!("SELECT COUNT(*) FROM findings f{clause}");
     let total: i64 =
@@ -127,14 +152,23 @@ pub async fn page(
     let n = binds.len();
     binds.push(Bind::Int(limit.max(0)));
     binds.push(Bind::Int(offset.max(0)));
+    // The head by relation 01 (户主); the smallest name when the data has two heads,
+    // so a finding is never listed twice.
     let sql = format!(
-        "SELECT {COLUMNS} FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id{clause} \
+        "SELECT {COLUMNS}, \
+         (SELECT MIN(hp.name) FROM persons hp WHERE hp.hh_id = f.hh_id AND hp.relation = '01'), \
+         (SELECT d.name FROM divisions d WHERE d.code = {PLACE}) \
+         FROM findings f LEFT JOIN persons p ON p.person_id = f.person_id{clause} \
          ORDER BY f.rule_id, f.entity_key, f.year LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
     let rows = bind_all(sqlx::query(crate::rows::safe(sql)), binds).fetch_all(store.pool()).await?;
-    let found = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+    let at = COLUMNS.split(',').count();
+    let mut found = Vec::with_capacity(rows.len());
+    for r in &rows {
+        found.push(WorkLine { finding: read(r)?, head: r.try_get(at)?, place_name: r.try_get(at + 1)? });
+    }
     Ok((found, total))
 }
 
@@ -150,7 +184,7 @@ pub enum Group {
 pub struct StateCounts {
     /// The rule id or the village code (empty for findings above the village level).
     pub key: String,
-    /// Open ones, those waiting for a confirmation included.
+    /// Open ones without an explanation waiting for a confirmation.
     pub open: i64,
     /// Open ones whose explanation waits for a township officer.
     pub proposed: i64,
@@ -159,6 +193,11 @@ pub struct StateCounts {
 }
 
 impl StateCounts {
+    /// Every finding counted, each once.
+    pub fn total(&self) -> i64 {
+        self.open + self.proposed + self.explained + self.fixed
+    }
+
     pub fn of(&self, s: StateFilter) -> i64 {
         match s {
             StateFilter::Open => self.open,
@@ -179,7 +218,7 @@ pub async fn counts(store: &Store, filter: &WorkFilter, group: Group) -> Result<
     let (clause, binds) = where_clause(filter, false);
     let sql = format!(
         "SELECT {key}, \
-         SUM(CASE WHEN f.status = 'open' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN f.status = 'open' AND f.proposed_by IS NULL THEN 1 ELSE 0 END), \
          SUM(CASE WHEN f.status = 'open' AND f.proposed_by IS NOT NULL THEN 1 ELSE 0 END), \
          SUM(CASE WHEN f.status = 'explained' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN f.status = 'fixed' THEN 1 ELSE 0 END) \
@@ -200,8 +239,12 @@ pub async fn counts(store: &Store, filter: &WorkFilter, group: Group) -> Result<
 }
 
 /// The rule ids and the policy years that have findings in an area, for the filters.
-pub async fn choices(store: &Store, area: &str) -> Result<(Vec<String>, Vec<i32>), StoreError> {
-    let filter = WorkFilter { area: area.to_owned(), ..WorkFilter::default() };
+pub async fn choices(
+    store: &Store,
+    area: &str,
+    rules: Option<Vec<String>>,
+) -> Result<(Vec<String>, Vec<i32>), StoreError> {
+    let filter = WorkFilter { area: area.to_owned(), rules, ..WorkFilter::default() };
     let (clause, binds) = where_clause(&filter, false);
     let sql = format!("SELECT DISTINCT f.rule_id FROM findings f{clause} ORDER BY f.rule_id");
     let rules = bind_all(sqlx::query(crate::rows::safe(sql)), binds).fetch_all(store.pool()).await?;

@@ -17,6 +17,7 @@
 pub mod accounts;
 mod api;
 mod cache;
+mod checks;
 mod departments;
 mod display;
 mod error;

@@ -52,8 +52,9 @@ pub enum Policy {
     /// on records inside their own area; any other role gets 403.
     RegistryEditor,
     /// Roles that may see a personal number unmasked, one value at a time with a
-    /// reason, each reveal logged (county admin, township officer, village cadre), on
-    /// records inside their own area; any other role gets 403.
+    /// reason, each reveal logged (county admin, township officer, village cadre; a
+    /// department officer their own department's columns only), on records inside
+    /// their own area; any other role gets 403.
     Reveal,
     /// Roles that record visits to households (all but department officers and
     /// inspectors, who only read), on households in their scope (a helper cadre: the
@@ -108,6 +109,8 @@ fn table() -> Vec<Route> {
         // 问题清单 of the area, and an explanation proposed, confirmed or rejected.
         route!(GET "/findings", Overview, findings::list),
         route!(POST "/findings/{id}", RegistryEditor, findings::act),
+        // 运行检查: the default rule sets on the county, as `fupin check` (county admins).
+        route!(POST "/findings/run", CountyAdmin, findings::run),
         // 年度动态调整: 出生, 死亡, 婚入, 婚出, 迁移成员, 更正, 分户, 合户 (pages/edit.rs).
         route!(GET "/household/{hh_id}/change/{change}", RegistryEditor, edit::form),
         route!(POST "/household/{hh_id}/change/{change}", RegistryEditor, edit::submit),
@@ -141,6 +144,10 @@ fn table() -> Vec<Route> {
         route!(POST "/login", Public, login::submit),
         route!(POST "/logout", Public, login::logout),
         route!(GET "/static/app.css", Public, stylesheet),
+        // The icon of the tab and the home screen (an SVG; `/favicon.ico` for
+        // browsers that ask for it without reading the page's link).
+        route!(GET "/static/favicon.svg", Public, favicon),
+        route!(GET "/favicon.ico", Public, favicon),
         // 中文 | English: the switcher in every page's footer keeps the choice in a cookie.
         route!(GET "/lang/{lang}", Public, crate::i18n::switch),
         // 离线: the service worker (at the root, so it controls /my) and the script
@@ -192,6 +199,13 @@ const CSS: &str = include_str!("../static/app.css");
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+}
+
+/// The icon, compiled in like the stylesheet.
+const FAVICON: &str = include_str!("../static/favicon.svg");
+
+async fn favicon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON)
 }
 
 /// The service worker and the phone pages' script, compiled in like the stylesheet.

@@ -18,6 +18,8 @@ mod browser_offline;
 mod cache;
 #[path = "web/dashboard.rs"]
 mod dashboard;
+#[path = "web/departments.rs"]
+mod departments;
 #[path = "web/edit.rs"]
 mod edit;
 #[path = "web/findings.rs"]
@@ -26,6 +28,8 @@ mod findings;
 mod forged;
 #[path = "web/i18n.rs"]
 mod i18n;
+#[path = "web/layout.rs"]
+mod layout;
 #[path = "web/offline_sync.rs"]
 mod offline_sync;
 #[path = "web/pages.rs"]

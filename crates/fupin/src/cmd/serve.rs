@@ -130,6 +130,27 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         store.set_meta("demo", "ready").await?;
     }
+    // The worklist is part of the demo: the default rule sets run once on the county,
+    // as `fupin check` runs them, so 问题清单 and the dashboard have findings to show.
+    if store.meta("demo_checked").await?.is_none() {
+        let codes = fupin_domain::CodeLists::builtin();
+        let sets = fupin_rules::load::builtin(&codes).context("加载内置规则")?;
+        let env = super::rules_env(&store, &registry, None).await?;
+        let plan = fupin_rules::run::Plan {
+            sets: sets.iter().filter(|s| s.default).collect(),
+            env: &env,
+            scope: None,
+            now: time::OffsetDateTime::now_utc(),
+        };
+        let report = fupin_rules::run::run(&store, &plan, &mut fupin_rules::run::Quiet).await.context("运行检查")?;
+        println!(
+            "已运行检查（{} 年度，{} 条规则）：发现 {} 个问题",
+            env.year,
+            report.rules_run.len(),
+            report.summary.new
+        );
+        store.set_meta("demo_checked", "yes").await?;
+    }
     // New passwords at every start: no demo password is ever stored in clear.
     let accounts = fupin_web::accounts::create_demo_accounts(&store).await?;
     println!("演示账号（仅供本机演示，每次启动重新生成密码）：");

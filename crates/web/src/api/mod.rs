@@ -169,19 +169,22 @@ impl From<DivisionRow> for AreaRef {
 pub(crate) struct CountsJson {
     households: i64,
     persons: i64,
-    poor: i64,
-    exited: i64,
-    monitored: i64,
+    /// The counts by 户类型: null for a user who does not see it (a department officer
+    /// of another department than 乡村振兴), as on the pages.
+    poor: Option<i64>,
+    exited: Option<i64>,
+    monitored: Option<i64>,
 }
 
-impl From<Counts> for CountsJson {
-    fn from(c: Counts) -> CountsJson {
+impl CountsJson {
+    fn of(c: Counts, user: &CurrentUser) -> CountsJson {
+        let shown = crate::pages::area::status_counts(user);
         CountsJson {
             households: c.households,
             persons: c.persons,
-            poor: c.poor,
-            exited: c.exited,
-            monitored: c.monitored,
+            poor: shown.then_some(c.poor),
+            exited: shown.then_some(c.exited),
+            monitored: shown.then_some(c.monitored),
         }
     }
 }
@@ -461,11 +464,11 @@ pub(crate) async fn area(
 ) -> ApiResult<AreaAnswer> {
     let code = code_in_scope(&user, &code)?;
     let area = area_ref(&state, &code).await?;
-    let counts = views::counts_in(&state.store, &code).await?.into();
+    let counts = CountsJson::of(views::counts_in(&state.store, &code).await?, &user);
     let children = views::counts_by_child(&state.store, &code)
         .await?
         .into_iter()
-        .map(|a| AreaLine { area: a.division.into(), counts: a.counts.into() })
+        .map(|a| AreaLine { area: a.division.into(), counts: CountsJson::of(a.counts, &user) })
         .collect();
     Ok(Json(AreaAnswer { area, counts, children }))
 }

@@ -114,7 +114,9 @@ pub(crate) struct DashboardAnswer {
     threshold_percent: Option<f64>,
     threshold_note: Option<String>,
     children: Vec<ChildFigures>,
-    total: StatusJson,
+    /// `None` (and `children`, `exits`, `monitoring` and the visits empty) for the
+    /// parts a department officer does not see, as on the page.
+    total: Option<StatusJson>,
     exits: Vec<ExitJson>,
     monitoring: Vec<MonitorJson>,
     visits: VisitsJson,
@@ -178,22 +180,30 @@ pub(crate) async fn dashboard(
     let quarter = Quarter::for_year(year, state.config.today);
     let visits = dashboard_views::visits_by_child(&state.store, &code, year, &quarter).await?;
     let visit_of = |c: &str| visits.iter().find(|(k, _, _)| k == c).map(|(_, d, v)| (*d, *v)).unwrap_or((0, 0));
+    let shown = crate::pages::households::Shown::of(&user);
+    let visits_shown = user.0.role != fupin_store::users::Role::DepartmentOfficer;
     Ok(Json(DashboardAnswer {
         year,
         threshold_percent: threshold,
         threshold_note: criteria.map(|c| c.note.clone()),
         children: children
             .iter()
+            .filter(|_| shown.status)
             .map(|d| ChildFigures {
                 code: d.code.clone(),
                 name: d.name.clone(),
                 figures: status_json(&state, &figures(&d.code), threshold),
             })
             .collect(),
-        total: status_json(&state, &total, threshold),
-        exits: exits.into_iter().map(|(year, households, persons)| ExitJson { year, households, persons }).collect(),
+        total: shown.status.then(|| status_json(&state, &total, threshold)),
+        exits: exits
+            .into_iter()
+            .filter(|_| shown.exit_year)
+            .map(|(year, households, persons)| ExitJson { year, households, persons })
+            .collect(),
         monitoring: monitoring
             .into_iter()
+            .filter(|_| shown.monitor_type)
             .map(|m| MonitorJson {
                 label: state.codes.label("monitor_type", &m.monitor_type).to_owned(),
                 monitor_type: m.monitor_type,
@@ -204,7 +214,7 @@ pub(crate) async fn dashboard(
         visits: VisitsJson {
             children: children
                 .iter()
-                .filter(|d| visit_of(&d.code).0 > 0)
+                .filter(|d| visits_shown && visit_of(&d.code).0 > 0)
                 .map(|d| {
                     let (due, visited) = visit_of(&d.code);
                     VisitCompliance {
@@ -449,6 +459,8 @@ pub(crate) struct FindingsParams {
 pub(crate) struct FindingJson {
     id: i64,
     rule_id: String,
+    /// The rule's Chinese title.
+    title: String,
     severity: String,
     level: String,
     year: i32,
@@ -489,6 +501,7 @@ fn finding_json(f: Finding) -> FindingJson {
     FindingJson {
         id: f.id,
         entity: f.person_id.clone().unwrap_or_else(|| f.entity_key.clone()),
+        title: crate::checks::title(&f.rule_id),
         rule_id: f.rule_id,
         severity: f.severity,
         level: f.level,
@@ -529,8 +542,16 @@ pub(crate) async fn findings(
         Some(y) => Some(y.parse::<i32>().map_err(|_| bad("year 应为四位年份"))?),
         None => None,
     };
-    let filter =
-        WorkFilter { area: area.to_string(), year, rule_id: text(&q.rule), severity, state: status, hh_id: None };
+    let rules = crate::checks::visible_rules(&user);
+    let filter = WorkFilter {
+        area: area.to_string(),
+        year,
+        rule_id: text(&q.rule),
+        severity,
+        state: status,
+        hh_id: None,
+        rules,
+    };
     let page = q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page - 1).saturating_mul(FINDINGS_PER_PAGE);
     let (found, total) = worklist::page(&state.store, &filter, offset, FINDINGS_PER_PAGE).await?;
@@ -541,7 +562,7 @@ pub(crate) async fn findings(
         pages,
         per_page: FINDINGS_PER_PAGE,
         total,
-        findings: found.into_iter().map(finding_json).collect(),
+        findings: found.into_iter().map(|w| finding_json(w.finding)).collect(),
     }))
 }
 

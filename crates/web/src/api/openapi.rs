@@ -149,8 +149,8 @@ fn more_schemas() -> Value {
                 "area": schema_ref("AreaRef"), "year": integer,
                 "threshold_percent": { "type": ["number", "null"], "description": "当年贫困发生率退出标准（%）" },
                 "threshold_note": nullable("string"),
-                "children": { "type": "array", "items": schema_ref("ChildFigures"), "description": "下一级区划（村：本村）" },
-                "total": schema_ref("StatusFigures"),
+                "children": { "type": "array", "items": schema_ref("ChildFigures"), "description": "下一级区划（村：本村）；部门数据员看不到户类型时为空" },
+                "total": { "oneOf": [schema_ref("StatusFigures"), { "type": "null" }], "description": "合计；部门数据员看不到户类型时为 null（脱贫、监测、走访各项同理为空）" },
                 "exits": { "type": "array", "description": "历年脱贫户数、人数（到所选年份为止）", "items": {
                     "type": "object", "required": ["year", "households", "persons"],
                     "properties": { "year": integer, "households": integer, "persons": integer },
@@ -230,9 +230,10 @@ fn more_schemas() -> Value {
         },
         "Finding": {
             "type": "object",
-            "required": ["id", "rule_id", "severity", "level", "year", "entity", "status", "explanation", "values", "first_seen", "last_seen"],
+            "required": ["id", "rule_id", "title", "severity", "level", "year", "entity", "status", "explanation", "values", "first_seen", "last_seen"],
             "properties": {
                 "id": integer, "rule_id": string,
+                "title": { "type": "string", "description": "规则的中文标题（非内置规则为其编号）" },
                 "severity": { "type": "string", "enum": ["error", "warning", "info"] },
                 "level": string, "year": integer, "hh_id": nullable("string"), "village_code": nullable("string"),
                 "entity": string,
@@ -286,9 +287,9 @@ fn base_schemas() -> Value {
             "properties": {
                 "households": { "type": "integer", "description": "户数" },
                 "persons": { "type": "integer", "description": "人数" },
-                "poor": { "type": "integer", "description": "在册贫困户" },
-                "exited": { "type": "integer", "description": "已脱贫户" },
-                "monitored": { "type": "integer", "description": "监测对象（风险未消除）" },
+                "poor": { "type": ["integer", "null"], "description": "在册贫困户（看不到户类型的部门数据员为 null）" },
+                "exited": { "type": ["integer", "null"], "description": "已脱贫户（同上）" },
+                "monitored": { "type": ["integer", "null"], "description": "监测对象（风险未消除；同上）" },
             },
         },
         "AreaRef": {

@@ -36,6 +36,8 @@ struct AreaPage {
     total: Counts,
     /// Flagged offline corrections awaiting review here, for roles that review.
     to_review: Option<i64>,
+    /// The counts by 户类型 (在册贫困户, 已脱贫户, 监测对象), for users who see it.
+    status_counts: bool,
 }
 
 /// One household line of a village's list.
@@ -65,6 +67,11 @@ struct VillagePage {
     code: String,
     /// Flagged offline corrections awaiting review here, for roles that review.
     to_review: Option<i64>,
+    /// The columns shown beside 户编号, 户主 and 人数, for users who see them (a
+    /// department officer sees only their department's).
+    status_counts: bool,
+    show_group: bool,
+    show_status: bool,
 }
 
 /// `?page=` as typed: anything but a positive number means the first page.
@@ -131,7 +138,7 @@ async fn show_area(
         DivisionLevel::Township => t.t("level.village"),
         DivisionLevel::Village => {
             let can_edit = edit::may_edit(user.0.role);
-            return village(state, t, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
+            return village(state, t, user, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
         }
         // Province and city accounts do not exist; such a code has no page.
         _ => return Err(WebError::NotFound),
@@ -141,14 +148,22 @@ async fn show_area(
         .into_iter()
         .map(|a| AreaLine { href: format!("/area/{}", a.division.code), name: a.division.name, counts: a.counts })
         .collect();
-    let page = AreaPage { t, nav, crumbs, title: division.name, child_label, lines, total, to_review };
+    let status_counts = status_counts(user);
+    let page = AreaPage { t, nav, crumbs, title: division.name, child_label, lines, total, to_review, status_counts };
     Ok(html(&page)?.into_response())
+}
+
+/// Whether the user sees the counts by 户类型 and 监测对象 (a department officer only
+/// when their department owns those columns).
+pub(crate) fn status_counts(user: &CurrentUser) -> bool {
+    user.may_see_field("households", "status") && user.may_see_field("households", "monitor_type")
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn village(
     state: &AppState,
     t: Tr,
+    user: &CurrentUser,
     code: &DivisionCode,
     title: String,
     nav: Option<Nav>,
@@ -186,6 +201,9 @@ async fn village(
         can_edit,
         code: code.to_string(),
         to_review,
+        status_counts: status_counts(user),
+        show_group: user.may_see_field("households", "group_no"),
+        show_status: user.may_see_field("households", "status"),
     };
     Ok(html(&page)?.into_response())
 }

@@ -163,6 +163,10 @@ struct DashboardPage {
     monitor_lines: Vec<MonitorLine>,
     /// 问题清单: open, explained and fixed findings by rule and by village.
     findings: super::findings::Summary,
+    /// The sections the user sees: a department officer those over their own columns
+    /// (户类型 and 贫困发生率, 脱贫年度, 监测对象), and no 走访 (field work).
+    shown: super::households::Shown,
+    visits_shown: bool,
 }
 
 /// `/dashboard`: the user's own area.
@@ -284,6 +288,11 @@ async fn show_dashboard(
             .collect(),
         stacked: true,
         mark: None,
+        counts: true,
+        links: STATUSES
+            .iter()
+            .map(|s| children.iter().map(|d| list_href(&d.code, year, &format!("status={s}"))).collect())
+            .collect(),
     });
 
     // 贫困发生率 against the exit threshold of the county's province.
@@ -317,6 +326,8 @@ async fn show_dashboard(
         )],
         stacked: false,
         mark: threshold,
+        counts: false,
+        links: vec![children.iter().map(|d| list_href(&d.code, year, "status=2")).collect()],
     });
 
     let exits = &counted.exits;
@@ -326,6 +337,8 @@ async fn show_dashboard(
         series: vec![(t.t("dashboard.exits.chart"), exits.iter().map(|(_, n, _)| *n as f64).collect())],
         stacked: false,
         mark: None,
+        counts: true,
+        links: vec![exits.iter().map(|(y, _, _)| list_href(code.as_str(), year, &format!("exit_year={y}"))).collect()],
     });
     let exit_lines = exits
         .iter()
@@ -347,6 +360,14 @@ async fn show_dashboard(
         ],
         stacked: true,
         mark: None,
+        counts: true,
+        links: ["open", "cleared"]
+            .iter()
+            .map(|st| {
+                let link = |mt: &str| list_href(code.as_str(), year, &format!("monitor_type={mt}&monitor={st}"));
+                monitoring.iter().map(|m| link(&m.monitor_type)).collect()
+            })
+            .collect(),
     });
     let monitor_lines = monitoring
         .iter()
@@ -393,10 +414,17 @@ async fn show_dashboard(
         ],
         stacked: true,
         mark: None,
+        counts: true,
+        links: vec![
+            visit_lines.iter().map(|l| l.visited.href.clone()).collect(),
+            visit_lines.iter().map(|l| l.missed.href.clone()).collect(),
+        ],
     });
 
-    let findings = super::findings::summary(state, t, code, year).await?;
+    let findings = super::findings::summary(state, t, user, code, year).await?;
     let page = DashboardPage {
+        shown: super::households::Shown::of(user),
+        visits_shown: user.0.role != fupin_store::users::Role::DepartmentOfficer,
         t,
         findings,
         quarter_start: quarter.start.clone(),

@@ -50,6 +50,10 @@ pub(crate) struct WorkQuery {
     year: Option<String>,
     hh: Option<String>,
     page: Option<String>,
+    /// `xlsx`: the filtered worklist as a download.
+    format: Option<String>,
+    /// What a run of the checks did (`new-still-reopened-fixed`), after `POST /findings/run`.
+    ran: Option<String>,
 }
 
 /// `%XX` for every byte but ASCII letters, digits and `-_.`, for a value in a link.
@@ -68,8 +72,9 @@ fn enc(s: &str) -> String {
 /// The link to the worklist under a filter.
 pub(crate) fn href(filter: &WorkFilter) -> String {
     let mut out = format!("/findings?area={}", enc(&filter.area));
-    if let Some(y) = filter.year {
-        out.push_str(&format!("&year={y}"));
+    match filter.year {
+        Some(y) => out.push_str(&format!("&year={y}")),
+        None => out.push_str("&year=all"),
     }
     if let Some(r) = &filter.rule_id {
         out.push_str(&format!("&rule={}", enc(r)));
@@ -108,6 +113,13 @@ fn severity_label(t: Tr, s: &str) -> String {
 pub(crate) struct Line {
     pub id: i64,
     pub rule_id: String,
+    /// The rule's Chinese title (its id for a rule not shipped).
+    pub title: String,
+    /// The household's head (户主) and the village (or division) the finding lies in.
+    pub head: String,
+    pub place: String,
+    /// Why a township officer sent the last explanation back, and who.
+    pub rejection: Option<String>,
     pub severity: String,
     pub year: i32,
     pub hh_id: Option<String>,
@@ -136,6 +148,10 @@ fn line(t: Tr, f: &Finding) -> Line {
     };
     Line {
         id: f.id,
+        title: crate::checks::title(&f.rule_id),
+        head: String::new(),
+        place: String::new(),
+        rejection: None,
         rule_id: f.rule_id.clone(),
         severity: severity_label(t, &f.severity),
         year: f.year,
@@ -186,14 +202,18 @@ struct FindingsPage {
     crumbs: Vec<Crumb>,
     area: String,
     area_name: String,
-    /// The filters as chosen, for the form (year 0: any).
+    /// The areas the filter offers: the user's own and the ones below it (乡镇, or 村
+    /// for a township officer), as (code, name).
+    areas: Vec<(String, String)>,
+    /// The filters as chosen, for the form (year 0: every year).
     year: i32,
     rule: String,
     severity: String,
     status: String,
     hh: String,
     years: Vec<i32>,
-    rules: Vec<String>,
+    /// (id, title) of the rules with findings here.
+    rules: Vec<(String, String)>,
     states: Vec<(&'static str, &'static str)>,
     by_rule: Vec<CountLine>,
     by_state: CountLine,
@@ -206,16 +226,19 @@ struct FindingsPage {
     next: Option<String>,
     editor: bool,
     confirmer: bool,
+    /// The same list as a download.
+    xlsx: String,
+    /// A county administrator may run the checks (`POST /findings/run`).
+    runner: bool,
+    /// What the last run did, when the page follows one.
+    ran: Option<String>,
 }
 
-/// `/findings`: the worklist of an area inside the user's (their own by default);
-/// 404 for an area outside it.
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    t: Tr,
-    user: CurrentUser,
-    Query(q): Query<WorkQuery>,
-) -> Result<Response, WebError> {
+/// The worklist's filter from the query: the area inside the user's (404 outside),
+/// the year asked for (`all`: every year; none: the newest year with findings, so a
+/// problem found in several years is counted once), and for a department officer
+/// only the rules over their own columns.
+async fn work_filter(state: &AppState, user: &CurrentUser, q: &WorkQuery) -> Result<WorkFilter, WebError> {
     let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => DivisionCode::parse(a).map_err(|_| WebError::NotFound)?,
         None => user.area().clone(),
@@ -224,14 +247,53 @@ pub(crate) async fn list(
         return Err(WebError::NotFound);
     }
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    let filter = WorkFilter {
+    let rules = crate::checks::visible_rules(user);
+    let year = match text(&q.year).as_deref() {
+        Some("all") => None,
+        Some(y) => y.parse().ok(),
+        None => worklist::choices(&state.store, area.as_str(), rules.clone()).await?.1.first().copied(),
+    };
+    Ok(WorkFilter {
         area: area.to_string(),
-        year: text(&q.year).and_then(|y| y.parse().ok()),
+        year,
         rule_id: text(&q.rule),
         severity: text(&q.severity).filter(|s| ["error", "warning", "info"].contains(&s.as_str())),
         state: text(&q.status).and_then(|s| StateFilter::parse(&s)),
         hh_id: text(&q.hh).filter(|h| h.chars().count() <= 40),
-    };
+        rules,
+    })
+}
+
+/// The worklist's lines with the head, the place and a rejection's reason.
+async fn lines(state: &AppState, t: Tr, found: &[worklist::WorkLine]) -> Result<Vec<Line>, WebError> {
+    let rejected = findings::rejections(&state.store, &found.iter().map(|w| &w.finding).collect::<Vec<_>>()).await?;
+    Ok(found
+        .iter()
+        .map(|w| {
+            let mut l = line(t, &w.finding);
+            l.head = w.head.clone().unwrap_or_default();
+            l.place = w.place_name.clone().unwrap_or_default();
+            l.rejection = rejected
+                .get(&w.finding.id)
+                .map(|(by, why)| t.f2("findings.rejection", "by", by, "reason", crate::display::scrub_ids(why)));
+            l
+        })
+        .collect())
+}
+
+/// `/findings`: the worklist of an area inside the user's (their own by default);
+/// 404 for an area outside it. `format=xlsx`: every finding of the filter as a download.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    t: Tr,
+    user: CurrentUser,
+    Query(q): Query<WorkQuery>,
+) -> Result<Response, WebError> {
+    let filter = work_filter(&state, &user, &q).await?;
+    let area = DivisionCode::parse(&filter.area).map_err(|_| WebError::NotFound)?;
+    if super::edit_xlsx::wants_xlsx(q.format.as_deref()) {
+        return xlsx(&state, t, &filter).await;
+    }
     let page = q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let (found, total_found) = worklist::page(&state.store, &filter, (page - 1) * PER_PAGE, PER_PAGE).await?;
     let pages = ((total_found + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -239,31 +301,49 @@ pub(crate) async fn list(
     let rule_counts = worklist::counts(&state.store, &unruled, Group::Rule).await?;
     let by_rule = rule_counts
         .iter()
-        .map(|c| count_line(c.key.clone(), &WorkFilter { rule_id: Some(c.key.clone()), ..unruled.clone() }, c))
+        .map(|c| {
+            let label = crate::checks::title(&c.key);
+            count_line(label, &WorkFilter { rule_id: Some(c.key.clone()), ..unruled.clone() }, c)
+        })
         .collect();
     let stateless = WorkFilter { state: None, ..filter.clone() };
     let state_counts = worklist::counts(&state.store, &stateless, Group::Rule).await?;
     let by_state = count_line(t.t("common.total").to_owned(), &stateless, &total(&state_counts));
-    let (rules, years) = worklist::choices(&state.store, area.as_str()).await?;
+    let (rules, years) = worklist::choices(&state.store, area.as_str(), filter.rules.clone()).await?;
+    let mut areas = vec![(user.area().to_string(), division_name(&state, user.area()).await?.unwrap_or_default())];
+    if user.area().level() != fupin_domain::DivisionLevel::Village {
+        for d in fupin_store::views::children(&state.store, user.area()).await? {
+            areas.push((d.code, d.name));
+        }
+    }
+    let area_name = division_name(&state, &area).await?.unwrap_or_else(|| area.to_string());
+    if !areas.iter().any(|(c, _)| *c == filter.area) {
+        areas.push((filter.area.clone(), area_name.clone()));
+    }
     let at_page = |p: i64| format!("{}&page={p}", href(&filter));
+    let ran = q.ran.as_deref().and_then(|r| {
+        let n: Vec<usize> = r.split('-').filter_map(|x| x.parse().ok()).collect();
+        (n.len() == 4).then(|| t.f1("findings.ran", "counts", ran_text(t, n[0], n[1], n[2], n[3])))
+    });
     let page_view = FindingsPage {
         t,
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &area).await?,
-        area_name: division_name(&state, &area).await?.unwrap_or_else(|| area.to_string()),
+        area_name,
         area: area.to_string(),
+        areas,
         year: filter.year.unwrap_or(0),
         rule: filter.rule_id.clone().unwrap_or_default(),
         severity: filter.severity.clone().unwrap_or_default(),
         status: filter.state.map(|s| s.as_str()).unwrap_or_default().to_owned(),
         hh: filter.hh_id.clone().unwrap_or_default(),
         years,
-        rules,
+        rules: rules.into_iter().map(|r| (crate::checks::title(&r), r)).map(|(title, r)| (r, title)).collect(),
         states: StateFilter::ALL.into_iter().map(|s| (s.as_str(), state_label(t, s))).collect(),
         by_rule,
         by_state,
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),
-        lines: found.iter().map(|f| line(t, f)).collect(),
+        lines: lines(&state, t, &found).await?,
         total: total_found,
         page,
         pages,
@@ -271,8 +351,67 @@ pub(crate) async fn list(
         next: (page < pages).then(|| at_page(page + 1)),
         editor: super::edit::may_edit(user.0.role),
         confirmer: may_confirm(user.0.role),
+        xlsx: format!("{}&format=xlsx", href(&filter)),
+        runner: user.0.role == Role::CountyAdmin,
+        ran,
     };
     Ok(html(&page_view)?.into_response())
+}
+
+fn ran_text(t: Tr, new: usize, still: usize, reopened: usize, fixed: usize) -> String {
+    [
+        t.f1("findings.ran.new", "n", new),
+        t.f1("findings.ran.still", "n", still),
+        t.f1("findings.ran.reopened", "n", reopened),
+        t.f1("findings.ran.fixed", "n", fixed),
+    ]
+    .join(" · ")
+}
+
+/// The most findings one download holds.
+const XLSX_MAX: i64 = 100_000;
+
+/// The filtered worklist as a workbook: one line per finding, values masked as on the page.
+async fn xlsx(state: &AppState, t: Tr, filter: &WorkFilter) -> Result<Response, WebError> {
+    use super::edit_xlsx::XCell::{Number, Text};
+    let (found, _) = worklist::page(&state.store, filter, 0, XLSX_MAX).await?;
+    let lines = lines(state, t, &found).await?;
+    let rows: Vec<Vec<super::edit_xlsx::XCell>> = lines
+        .into_iter()
+        .map(|l| {
+            vec![
+                Text(l.rule_id),
+                Text(l.title),
+                Text(l.severity),
+                Number(f64::from(l.year)),
+                Text(l.state.to_owned()),
+                Text(l.place),
+                Text(l.hh_id.unwrap_or_default()),
+                Text(l.head),
+                Text(l.entity),
+                Text(l.explanation),
+                Text(l.proposal.or(l.rejection).unwrap_or_default()),
+            ]
+        })
+        .collect();
+    let headers =
+        ["规则编号", "规则", "严重程度", "年度", "状态", "村", "户编号", "户主", "对象", "问题说明", "说明或退回理由"];
+    let bytes = super::edit_xlsx::workbook("问题清单", &headers, &rows)?;
+    Ok(super::edit_xlsx::download(&format!("findings-{}.xlsx", filter.area), bytes))
+}
+
+/// `POST /findings/run` (county administrators): runs the default rule sets on the
+/// whole county for the policy year, as `fupin check` does, and shows the worklist of
+/// that year with what the run changed.
+pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    if user.0.role != Role::CountyAdmin {
+        return Err(WebError::Forbidden);
+    }
+    let (year, report) = crate::checks::run_default(&state).await?;
+    let s = report.summary;
+    tracing::info!(username = %user.0.username, year, new = s.new, fixed = s.fixed, "运行检查");
+    let back = WorkFilter { area: user.area().to_string(), year: Some(year), ..WorkFilter::default() };
+    Ok(Redirect::to(&format!("{}&ran={}-{}-{}-{}", href(&back), s.new, s.still, s.reopened, s.fixed)).into_response())
 }
 
 /// What an explanation form posts.
@@ -320,6 +459,10 @@ impl Action {
 pub(crate) async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: &str) -> Result<Finding, WebError> {
     let id: i64 = id.trim().parse().map_err(|_| WebError::NotFound)?;
     let f = findings::get(&state.store, id).await?.ok_or(WebError::NotFound)?;
+    // A department officer's findings are those of rules over their own columns.
+    if !crate::checks::may_see_rule(user, &f.rule_id) {
+        return Err(WebError::NotFound);
+    }
     let place = place_of(&f).ok_or(WebError::NotFound)?;
     let seen = match &f.hh_id {
         Some(hh_id) => user.household_in_scope(state, hh_id, &place).await?,
@@ -392,10 +535,21 @@ pub(crate) async fn act(
 }
 
 /// A household's open findings (those waiting for a confirmation included), for its page.
-pub(crate) async fn open_of_household(state: &AppState, t: Tr, hh_id: &str) -> Result<Vec<Line>, WebError> {
+/// A department officer sees those of rules over their own columns only.
+pub(crate) async fn open_of_household(
+    state: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    hh_id: &str,
+) -> Result<Vec<Line>, WebError> {
     let filter =
         findings::Filter { hh_id: Some(hh_id.to_owned()), statuses: vec![Status::Open], ..findings::Filter::default() };
-    Ok(findings::list(&state.store, &filter).await?.iter().map(|f| line(t, f)).collect())
+    Ok(findings::list(&state.store, &filter)
+        .await?
+        .iter()
+        .filter(|f| crate::checks::may_see_rule(user, &f.rule_id))
+        .map(|f| line(t, f))
+        .collect())
 }
 
 /// The dashboard's 问题清单 section: counts by rule and by village of an area's
@@ -408,13 +562,22 @@ pub(crate) struct Summary {
     pub chart: Option<String>,
 }
 
-pub(crate) async fn summary(state: &AppState, t: Tr, code: &DivisionCode, year: i32) -> Result<Summary, WebError> {
-    let base = WorkFilter { area: code.to_string(), year: Some(year), ..WorkFilter::default() };
+pub(crate) async fn summary(
+    state: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    code: &DivisionCode,
+    year: i32,
+) -> Result<Summary, WebError> {
+    let rules = crate::checks::visible_rules(user);
+    let base = WorkFilter { area: code.to_string(), year: Some(year), rules, ..WorkFilter::default() };
     let rules = worklist::counts(&state.store, &base, Group::Rule).await?;
     let villages = worklist::counts(&state.store, &base, Group::Village).await?;
     let by_rule: Vec<CountLine> = rules
         .iter()
-        .map(|c| count_line(c.key.clone(), &WorkFilter { rule_id: Some(c.key.clone()), ..base.clone() }, c))
+        .map(|c| {
+            count_line(crate::checks::title(&c.key), &WorkFilter { rule_id: Some(c.key.clone()), ..base.clone() }, c)
+        })
         .collect();
     let mut by_village = Vec::with_capacity(villages.len());
     for c in &villages {
@@ -424,13 +587,23 @@ pub(crate) async fn summary(state: &AppState, t: Tr, code: &DivisionCode, year: 
         };
         by_village.push(count_line(label, &WorkFilter { area, ..base.clone() }, c));
     }
-    let shown = [StateFilter::Open, StateFilter::Explained, StateFilter::Fixed];
     let chart = bar_svg(Bars {
         title: t.t("findings.chart"),
         categories: rules.iter().map(|c| c.key.clone()).collect(),
-        series: shown.iter().map(|s| (state_label(t, *s), rules.iter().map(|c| c.of(*s) as f64).collect())).collect(),
+        series: StateFilter::ALL
+            .iter()
+            .map(|s| (state_label(t, *s), rules.iter().map(|c| c.of(*s) as f64).collect()))
+            .collect(),
         stacked: true,
         mark: None,
+        counts: true,
+        links: StateFilter::ALL
+            .iter()
+            .map(|st| {
+                let link = |rule: &str| WorkFilter { rule_id: Some(rule.to_owned()), state: Some(*st), ..base.clone() };
+                rules.iter().map(|c| href(&link(&c.key))).collect()
+            })
+            .collect(),
     });
     Ok(Summary {
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),

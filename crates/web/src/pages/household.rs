@@ -169,7 +169,7 @@ pub(crate) async fn show(
         history: history_lines(&state, t, &user, &hh_id, registry_head, &records, &names),
         edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
-        findings: super::findings::open_of_household(&state, t, &hh_id).await?,
+        findings: super::findings::open_of_household(&state, t, &user, &hh_id).await?,
         findings_area: user.area().to_string(),
         head,
         hh_id,

@@ -31,6 +31,28 @@ pub(crate) struct ListQuery {
     monitor: Option<String>,
     visits: Option<String>,
     page: Option<String>,
+    /// `xlsx`: every household of the filter as a download.
+    format: Option<String>,
+}
+
+/// The optional columns of the list, each shown to users who see it (a department
+/// officer only their department's, `departments.rs`).
+pub(crate) struct Shown {
+    pub group: bool,
+    pub status: bool,
+    pub exit_year: bool,
+    pub monitor_type: bool,
+}
+
+impl Shown {
+    pub(crate) fn of(user: &CurrentUser) -> Shown {
+        Shown {
+            group: user.may_see_field("households", "group_no"),
+            status: user.may_see_field("households", "status"),
+            exit_year: user.may_see_field("households", "exit_year"),
+            monitor_type: user.may_see_field("households", "monitor_type"),
+        }
+    }
 }
 
 struct Line {
@@ -64,6 +86,9 @@ struct ListPage {
     year: i32,
     years: Vec<i32>,
     hidden: Vec<(&'static str, String)>,
+    shown: Shown,
+    /// The same list as a download.
+    xlsx: String,
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -113,6 +138,17 @@ pub(crate) async fn list(
     };
     let visits = visit_state.map(|s| (s, Quarter::for_year(year, state.config.today)));
     let filter = HouseholdFilter { area: area.clone(), year, status, exit_year, monitor_type, monitor, visits };
+    // A list by a column the user does not see would tell that column's value of every
+    // household on it: a department officer filters by their own columns only, and
+    // visits are field work, not a department's.
+    let shown = Shown::of(&user);
+    let by_unseen = (filter.status.is_some() && !shown.status)
+        || (filter.exit_year.is_some() && !shown.exit_year)
+        || ((filter.monitor_type.is_some() || filter.monitor.is_some()) && !shown.monitor_type)
+        || (filter.visits.is_some() && user.0.role == fupin_store::users::Role::DepartmentOfficer);
+    if by_unseen {
+        return Err(WebError::Forbidden);
+    }
 
     let mut parts = vec![t.f1("common.year", "year", year)];
     if let Some(s) = &filter.status {
@@ -141,6 +177,9 @@ pub(crate) async fn list(
         });
     }
 
+    if super::edit_xlsx::wants_xlsx(q.format.as_deref()) {
+        return xlsx(&state, &filter, &shown).await;
+    }
     let (households, persons) = dashboard_views::count_filtered(&state.store, &filter).await?;
     let pages = ((households + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = given(&q.page).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1).min(pages);
@@ -213,6 +252,58 @@ pub(crate) async fn list(
         year,
         years: (super::dashboard::FIRST_YEAR..=state.config.today.year()).rev().collect(),
         hidden,
+        shown,
+        xlsx: {
+            let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("/households?{}&format=xlsx", q.join("&"))
+        },
     };
     Ok(html(&page)?.into_response())
+}
+
+/// The most households one download holds (a county has some tens of thousands).
+const XLSX_MAX: i64 = 200_000;
+
+/// `/households?…&format=xlsx`: every household of the filter, keys as text, the
+/// columns the user may not see left out.
+async fn xlsx(state: &AppState, filter: &HouseholdFilter, shown: &Shown) -> Result<Response, WebError> {
+    use super::edit_xlsx::XCell::{Number, Text};
+    let rows = dashboard_views::list_filtered(&state.store, filter, XLSX_MAX, 0).await?;
+    let headers: Vec<&str> = [
+        ("户编号", true),
+        ("村", true),
+        ("组", shown.group),
+        ("户主", true),
+        ("户类型", shown.status),
+        ("脱贫年度", shown.exit_year),
+        ("监测对象类型", shown.monitor_type),
+        ("人数", true),
+    ]
+    .into_iter()
+    .filter_map(|(h, on)| on.then_some(h))
+    .collect();
+    let cells: Vec<Vec<super::edit_xlsx::XCell>> = rows
+        .into_iter()
+        .map(|l| {
+            let mut row = vec![Text(l.hh_id), Text(l.village_name.unwrap_or(l.village_code))];
+            if shown.group {
+                row.push(Text(l.group_no.map(|g| g.to_string()).unwrap_or_default()));
+            }
+            row.push(Text(l.head_name.unwrap_or_default()));
+            if shown.status {
+                row.push(Text(state.codes.label("household_status", &l.status).to_owned()));
+            }
+            if shown.exit_year {
+                row.push(Text(l.exit_year.map(|y| y.to_string()).unwrap_or_default()));
+            }
+            if shown.monitor_type {
+                let mt = l.monitor_type.as_deref().map(|mt| state.codes.label("monitor_type", mt)).unwrap_or("");
+                row.push(Text(mt.to_owned()));
+            }
+            row.push(Number(l.persons as f64));
+            row
+        })
+        .collect();
+    let bytes = super::edit_xlsx::workbook("农户名单", &headers, &cells)?;
+    Ok(super::edit_xlsx::download(&format!("households-{}-{}.xlsx", filter.area, filter.year), bytes))
 }

@@ -40,6 +40,10 @@ pub(crate) struct Nav {
     /// The user may see area overviews and dashboards (not a helper cadre, who sees
     /// paired households only): the bar links to 统计看板.
     pub overview: bool,
+    /// The role visits households (not department officers and inspectors): 我的农户.
+    pub visits: bool,
+    /// The role reviews flagged offline corrections: 待审核.
+    pub review: bool,
 }
 
 impl Nav {
@@ -51,6 +55,8 @@ impl Nav {
             area_name,
             admin: user.0.role == Role::CountyAdmin,
             overview: user.0.role != Role::HelperCadre,
+            visits: my::may_visit(user.0.role),
+            review: edit::may_edit(user.0.role),
         })
     }
 }

@@ -9,8 +9,8 @@
 //! and the column, with a required 原因. The value is never in a URL nor in any GET
 //! answer; the log row (who, when, which value, why, from where) is written before the
 //! value is rendered, and if it cannot be written the value is not shown. Helper
-//! cadres, department officers and inspectors only ever see masks (403). The JSON API
-//! has no reveal.
+//! cadres and inspectors only ever see masks (403); a department officer reveals only
+//! their own department's personal columns ([`may_reveal`]). The JSON API has no reveal.
 
 use askama::Template;
 use axum::Form;

@@ -139,12 +139,16 @@ pub(crate) async fn list(
     Editor(user): Editor,
     t: Tr,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let pending = offline_edits::pending_in(&state.store, user.area(), LIST_LIMIT).await?;
     let total = offline_edits::pending_count(&state.store, user.area()).await?;
     let mut lines = Vec::with_capacity(pending.len());
     for e in &pending {
         lines.push(line(t, &state, e).await?);
+    }
+    if super::edit_xlsx::wants_xlsx(q.format.as_deref()) {
+        return list_xlsx(user.area(), lines);
     }
     let (flash, clear) = take_flash(&headers).unzip();
     let limited = (lines.len() as i64) < total;
@@ -333,4 +337,27 @@ pub(crate) async fn discard(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     decide(t, state, user, key, pairs, false).await
+}
+
+/// `/review?format=xlsx`: the list as a download.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ListQuery {
+    format: Option<String>,
+}
+
+/// The corrections awaiting review as a workbook, values as shown on the list.
+fn list_xlsx(area: &DivisionCode, lines: Vec<Line>) -> Result<Response, WebError> {
+    use super::edit_xlsx::XCell::Text;
+    let headers = ["户编号", "户主", "对象", "字段", "现值", "更正为", "原因", "提交人", "提交时间"];
+    let rows: Vec<Vec<super::edit_xlsx::XCell>> = lines
+        .into_iter()
+        .map(|l| {
+            [l.hh_id, l.head, l.whose, l.field, l.current, l.proposed, l.reason, l.submitted_by, l.submitted_at]
+                .into_iter()
+                .map(Text)
+                .collect()
+        })
+        .collect();
+    let bytes = super::edit_xlsx::workbook("待审核更正", &headers, &rows)?;
+    Ok(super::edit_xlsx::download(&format!("review-{area}.xlsx"), bytes))
 }

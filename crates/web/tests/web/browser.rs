@@ -230,6 +230,17 @@ async fn tour(app: &TestApp, c: &Client) {
     assert!(scripts.is_empty(), "the dashboard runs no JavaScript");
     shoot(c, 1280, 800, &dir.join("dashboard-desktop.png")).await;
     shoot(c, 390, 844, &dir.join("dashboard-phone.png")).await;
+    // On the phone every chart fits its box: no chart wider than the box it is in.
+    let fits = c
+        .execute(
+            "return Array.from(document.querySelectorAll('main .chart svg')).map(s => \
+             [Math.round(s.getBoundingClientRect().width), s.parentElement.clientWidth]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let widths: Vec<(i64, i64)> = serde_json::from_value(fits).unwrap();
+    assert!(!widths.is_empty() && widths.iter().all(|(svg, bx)| svg <= bx && *svg > 200), "{widths:?}");
 }
 
 /// Finds a free-standing 18-character ID number (17 digits and a digit or `X`, not part

@@ -135,15 +135,19 @@ async fn worklist_counts_equal_a_plain_recount_and_stay_in_the_area() {
         };
         assert_eq!(shown_total(&page, "findings-total"), count("").await, "{user}: total");
         let by_state = row_numbers(&page, "id=\"findings-by-state\"");
+        // The states do not overlap: 待处理 holds no finding 待确认 holds, so the row
+        // adds up to the list's total and no finding is counted twice.
         let want = vec![
-            count(" AND status = 'open'").await,
+            count(" AND status = 'open' AND proposed_by IS NULL").await,
             count(" AND status = 'open' AND proposed_by IS NOT NULL").await,
             count(" AND status = 'explained'").await,
             count(" AND status = 'fixed'").await,
         ];
         assert_eq!(by_state, want, "{user}: by state");
+        assert_eq!(by_state.iter().sum::<i64>(), shown_total(&page, "findings-total"), "{user}: states add up");
         let rule_a = row_numbers(&page, "data-rule=\"DQ.A\"");
-        assert_eq!(rule_a[0], count(" AND rule_id = 'DQ.A' AND status = 'open'").await, "{user}: DQ.A open");
+        let open_a = count(" AND rule_id = 'DQ.A' AND status = 'open' AND proposed_by IS NULL").await;
+        assert_eq!(rule_a[0], open_a, "{user}: DQ.A open");
         // Filters: the list holds exactly what the recount finds.
         let (_, filtered) = app.get(&client, "/findings?status=explained&severity=warning").await;
         assert_eq!(
@@ -250,7 +254,7 @@ async fn the_dashboard_counts_findings_by_rule_and_village() {
         let row = row_numbers(&page, &format!("<tr data-key=\"{rule}\">"));
         let n = |s: &str| format!("SELECT COUNT(*) FROM findings WHERE rule_id = '{rule}' AND year = {YEAR}{s}");
         let want = vec![
-            app.sql_count(&n(" AND status = 'open'")).await,
+            app.sql_count(&n(" AND status = 'open' AND proposed_by IS NULL")).await,
             app.sql_count(&n(" AND status = 'open' AND proposed_by IS NOT NULL")).await,
             app.sql_count(&n(" AND status = 'explained'")).await,
             app.sql_count(&n(" AND status = 'fixed'")).await,
@@ -350,4 +354,122 @@ async fn township_and_county_findings_are_listed_for_their_area() {
     }
     let township = app.signed_in("township").await;
     assert_eq!(app.get(&township, &format!("/findings?area={COUNTY}")).await.0, 404, "the county is not theirs");
+}
+
+/// The cells of an XLSX download's first sheet, as text.
+fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let range = book.worksheet_range_at(0).expect("a sheet").expect("readable");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What a cadre reads on the worklist: the rule's Chinese title, the head's name and
+/// the village on each finding, the reason an explanation was sent back, labelled
+/// filters with the townships, one year at a time (a problem found in two years is not
+/// counted twice), and the same list as an XLSX download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worklist_shows_titles_heads_villages_rejections_and_downloads() {
+    let app = spawn_app().await;
+    let ids = seed(&app, &[("id_checksum", "error", "H1", V1), ("DQ.B", "warning", "H3", V2)]).await;
+    // The same problem found again in an earlier year.
+    let older = NewFinding {
+        rule_id: "id_checksum".into(),
+        rule_set: "dq".into(),
+        severity: "error".into(),
+        level: "household".into(),
+        entity_key: "H1".into(),
+        hh_id: Some("H1".into()),
+        person_id: None,
+        village_code: Some(V1.into()),
+        values: vec![],
+        explanation: "较早年度".into(),
+        masked_values: vec![],
+        masked_explanation: "较早年度".into(),
+    };
+    let scope = RunScope { year: YEAR - 1, rule_ids: vec!["id_checksum".into()], division: None };
+    findings::record_run(&app.db.store, &scope, &[older], time::OffsetDateTime::now_utc()).await.expect("recorded");
+    let village = app.signed_in("village").await;
+    let township = app.signed_in("township").await;
+    assert_eq!(post(&app, &village, ids[0], &[("action", "propose"), ("reason", "证件正在补办")]).await.0, 200);
+    assert_eq!(post(&app, &township, ids[0], &[("action", "reject"), ("reason", "请附派出所证明")]).await.0, 200);
+
+    let county = app.signed_in("county").await;
+    let (status, page) = app.get(&county, "/findings").await;
+    assert_eq!(status, 200);
+    // The newest year by default: H1's problem once, not once per year.
+    assert_eq!(shown_total(&page, "findings-total"), 2, "one year: {page}");
+    assert!(page.contains("证件号码校验位错误"), "the rule's title");
+    assert!(page.contains("户主 张三") && page.contains("东关村") && page.contains("西关村"), "head and village");
+    assert!(page.contains("township 退回了说明：请附派出所证明"), "the rejection's reason on the list");
+    for label in ["乡镇或村", "规则", "严重程度", "状态"] {
+        assert!(page.contains(&format!("<label>{label}")), "the filter {label} is labelled");
+    }
+    assert!(page.contains("<option value=\"610981100\">城关镇</option>"), "townships to filter by");
+    let (_, json) = app.get(&county, &format!("/api/v1/findings?area={COUNTY}&year={YEAR}")).await;
+    assert!(json.contains("\"title\":\"证件号码校验位错误\""), "the API names the rule too: {json}");
+    let (_, all_years) = app.get(&county, "/findings?year=all").await;
+    assert_eq!(shown_total(&all_years, "findings-total"), 3, "every year when asked");
+    let (_, town) = app.get(&county, &format!("/findings?area={TOWN_B}")).await;
+    assert!(!town.contains("东关村"), "a township's list holds its own villages only");
+
+    // The download holds what the list holds.
+    let r = county.get(format!("{}/findings?area={COUNTY}&year={YEAR}&format=xlsx", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let rows = xlsx_cells(&r.bytes().await.unwrap());
+    assert_eq!(rows.len(), 3, "a header and two findings: {rows:?}");
+    assert_eq!(rows[0][1], "规则");
+    let h1 = rows.iter().find(|r| r.contains(&"H1".to_owned())).expect("H1's line");
+    for want in ["证件号码校验位错误", "张三", "东关村", "请附派出所证明"] {
+        assert!(h1.iter().any(|c| c.contains(want)), "{want} in {h1:?}");
+    }
+    assert_no_secrets(&format!("{rows:?}"), "the download");
+}
+
+/// 运行检查: a county administrator's button runs the default sets on the county, as
+/// `fupin check` does, and the worklist reports what it found; nobody else may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_admin_runs_the_checks_from_the_worklist() {
+    let app = spawn_generated(60).await;
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM findings").await, 0);
+    for user in ["inspector", "township"] {
+        let client = app.signed_in(user).await;
+        let (_, page) = app.get(&client, "/findings").await;
+        assert!(!page.contains("/findings/run"), "{user} has no run button");
+        let r = client.post(format!("{}/findings/run", app.base)).header("Origin", app.origin()).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{user} may not run the checks");
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM findings").await, 0, "nothing ran");
+    let admin = app.signed_in(ADMIN).await;
+    let (_, page) = app.get(&admin, "/findings").await;
+    assert!(page.contains("action=\"/findings/run\""), "the admin's run button");
+    // Cross-site: refused like every form.
+    let r =
+        admin.post(format!("{}/findings/run", app.base)).header("Origin", "http://evil.example").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM findings").await, 0, "a cross-site post runs nothing");
+    let r = admin.post(format!("{}/findings/run", app.base)).header("Origin", app.origin()).send().await.unwrap();
+    assert_eq!(r.status(), 200, "back on the worklist");
+    let page = r.text().await.unwrap();
+    let found = app.sql_count("SELECT COUNT(*) FROM findings").await;
+    assert!(found > 0, "the shipped rules find something on generated data");
+    assert!(page.contains(&format!("新问题 {found}")), "the run's counts: {found}");
+    assert_eq!(shown_total(&page, "findings-total"), found);
+    // Run again: nothing new, everything still there.
+    let r = admin.post(format!("{}/findings/run", app.base)).header("Origin", app.origin()).send().await.unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("新问题 0") && page.contains(&format!("仍存在 {found}")), "second run");
 }

@@ -141,6 +141,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
                 Some(format!("/findings/{other}")),
             )
         }
+        // 运行检查 (county admins): the default sets on the county, then the worklist.
+        ("POST", "/findings/run") => (form("/findings/run".into(), Vec::new(), "检查已完成"), None),
         ("GET", "/search") => (c(format!("/search?q={}", who.hh_in.1), &format!("/household/{}", who.hh_in.0)), None),
         ("POST", "/search") => {
             let want = format!("/household/{}", who.hh_in.0);
@@ -217,6 +219,8 @@ fn case(route: &RouteSpec, who: &Who) -> (Case, Option<String>) {
         ),
         ("POST", "/logout") => (c("/logout".into(), ""), None),
         ("GET", "/static/app.css") => (c("/static/app.css".into(), ":root"), None),
+        ("GET", "/static/favicon.svg") => (c("/static/favicon.svg".into(), "<svg"), None),
+        ("GET", "/favicon.ico") => (c("/favicon.ico".into(), "<svg"), None),
         // 中文 | English (tests/web/i18n.rs tests it in depth).
         ("GET", "/lang/{lang}") => (c("/lang/zh".into(), ""), None),
         ("GET", "/sw.js") => (c("/sw.js".into(), "addEventListener"), None),
@@ -522,7 +526,9 @@ async fn every_route_answers_every_role_as_its_policy_says() {
     let seeded = crate::findings::seed(
         &app,
         &[
-            ("M.A", "warning", "H4", V3),
+            // A shipped rule over 民政's columns (低保, 特困, 姓名): the department
+            // officer of the matrix sees its findings, and none of the made-up rules'.
+            ("dibao_and_tekun", "warning", "H4", V3),
             ("M.C", "warning", "H4", V3),
             ("M.T", "warning", "H3", V2),
             ("M.V", "warning", "H1", V1),
