@@ -74,6 +74,18 @@ mod tests {
         assert!(!verify("正确的密码", None).await.unwrap());
     }
 
+    /// An unknown name is checked against the decoy: it must cost what a real account's
+    /// hash costs (same algorithm, memory, passes and lanes), or the time would tell.
+    #[tokio::test]
+    async fn the_decoy_costs_what_a_real_hash_costs() {
+        let real = hash("某个密码").await.unwrap();
+        let params = |phc: &str| {
+            let h = PasswordHash::new(phc).unwrap();
+            (h.algorithm.to_string(), h.version, h.params.to_string())
+        };
+        assert_eq!(params(decoy()), params(&real));
+    }
+
     #[test]
     fn generated_passwords_differ_and_avoid_ambiguous_letters() {
         let (a, b) = (generate(), generate());

@@ -153,16 +153,16 @@ async fn sixty_parallel_wrong_passwords_get_five_tries_and_the_right_one_no_sess
 }
 
 /// A name without an account answers exactly as an account does: four 401s, then the
-/// lock, with the same words; and it takes about as long (a decoy hash is checked).
+/// lock, with the same words. (That it takes as long — a decoy hash with the same
+/// parameters is checked — is `password::tests::the_decoy_costs_what_a_real_hash_costs`:
+/// a wall-clock comparison here would fail on a busy machine.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_and_existing_names_answer_alike() {
     let app = spawn_app().await;
     let client = app.client();
     let mut answers = Vec::new();
-    let mut took = Vec::new();
     for name in ["village", "nobody-here"] {
         let mut mine = Vec::new();
-        let start = std::time::Instant::now();
         for _ in 0..6 {
             let r = app.login_as(&client, name, "wrong password").await;
             let status = r.status().as_u16();
@@ -171,15 +171,11 @@ async fn unknown_and_existing_names_answer_alike() {
             let words: String = page.chars().filter(|c| !c.is_ascii_digit()).collect();
             mine.push((status, words));
         }
-        took.push(start.elapsed());
         answers.push(mine);
     }
     let statuses: Vec<u16> = answers[0].iter().map(|(s, _)| *s).collect();
     assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
     assert_eq!(answers[0], answers[1], "the same statuses and words for a known and an unknown name");
-    // Both check a hash: neither is several times faster than the other.
-    let (known, unknown) = (took[0].as_secs_f64(), took[1].as_secs_f64());
-    assert!(unknown > known / 3.0 && known > unknown / 3.0, "known {known:.3}s, unknown {unknown:.3}s");
 }
 
 /// One address trying many names is stopped after MAX_PER_ADDRESS attempts, whatever
