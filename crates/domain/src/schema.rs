@@ -221,12 +221,13 @@ pub static PERSONS: Table = Table {
         col("employer", "务工企业名称", Text(100)),
         col("medical_insurance", "是否参加城乡居民基本医疗保险", Bool),
         col("critical_insurance", "是否参加大病保险", Bool),
-        col("employee_insurance", "是否参加职工基本医疗保险", Bool),
         col("pension_insurance", "是否参加城乡居民基本养老保险", Bool),
         col("dibao", "是否享受低保", Bool),
         col("tekun", "是否特困供养", Bool),
         col("active_soldier", "是否现役军人", Bool),
         personal("phone", "联系电话", Text(20), Personal::Phone),
+        // Added by migration 0010 (appended, so it comes last; see store/src/ddl.rs).
+        col("employee_insurance", "是否参加职工基本医疗保险", Bool),
     ],
 };
 
