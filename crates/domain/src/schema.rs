@@ -229,6 +229,8 @@ pub static PERSONS: Table = Table {
         // Added by migration 0011: a person who died or left keeps the row as history.
         col("person_status", "人员状态", Code("person_status")),
         col("left_on", "减员日期", Date),
+        // Added by migration 0012 (after 0011's two, so it comes last).
+        col("employee_insurance", "是否参加职工基本医疗保险", Bool),
     ],
 };
 
@@ -329,7 +331,8 @@ pub static DIVISIONS: Table = Table {
 /// Columns added to a table after the first migration, each by a later migration of
 /// its own (`ddl.rs` leaves them out of the generated first one). Appended at the end
 /// of the table, so the database's column order stays the schema's.
-pub static ADDED_COLUMNS: [(&str, &str); 2] = [("persons", "person_status"), ("persons", "left_on")];
+pub static ADDED_COLUMNS: [(&str, &str); 3] =
+    [("persons", "person_status"), ("persons", "left_on"), ("persons", "employee_insurance")];
 
 /// `persons.person_status` of a person who is a member now (also an empty cell).
 pub const PRESENT: &str = "1";

@@ -238,7 +238,7 @@ fn generate_is_deterministic_and_keeps_the_key_apart() {
     assert_ne!(ta, tc, "another seed, other data");
     let names: Vec<&str> = ta.iter().map(|(n, _)| n.as_str()).collect();
     let mut want: Vec<String> = TABLES.iter().map(|t| format!("{t}.csv")).collect();
-    want.extend(["key/faults.csv".into(), "key/monitoring.csv".into()]);
+    want.extend(["key/faults.csv".into(), "key/missed.csv".into(), "key/monitoring.csv".into()]);
     want.sort();
     assert_eq!(names, want);
     let faults = String::from_utf8(ta.iter().find(|(n, _)| n == "key/faults.csv").unwrap().1.clone()).unwrap();

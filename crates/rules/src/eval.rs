@@ -157,10 +157,12 @@ impl County {
 
     /// Adds the village totals of `records` in `year`: a household is poor in `year`
     /// when it was identified in or before `year` and has not exited by then
-    /// (脱贫年度 empty or later), the same test the SQL of village rules makes.
+    /// (脱贫年度 empty or later), or has returned to poverty (返贫年度) after its exit
+    /// and in or before `year`; the same test the SQL of village rules makes.
     pub fn with_villages(mut self, records: &[HouseholdRecord], year: i32) -> County {
         let col = |c: &str| schema::HOUSEHOLDS.index_of(c).expect("households column");
-        let (vc, ident, exit) = (col("village_code"), col("identified_year"), col("exit_year"));
+        let (vc, ident, exit, relapse) =
+            (col("village_code"), col("identified_year"), col("exit_year"), col("relapse_year"));
         let year = i64::from(year);
         let mut village_seen = HashSet::new();
         for (index, r) in records.iter().enumerate() {
@@ -169,7 +171,8 @@ impl County {
                 Some(Value::Int(v)) => Some(*v),
                 _ => None,
             };
-            let poor = int(ident).is_some_and(|y| y <= year) && int(exit).is_none_or(|y| y > year);
+            let relapsed = matches!((int(exit), int(relapse)), (Some(e), Some(r)) if e < r && r <= year);
+            let poor = int(ident).is_some_and(|y| y <= year) && (int(exit).is_none_or(|y| y > year) || relapsed);
             let n = r.members.len() as i64;
             let t = self.villages.entry(code.clone()).or_insert([0; 4]);
             t[0] += n;

@@ -452,11 +452,13 @@ impl<'a> Compiler<'a> {
     }
 }
 
-/// A household `h` is poor in `year`: identified by then and not yet exited (the
-/// interpreter's test in `County::with_villages`).
+/// A household `h` is poor in `year`: identified by then and not yet exited, or
+/// returned to poverty (返贫年度) after its exit and by then (the interpreter's test in
+/// `County::with_villages`).
 fn poor_in(year: i32) -> String {
     format!(
-        "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year})"
+        "h.identified_year IS NOT NULL AND h.identified_year <= {year} AND (h.exit_year IS NULL OR h.exit_year > {year} \
+         OR (h.relapse_year IS NOT NULL AND h.relapse_year > h.exit_year AND h.relapse_year <= {year}))"
     )
 }
 

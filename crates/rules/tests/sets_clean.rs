@@ -5,9 +5,13 @@
 //!   for Y, and so does every village it marks 退出 in Y (checked on a county generated
 //!   up to Y, so the registry is Y's snapshot);
 //! - the monitoring risk rules together flag exactly the generator's monitoring
-//!   households whose risk is open in the policy year (`key/monitoring.csv`), and the
-//!   clearance rules flag nothing;
-//! - the eligibility rules flag nothing, and flag a deliberately broken relocated household.
+//!   households whose risk is open in the policy year (`key/monitoring.csv`) and the
+//!   households it deliberately left unmonitored below the line (`key/missed.csv`), and
+//!   the other monitoring rules flag nothing;
+//! - the eligibility rules flag nothing, and flag a deliberately broken relocated household;
+//! - rules are time-correct: today's attributes are not compared with past years;
+//! - on clean data drawn from a different mix of distributions (`Mix::other`) no rule
+//!   of any shipped set finds an error, in any year.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,7 +20,7 @@ use fupin_domain::{CodeLists, DivisionTree, Value, schema};
 use fupin_rules::db::{interpret, load_records, run_sql, write_records};
 use fupin_rules::{Env, HouseholdRecord, Outcome, Rule, RuleSet, Verdict, load};
 use fupin_store::Store;
-use fupin_synth::{Config, generate};
+use fupin_synth::{Config, Mix, generate};
 use time::Date;
 
 const HOUSEHOLDS: usize = 300;
@@ -28,9 +32,13 @@ fn set(name: &str) -> RuleSet {
 
 /// Generates a clean county up to `today` and imports it into a fresh registry.
 async fn county(seed: u64, today: Date) -> (fupin_store::testing::TestDb, tempfile::TempDir) {
+    county_of(Config::xunyang(HOUSEHOLDS, seed, today)).await
+}
+
+async fn county_of(cfg: Config) -> (fupin_store::testing::TestDb, tempfile::TempDir) {
+    let seed = cfg.seed;
     let tree = DivisionTree::builtin_xunyang();
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = Config::xunyang(HOUSEHOLDS, seed, today);
     let s = generate(&cfg, &tree, dir.path(), None).expect("generates");
     let db = fupin_store::testing::fresh().await.expect("fresh registry");
     db.store.write_divisions(&tree, "610981").await.expect("divisions");
@@ -131,6 +139,7 @@ async fn every_household_exited_in_year_y_passes_every_exit_indicator_for_y() {
         set_field(&mut broken[0].household, &schema::HOUSEHOLDS, "water_safe", Value::Int(0));
         set_field(&mut broken[1].household, &schema::HOUSEHOLDS, "dangerous_house", Value::Int(1));
         set_field(&mut broken[2].members[0], &schema::PERSONS, "critical_insurance", Value::Int(0));
+        set_field(&mut broken[2].members[0], &schema::PERSONS, "employee_insurance", Value::Int(0));
         let mut expected = vec![
             ("exit_water_unsafe", broken[0].hh_id()),
             ("exit_housing_unsafe", broken[1].hh_id()),
@@ -157,6 +166,17 @@ async fn every_household_exited_in_year_y_passes_every_exit_indicator_for_y() {
     }
 }
 
+/// 户编号 the generator deliberately left below the monitoring line without monitoring
+/// in `year` (`key/missed.csv`, 漏监测).
+fn missed_in(dir: &Path, year: i32) -> BTreeSet<String> {
+    let mut r = csv::Reader::from_path(dir.join("key").join("missed.csv")).expect("key/missed.csv");
+    r.records()
+        .map(|row| row.expect("key row"))
+        .filter(|row| &row[1] == year.to_string().as_str() && &row[2] == "漏监测")
+        .map(|row| row[0].to_owned())
+        .collect()
+}
+
 /// 户编号 of the generator's monitoring households whose risk is open in `year`:
 /// monitored on or before 31 December of `year` and not cleared by then.
 fn open_in(dir: &Path, year: i32) -> BTreeSet<String> {
@@ -176,22 +196,27 @@ fn open_in(dir: &Path, year: i32) -> BTreeSet<String> {
 #[tokio::test]
 async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
     let monitoring = set("monitoring");
-    let clearance = ["monitor_cleared_too_soon", "monitor_cleared_without_labour"];
+    // The rules that find households to monitor; the others (clearance, registration,
+    // the guarantees of 脱贫户) find nothing on clean data.
+    let risk = ["monitor_income_below_line", "monitor_rigid_spending", "monitor_job_loss", "monitor_disaster"];
     let mut hits: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    let mut cleared = 0;
+    let (mut cleared, mut missed) = (0, 0);
     for seed in [31, 32] {
         let (db, dir) = county(seed, time::macros::date!(2026 - 03 - 15)).await;
-        for year in [2022, 2024, 2025] {
+        for year in [2021, 2022, 2024, 2025, 2026] {
             let env = Env::builtin(year, "61");
             let records = load_records(&db.store, year).await.expect("records");
-            let expected = open_in(dir.path(), year);
+            let mut expected = open_in(dir.path(), year);
+            let missed_now = missed_in(dir.path(), year);
+            missed += missed_now.len();
+            expected.extend(missed_now);
             let ref_date = format!("{year}-12-31");
             cleared += records.iter().filter(|r| field(r, "risk_cleared_on").is_some_and(|c| c <= ref_date)).count();
             assert!(expected.len() >= 3, "seed {seed}: only {} open monitoring households in {year}", expected.len());
             let mut flagged = BTreeSet::new();
             for rule in &monitoring.rules {
                 let failed = fails(&db.store, rule, &env, &records).await;
-                if clearance.contains(&rule.id.as_str()) {
+                if !risk.contains(&rule.id.as_str()) {
                     assert!(failed.is_empty(), "seed {seed}, {year}: {} flags {failed:?}", rule.id);
                 } else {
                     *hits.entry(rule.id.clone()).or_insert(0) += failed.len();
@@ -208,7 +233,8 @@ async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
         db.store.close().await;
     }
     assert!(cleared > 0, "no cleared risk to hold the clearance rules against");
-    for rule in monitoring.rules.iter().filter(|r| !clearance.contains(&r.id.as_str())) {
+    assert!(missed > 0, "no household left unmonitored below the line");
+    for rule in monitoring.rules.iter().filter(|r| risk.contains(&r.id.as_str())) {
         assert!(hits.get(&rule.id).is_some_and(|n| *n > 0), "{} flagged no household: {hits:?}", rule.id);
     }
 }
@@ -217,6 +243,15 @@ async fn the_monitoring_rules_flag_exactly_the_open_monitoring_households() {
 async fn eligibility_rules_pass_clean_data_and_catch_a_broken_relocated_household() {
     let eligibility = set("eligibility");
     let (db, _dir) = county(41, time::macros::date!(2020 - 12 - 20)).await;
+    // Each relocation is judged in its relocation year (2016–2020).
+    for year in 2016..=2020 {
+        let env = Env::builtin(year, "61");
+        let records = load_records(&db.store, year).await.expect("records");
+        for rule in &eligibility.rules {
+            let failed = fails(&db.store, rule, &env, &records).await;
+            assert!(failed.is_empty(), "{year}: {} flags clean households {failed:?}", rule.id);
+        }
+    }
     let year = 2020;
     let env = Env::builtin(year, "61");
     let records = load_records(&db.store, year).await.expect("records");
@@ -224,15 +259,13 @@ async fn eligibility_rules_pass_clean_data_and_catch_a_broken_relocated_househol
     let dispersed = relocated.iter().find(|r| field(r, "relocation_mode").is_some_and(|m| m.starts_with('2'))).copied();
     assert!(relocated.len() >= 5, "only {} relocated households", relocated.len());
     let dispersed = dispersed.expect("a dispersed relocation among the generated households");
-    for rule in &eligibility.rules {
-        let failed = fails(&db.store, rule, &env, &records).await;
-        assert!(failed.is_empty(), "{} flags clean households {failed:?}", rule.id);
-    }
     db.store.close().await;
 
-    // One dispersed household living off wages, in a flat of 40 m² per person, whose
-    // labourers have no practical skill: each rule names it.
+    // One 建档立卡 household relocated (dispersed) in 2020 living off wages, in a flat of
+    // 40 m² per person, whose labourers have no practical skill: each rule names it.
     let mut broken = dispersed.clone();
+    set_field(&mut broken.household, &schema::HOUSEHOLDS, "relocation_year", Value::Int(i64::from(year)));
+    set_field(&mut broken.household, &schema::HOUSEHOLDS, "relocation_type", Value::Text("1".into()));
     let income = broken.income.as_mut().expect("the policy year's income");
     let wages = schema::INCOMES.index_of("wages").expect("column");
     let farm: i64 = ["planting", "breeding"]
@@ -255,6 +288,122 @@ async fn eligibility_rules_pass_clean_data_and_catch_a_broken_relocated_househol
         assert_eq!(failed, BTreeSet::from([broken.hh_id()]), "{} on the broken household", rule.id);
     }
     db.store.close().await;
+}
+
+fn int_cell(row: &[Value], table: &schema::Table, col: &str) -> i64 {
+    match row[table.index_of(col).expect("column")] {
+        Value::Int(v) => v,
+        _ => 0,
+    }
+}
+
+/// Every rule of every set checked by default (`fupin check` without `--set`).
+fn default_rules() -> Vec<Rule> {
+    let sets = load::builtin(&CodeLists::builtin()).unwrap_or_else(|e| panic!("shipped rules do not load:\n{e}"));
+    sets.into_iter().filter(|s| s.default).flat_map(|s| s.rules).collect()
+}
+
+#[tokio::test]
+async fn a_household_whose_dibao_ended_and_wages_rose_has_no_finding_in_any_year() {
+    // A registered 一般贫困户 of a 2026 registry with a member working away today: its
+    // 低保 ended in 2022 (低保金 in 2019–2022, none since, nobody 低保 today) and its
+    // wages began in 2021 (none in 2019–2020). Today's attributes describe 2026 only.
+    let (db, _dir) = county(61, time::macros::date!(2026 - 03 - 15)).await;
+    let records = load_records(&db.store, 2026).await.expect("records");
+    db.store.close().await;
+    let months = schema::PERSONS.index_of("migrant_months").expect("column");
+    let year_of = |row: &Vec<Value>| int_cell(row, &schema::INCOMES, "year");
+    let record = records
+        .iter()
+        .find(|r| {
+            field(r, "attribute").as_deref() == Some("1")
+                && field(r, "relocation_type").is_none()
+                && field(r, "monitor_type").is_none()
+                && r.members.iter().any(|m| matches!(m[months], Value::Int(n) if n > 0))
+                && (2019..=2025).all(|y| r.other_incomes.iter().any(|i| year_of(i) == y))
+                && r.other_incomes.iter().filter(|i| (2019..=2022).contains(&year_of(i))).all(|i| {
+                    int_cell(i, &schema::INCOMES, "planting") > 300_000
+                        && int_cell(i, &schema::INCOMES, "dibao_money") == 0
+                })
+        })
+        .expect("a registered 一般贫困户 with a migrant member and incomes 2019–2026");
+    let mut hh = record.clone();
+    let (wages, planting, dibao) = (
+        schema::INCOMES.index_of("wages").expect("column"),
+        schema::INCOMES.index_of("planting").expect("column"),
+        schema::INCOMES.index_of("dibao_money").expect("column"),
+    );
+    for row in hh.other_incomes.iter_mut() {
+        let y = year_of(row);
+        // Amounts move between components, so 人均纯收入 still adds up.
+        if (2019..=2022).contains(&y) {
+            let p = int_cell(row, &schema::INCOMES, "planting");
+            row[planting] = Value::Int(p - 240_000);
+            row[dibao] = Value::Int(240_000);
+        }
+        if (2019..=2020).contains(&y) {
+            let (w, p) = (int_cell(row, &schema::INCOMES, "wages"), int_cell(row, &schema::INCOMES, "planting"));
+            row[planting] = Value::Int(p + w);
+            row[wages] = Value::Int(0);
+        }
+    }
+    let fresh = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&fresh.store, std::slice::from_ref(&hh), "测试：低保结束、工资后来才有").await.expect("rows");
+    let rules = default_rules();
+    for year in 2019..=2026 {
+        let env = Env::builtin(year, "61");
+        let records = load_records(&fresh.store, year).await.expect("records");
+        for rule in rules.iter().filter(|r| r.years.contains(year)) {
+            let failed = fails(&fresh.store, rule, &env, &records).await;
+            assert!(failed.is_empty(), "{year}: {} flags the household {failed:?}", rule.id);
+        }
+    }
+    // The same household would be flagged if today's attributes were those of 2019.
+    let dq = set("dq");
+    let env = Env::builtin(2019, "61");
+    let records = load_records(&fresh.store, 2019).await.expect("records");
+    let mut past = records[0].clone();
+    past.other_incomes.retain(|i| year_of(i) <= 2019);
+    let today = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&today.store, std::slice::from_ref(&past), "测试：2019 年的快照").await.expect("rows");
+    for id in ["ordinary_household_with_benefit_money", "worker_without_wages"] {
+        let rule = dq.rules.iter().find(|r| r.id == id).expect("rule");
+        let failed = fails(&today.store, rule, &env, std::slice::from_ref(&past)).await;
+        assert_eq!(failed, BTreeSet::from([hh.hh_id()]), "{id} on a registry whose snapshot is 2019");
+    }
+    today.store.close().await;
+    fresh.store.close().await;
+}
+
+#[tokio::test]
+async fn clean_data_of_another_mix_has_no_error_in_any_year() {
+    let rules: Vec<Rule> = default_rules().into_iter().filter(|r| r.severity == fupin_rules::Severity::Error).collect();
+    // Up to the county's exit evaluation (2019), and up to today.
+    for (seed, today, years) in
+        [(71, time::macros::date!(2019 - 12 - 20), 2016..=2019), (72, time::macros::date!(2026 - 03 - 15), 2019..=2026)]
+    {
+        let mut cfg = Config::xunyang(HOUSEHOLDS, seed, today);
+        cfg.mix = Mix::other();
+        let (db, dir) = county_of(cfg).await;
+        let records = load_records(&db.store, today.year()).await.expect("records");
+        // The mix is really another one: weak labour, employee insurance, missed households.
+        let labour = schema::PERSONS.index_of("labour").expect("column");
+        let weak = records.iter().flat_map(|r| &r.members).filter(|m| m[labour].canonical().as_deref() == Some("05"));
+        let missed = csv::Reader::from_path(dir.path().join("key").join("missed.csv")).expect("key").records().count();
+        assert!(missed > 0, "seed {seed}: no missed household");
+        if today.year() >= 2021 {
+            assert!(weak.count() > 0, "seed {seed}: no 弱劳动力");
+        }
+        for year in years {
+            let env = Env::builtin(year, "61");
+            let records = load_records(&db.store, year).await.expect("records");
+            for rule in rules.iter().filter(|r| r.years.contains(year)) {
+                let failed = fails(&db.store, rule, &env, &records).await;
+                assert!(failed.is_empty(), "seed {seed}, {year}: {} flags clean households {failed:?}", rule.id);
+            }
+        }
+        db.store.close().await;
+    }
 }
 
 fn load_errors(level: &str, expr: &str) -> Vec<String> {

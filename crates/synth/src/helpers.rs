@@ -128,7 +128,9 @@ impl HelperPool {
             };
             rnd::date(&mut g.rng, lo, hi.min(g.today))
         } else if let Some(m) = &hh.monitor {
-            (m.since + Duration::days(rnd::int(&mut g.rng, 0, 15))).min(g.today)
+            // Paired within days, and within the year it is monitored from (a monitored
+            // household has a helper at the end of each year its risk is open).
+            (m.since + Duration::days(rnd::int(&mut g.rng, 0, 15))).min(rnd::ymd(m.since.year(), 12, 31)).min(g.today)
         } else {
             return Ok(());
         };

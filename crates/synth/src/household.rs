@@ -56,7 +56,16 @@ pub struct Gen {
     /// Youngest possible age on the reference date (a child must be born by today).
     pub min_age: i32,
     pub monitoring_on: bool,
+    pub mix: crate::Mix,
+    /// Accepted households never registered, and those of them left below the poverty
+    /// line (漏评): the budget that keeps 漏评 under 1.5 %.
+    pub unregistered: usize,
+    pub missed_poor: usize,
 }
+
+/// 漏评 stays under this share (per mille) of the unregistered households, below the
+/// 2 % missed-poor rate of the county exit criteria.
+const MISSED_POOR_CAP_PM: usize = 15;
 
 /// A family member before attributes: who, of which sex and age, with which surname.
 struct Skel {
@@ -78,12 +87,16 @@ impl Gen {
     fn age(&mut self, lo: i32, hi: i32) -> i32 {
         self.int(lo as i64, hi as i64) as i32
     }
+    fn pm(&mut self, per_mille: u32) -> bool {
+        self.chance(f64::from(per_mille) / 1000.0)
+    }
 
     /// Generates one household of village `vi`. Its 户编号 and pairings are set by the
     /// caller once the household is accepted.
     pub fn household(&mut self, villages: &[Village], vi: usize, hint: Hint) -> Household {
         let v = &villages[vi];
-        let registered = hint != Hint::None || self.chance(v.reg_prob);
+        let reg_prob = (v.reg_prob * f64::from(self.mix.registration_pct) / 100.0).min(0.95);
+        let registered = hint != Hint::None || self.chance(reg_prob);
         let persons = self.members(registered, hint);
         let group = self.int(1, v.groups as i64) as u8;
         let mut hh = Household {
@@ -129,6 +142,11 @@ impl Gen {
             breeding_project: false,
             other_business_project: false,
             late_exit: false,
+            missed_poor: false,
+            missed_monitoring: false,
+            above_line: false,
+            dibao_until: None,
+            wages_from: None,
             persons,
             incomes: Vec::new(),
             pairings: Vec::new(),
@@ -145,8 +163,33 @@ impl Gen {
         self.conditions(&mut hh);
         self.relocation(&mut hh, villages, vi);
         hh.monitor = self.monitoring(&hh);
+        self.history(&mut hh);
         hh.incomes = crate::income::incomes(self, &hh);
         hh
+    }
+
+    /// What changed over the years and what the county missed: registered households
+    /// above the line, 低保 that ended, migration that began late, households left
+    /// below a line unregistered (漏评) or unmonitored (漏监测). Past income years then
+    /// disagree with today's attributes, as real registries do.
+    fn history(&mut self, hh: &mut Household) {
+        let mix = self.mix.clone();
+        if hh.registered {
+            hh.above_line = self.pm(mix.poor_above_line_pm);
+            let ident = hh.identified_year.unwrap_or(self.first_year);
+            let until = (self.last_year - 1).min(2022);
+            if hh.attribute == "1" && ident <= until && self.pm(mix.dibao_ended_pm) {
+                hh.dibao_until = Some(self.age(ident, until));
+            }
+        } else {
+            let room = (self.missed_poor + 1) * 1000 <= MISSED_POOR_CAP_PM * (self.unregistered + 1);
+            hh.missed_poor = room && self.first_year <= LAST_EXIT_YEAR && self.pm(mix.missed_poor_pm);
+        }
+        hh.missed_monitoring = self.monitoring_on && hh.monitor.is_none() && self.pm(mix.missed_monitoring_pm);
+        if hh.persons.iter().any(|p| p.migrant()) && self.first_year < self.last_year && self.pm(mix.late_migration_pm)
+        {
+            hh.wages_from = Some(self.age(self.first_year + 1, self.last_year));
+        }
     }
 
     // ---------------------------------------------------------------- members
@@ -410,7 +453,7 @@ impl Gen {
         };
         let disability_cert =
             if disabled { format!("{id}{}{}", self.int(1, 7), self.int(1, 4)) } else { String::new() };
-        let (education, school) = self.schooling(age, birth.year());
+        let (education, school) = self.schooling(age, birth);
         let student = matches!(school.parse::<u8>(), Ok(3..=16));
         // Labour: children and the elderly have none; working-age people depend on health.
         let mut skills = String::new();
@@ -430,9 +473,23 @@ impl Gen {
                 "01"
             }
         };
+        // 弱劳动力或半劳动力 (from 2021): older or chronically ill people of working age.
+        let labour = if labour == "01"
+            && self.last_year >= MONITORING_FROM
+            && !student
+            && skills.is_empty()
+            && (age >= 55 || chronic)
+            && self.pm(self.mix.weak_labour_pm)
+        {
+            able = false;
+            "05"
+        } else {
+            labour
+        };
         let trained = if skills.is_empty() { self.chance(0.08) } else { self.chance(0.8) };
         let (mut migrant_place, mut migrant_months, mut employer) = ("", 0, "");
-        if able && !student && (18..=60).contains(&age) && self.chance(if registered { 0.35 } else { 0.45 }) {
+        let migrate = if registered { 0.35 } else { 0.45 } * f64::from(self.mix.migration_pct) / 100.0;
+        if able && !student && (18..=60).contains(&age) && self.chance(migrate.min(0.9)) {
             migrant_place = rnd::weighted(&mut self.rng, &[("1", 15), ("2", 20), ("3", 25), ("4", 40)]);
             migrant_months = rnd::weighted(
                 &mut self.rng,
@@ -442,7 +499,9 @@ impl Gen {
                 employer = names::employer(&mut self.rng, migrant_place);
             }
         }
-        let medical = registered || self.chance(0.99);
+        // 职工医保 through an employer replaces 城乡居民医保 and its 大病保险.
+        let employee_ins = !employer.is_empty() && migrant_months >= 10 && self.pm(self.mix.employee_insurance_pm);
+        let medical = !employee_ins && (registered || self.chance(0.99));
         let critical = medical;
         let pension_ins = age >= 16 && !student && self.chance(0.93);
         let phone = if (s.relation == "01" && self.chance(0.85)) || ((18..=70).contains(&age) && self.chance(0.45)) {
@@ -476,6 +535,7 @@ impl Gen {
             employer,
             medical,
             critical,
+            employee_ins,
             pension_ins,
             dibao: false,
             tekun: false,
@@ -483,29 +543,34 @@ impl Gen {
         }
     }
 
-    /// 文化程度 and 在校生状况 for an age on 31 December: compulsory ages (6–15) are
-    /// always in school, nobody under 15 is in senior high, nobody over 19 in primary.
-    fn schooling(&mut self, age: i32, birth_year: i32) -> (&'static str, &'static str) {
-        let school: &'static str = match age {
-            ..=2 => "",
-            3..=5 => rnd::weighted(&mut self.rng, &[("02", 85), ("01", 15)]),
-            6..=11 => "03",
-            12 => "04",
-            13 => rnd::weighted(&mut self.rng, &[("05", 9), ("04", 1)]),
-            14 => rnd::weighted(&mut self.rng, &[("06", 85), ("05", 15)]),
-            15 => rnd::weighted(&mut self.rng, &[("07", 55), ("06", 45)]),
-            16 => rnd::weighted(&mut self.rng, &[("08", 50), ("07", 15), ("10", 8), ("11", 7), ("01", 20)]),
-            17 => rnd::weighted(&mut self.rng, &[("09", 45), ("08", 10), ("11", 8), ("12", 12), ("01", 25)]),
-            18 => rnd::weighted(&mut self.rng, &[("13", 15), ("16", 15), ("09", 10), ("12", 5), ("01", 55)]),
-            19 => rnd::weighted(&mut self.rng, &[("13", 8), ("14", 7), ("16", 20), ("01", 65)]),
-            20 => rnd::weighted(&mut self.rng, &[("14", 6), ("15", 6), ("16", 22), ("01", 66)]),
-            21 | 22 => rnd::weighted(&mut self.rng, &[("16", 20), ("01", 80)]),
-            23 => rnd::weighted(&mut self.rng, &[("16", 10), ("01", 90)]),
+    /// 文化程度 and 在校生状况 on 31 December of the latest year. Children start school in
+    /// the September after they turn 6, so those born after 31 August start a year later:
+    /// the grade follows the age on 31 August. Grades 1–9 (compulsory) are always
+    /// attended; after grade 9 some leave school.
+    fn schooling(&mut self, age: i32, birth: Date) -> (&'static str, &'static str) {
+        let age_aug = age - i32::from(u8::from(birth.month()) > 8);
+        let grade = age_aug - 5;
+        let school: &'static str = match grade {
+            ..=-3 => "",
+            -2..=0 => rnd::weighted(&mut self.rng, &[("02", 85), ("01", 15)]),
+            1..=6 => "03",
+            7 => "04",
+            8 => "05",
+            9 => "06",
+            10 => rnd::weighted(&mut self.rng, &[("07", 55), ("10", 12), ("01", 33)]),
+            11 => rnd::weighted(&mut self.rng, &[("08", 50), ("07", 5), ("11", 10), ("01", 35)]),
+            12 => rnd::weighted(&mut self.rng, &[("09", 45), ("08", 5), ("12", 12), ("01", 38)]),
+            13 => rnd::weighted(&mut self.rng, &[("13", 15), ("16", 15), ("09", 5), ("01", 65)]),
+            14 => rnd::weighted(&mut self.rng, &[("14", 8), ("16", 22), ("01", 70)]),
+            15 => rnd::weighted(&mut self.rng, &[("15", 6), ("16", 22), ("01", 72)]),
+            16 | 17 => rnd::weighted(&mut self.rng, &[("16", 20), ("01", 80)]),
+            18 => rnd::weighted(&mut self.rng, &[("16", 10), ("01", 90)]),
             _ => "01",
         };
+        let birth_year = birth.year();
         let education = match school {
             "" | "02" => "06",
-            "01" if age < 6 => "06",
+            "01" if grade <= 0 => "06",
             "03" => "02",
             "04" | "05" | "06" => "03",
             "07" | "08" | "09" | "10" | "11" | "12" => "04",
@@ -528,6 +593,8 @@ impl Gen {
                 match (e, age) {
                     ("05", ..=20) => "04",
                     ("04", ..=17) => "03",
+                    // Left after compulsory school: at least 初中.
+                    ("01" | "02", ..=24) => "03",
                     _ => e,
                 }
             }
@@ -769,7 +836,8 @@ impl Gen {
         } else {
             return None;
         };
-        let first = if kind == "3" { MONITORING_FROM + 1 } else { MONITORING_FROM };
+        // All three types exist from 2021 (突发严重困难户 too, 中农组发〔2021〕7号).
+        let first = MONITORING_FROM;
         let last = self.last_year.min(self.today.year());
         if first > last {
             return None;

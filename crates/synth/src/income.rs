@@ -4,7 +4,7 @@
 //! above it otherwise); the components are then realistic shares scaled to that target
 //! in whole fen, so that (Σ components − 经营支出) ÷ 人口 is exact.
 
-use crate::household::{Gen, MONITORING_FROM};
+use crate::household::{Gen, LAST_EXIT_YEAR, MONITORING_FROM};
 use crate::model::{Household, Income};
 use crate::rnd;
 
@@ -16,8 +16,17 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
         first = first.min(m.since.year());
     }
     let members = hh.persons.len() as i64;
-    // How well off the household is, fixed across its years.
-    let prosperity = rnd::real(&mut g.rng, 1.12, 2.6);
+    // How well off the household is, fixed across its years: log-normal around the
+    // mix's median, in monitoring lines.
+    let median = f64::from(g.mix.income_median_pct) / 100.0;
+    let sigma = f64::from(g.mix.income_sigma_pct) / 100.0;
+    let z = {
+        let u1 = rnd::real(&mut g.rng, 1e-9, 1.0);
+        let u2 = rnd::real(&mut g.rng, 0.0, 1.0);
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    };
+    let prosperity = (median * (sigma * z).exp()).clamp(0.75, 8.0);
+    let above_share = rnd::real(&mut g.rng, 1.05, 1.6);
     let exit_margin = rnd::real(&mut g.rng, 1.15, 1.5);
     let poor_share = rnd::real(&mut g.rng, 0.55, 0.93);
     let mut out = Vec::with_capacity((last - first + 1).max(0) as usize);
@@ -46,8 +55,18 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
             .count() as i64;
         let school_spending = students * rnd::int(&mut g.rng, 300, 2500) * 100;
         let sick_spending = if hh.persons.iter().any(|p| p.sick()) { rnd::int(&mut g.rng, 300, 6000) * 100 } else { 0 };
-        let pc = if still_poor {
+        let mut missed = "";
+        let pc = if still_poor && hh.above_line {
+            // Registered for housing, schooling or illness rather than income.
+            pl * above_share * jitter
+        } else if still_poor {
             pl * (poor_share * jitter).min(0.97)
+        } else if hh.missed_poor && year <= LAST_EXIT_YEAR {
+            missed = "漏评";
+            pl * (poor_share * jitter).min(0.97)
+        } else if hh.missed_monitoring && year >= MONITORING_FROM && !open_risk && !hardship {
+            missed = "漏监测";
+            ml * rnd::real(&mut g.rng, 0.75, 0.95)
         } else if open_risk {
             rnd::real(&mut g.rng, pl * 1.08, (ml * 0.92).max(pl * 1.1))
         } else {
@@ -69,6 +88,7 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
         let pc_fen = (pc.round() as i64).max(1);
         let mut inc = components(g, hh, year, members, pc_fen * members);
         inc.net_per_capita = pc_fen;
+        inc.missed = missed;
         // A sudden hardship (突发严重困难) while its risk is open: medical costs that
         // leave the household below the monitoring line once paid.
         inc.medical_spending = if hardship {
@@ -87,18 +107,13 @@ pub fn incomes(g: &mut Gen, hh: &Household) -> Vec<Income> {
 fn components(g: &mut Gen, hh: &Household, year: i32, members: i64, net: i64) -> Income {
     let t = (year - 2014).max(0) as f64;
     let r = &mut g.rng;
-    // Wages come from members who were of working age that year; a migrant who was
-    // still a child then leaves only odd-job wages, so wages stay > 0 whenever a member
-    // works away (the rules compare wages with today's workers).
-    let months_now: i64 = hh.persons.iter().map(|p| i64::from(p.migrant_months.max(0))).sum();
-    let months_then: i64 =
-        hh.persons.iter().filter(|p| year - p.birth.year() >= 16).map(|p| i64::from(p.migrant_months.max(0))).sum();
-    let months = if months_then > 0 {
-        months_then as f64
-    } else if months_now > 0 {
-        0.5
-    } else {
+    // Wages come from today's migrants who were of working age that year, from the year
+    // their migration began: earlier years may have no wages although members work away
+    // today (the rules compare wages with today's workers only in the latest year).
+    let months: f64 = if hh.wages_from.is_some_and(|w| year < w) {
         0.0
+    } else {
+        hh.persons.iter().filter(|p| year - p.birth.year() >= 16).map(|p| f64::from(p.migrant_months.max(0))).sum()
     };
     let mut w = [0f64; 12];
     const WAGES: usize = 0;
@@ -135,6 +150,9 @@ fn components(g: &mut Gen, hh: &Household, year: i32, members: i64, net: i64) ->
     if hh.attribute == "2" {
         let n = hh.persons.iter().filter(|p| p.dibao).count() as f64;
         w[DIBAO] = n * (1500.0 + 220.0 * t) * rnd::real(r, 0.7, 1.0);
+    } else if hh.dibao_until.is_some_and(|u| year <= u) {
+        // A 低保 that has since ended (the household is 一般贫困户 today).
+        w[DIBAO] = (1500.0 + 220.0 * t) * rnd::real(r, 0.7, 1.0);
     }
     if hh.attribute == "3" {
         let n = hh.persons.iter().filter(|p| p.tekun).count() as f64;
@@ -146,9 +164,10 @@ fn components(g: &mut Gen, hh: &Household, year: i32, members: i64, net: i64) ->
     w[ECO] = hh.returned_forest as f64 / 10.0 * 110.0 + hh.forest as f64 / 10.0 * 12.0;
     let disabled = hh.persons.iter().filter(|p| p.disabled).count() as f64;
     w[OTHER_TRANSFER] = disabled * 720.0 + if rnd::chance(r, 0.2) { rnd::real(r, 100.0, 1500.0) } else { 0.0 };
-    if hh.relocation.as_ref().is_some_and(|x| x.dispersed()) {
+    if hh.relocation.as_ref().is_some_and(|x| x.dispersed() && year <= x.year) {
         // 分散安置 is for households living off the land: planting and breeding make
-        // well over 60% of their income.
+        // well over 60% of their income up to the relocation year (later they may live
+        // off wages).
         let gross: f64 = w.iter().sum();
         let farm = w[PLANTING] + w[BREEDING];
         let want = 0.8;
@@ -193,6 +212,7 @@ fn components(g: &mut Gen, hh: &Household, year: i32, members: i64, net: i64) ->
         medical_spending: 0,
         school_spending: 0,
         net_per_capita: 0,
+        missed: "",
     };
     debug_assert_eq!(inc.gross() - inc.costs, net);
     inc

@@ -27,6 +27,79 @@ use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use time::Date;
 
+/// The distributions households are drawn from, in whole per-mille or per-cent so that
+/// a configuration stays comparable. The rules must hold on clean data of any mix:
+/// [`Mix::xunyang`] is the county the rules were written against, [`Mix::other`] a
+/// deliberately different one (poorer, more registered, wider incomes, more weak
+/// labour, more missed households).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mix {
+    /// Each village's registration rate, in per cent of its planned rate.
+    pub registration_pct: u32,
+    /// Median income of unregistered households, in per cent of the monitoring line
+    /// (1.5 × the poverty line before there was one).
+    pub income_median_pct: u32,
+    /// Spread of those incomes: σ of their logarithm, in hundredths.
+    pub income_sigma_pct: u32,
+    /// Registered households whose income is above the line while they are registered
+    /// (registered for housing, schooling or illness rather than income), per mille.
+    pub poor_above_line_pm: u32,
+    /// Unregistered households below the poverty line up to 2020 (漏评), per mille; the
+    /// generator keeps them under 1.5 % of the unregistered households, so the county's
+    /// missed-poor rate stays under the 2 % exit threshold.
+    pub missed_poor_pm: u32,
+    /// Unmonitored households below the monitoring line from 2021 (漏监测), per mille.
+    pub missed_monitoring_pm: u32,
+    /// Working-age members who are 弱劳动力或半劳动力 (2021 on) instead of ordinary
+    /// labour, among those aged 55 or more or chronically ill, per mille.
+    pub weak_labour_pm: u32,
+    /// Migration propensity in per cent of the default.
+    pub migration_pct: u32,
+    /// Migrant households whose migration began in a later year (wages start then), per mille.
+    pub late_migration_pm: u32,
+    /// Registered 一般贫困户 who drew 低保 in earlier years and no longer do, per mille.
+    pub dibao_ended_pm: u32,
+    /// Migrants with an employer insured through 职工医保 rather than 城乡居民医保, per mille.
+    pub employee_insurance_pm: u32,
+}
+
+impl Mix {
+    /// 旬阳 as the rules were written against.
+    pub fn xunyang() -> Mix {
+        Mix {
+            registration_pct: 100,
+            income_median_pct: 190,
+            income_sigma_pct: 35,
+            poor_above_line_pm: 80,
+            missed_poor_pm: 8,
+            missed_monitoring_pm: 10,
+            weak_labour_pm: 150,
+            migration_pct: 100,
+            late_migration_pm: 250,
+            dibao_ended_pm: 150,
+            employee_insurance_pm: 120,
+        }
+    }
+
+    /// A different county: poorer and more often registered, incomes spread wider, more
+    /// weak labour and migration, more missed households and ended 低保.
+    pub fn other() -> Mix {
+        Mix {
+            registration_pct: 160,
+            income_median_pct: 150,
+            income_sigma_pct: 60,
+            poor_above_line_pm: 200,
+            missed_poor_pm: 30,
+            missed_monitoring_pm: 40,
+            weak_labour_pm: 400,
+            migration_pct: 140,
+            late_migration_pm: 500,
+            dibao_ended_pm: 400,
+            employee_insurance_pm: 350,
+        }
+    }
+}
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -45,6 +118,8 @@ pub struct Config {
     pub first_year: i32,
     /// Latest income year, normally the year of `today`.
     pub last_year: i32,
+    /// The distributions to draw from.
+    pub mix: Mix,
 }
 
 impl Config {
@@ -58,6 +133,7 @@ impl Config {
             today,
             first_year: 2014,
             last_year: today.year(),
+            mix: Mix::xunyang(),
         }
     }
 }
@@ -72,7 +148,8 @@ pub struct Summary {
     /// The six exchange files, in the schema's table order (parents before children):
     /// exactly what an importer should read.
     pub files: Vec<PathBuf>,
-    /// The answer key, `key/faults.csv` and `key/monitoring.csv`: never to be imported.
+    /// The answer key, `key/faults.csv`, `key/monitoring.csv` and `key/missed.csv`:
+    /// never to be imported.
     pub key_files: Vec<PathBuf>,
 }
 
@@ -113,7 +190,9 @@ const FAULT_TRIES: usize = 400;
 /// Files in `out`: `households.csv`, `persons.csv`, `incomes.csv`, `village_years.csv`,
 /// `helpers.csv`, `pairings.csv`, each UTF-8 without BOM, headed by the schema's Chinese
 /// headers in schema order. In `out/key/`: `faults.csv` (`kind,户编号,人编号,detail`)
-/// and `monitoring.csv` (`户编号,监测对象类型,纳入监测日期,风险类型,风险消除日期`).
+/// `monitoring.csv` (`户编号,监测对象类型,纳入监测日期,风险类型,风险消除日期`) and
+/// `missed.csv` (`户编号,年度,类型`: the household-years deliberately left below a line
+/// without registration or monitoring, 类型 漏评 or 漏监测).
 pub fn generate(
     cfg: &Config,
     tree: &DivisionTree,
@@ -141,6 +220,9 @@ pub fn generate(
         min_age: (cfg.last_year - cfg.today.year()).max(0),
         monitoring_on: cfg.last_year >= household::MONITORING_FROM
             && cfg.today >= rnd::ymd(household::MONITORING_FROM, 3, 1),
+        mix: cfg.mix.clone(),
+        unregistered: 0,
+        missed_poor: 0,
     };
     let mut planner = faults::Planner::new(&mut g.rng, cfg.faults, cfg.households, g.monitoring_on);
     let mut donors = faults::Donors::default();
@@ -176,6 +258,10 @@ pub fn generate(
                     (hh, None)
                 }
             };
+            if !hh.registered {
+                g.unregistered += 1;
+                g.missed_poor += usize::from(hh.missed_poor);
+            }
             let v = &mut villages[vi];
             if hh.late_exit {
                 v.late_used += hh.persons.len();

@@ -35,6 +35,8 @@ pub struct Person {
     pub employer: &'static str,
     pub medical: bool,
     pub critical: bool,
+    /// 职工基本医疗保险 (through an employer) instead of 城乡居民医保.
+    pub employee_ins: bool,
     pub pension_ins: bool,
     pub dibao: bool,
     pub tekun: bool,
@@ -136,6 +138,10 @@ pub struct Income {
     pub medical_spending: i64,
     pub school_spending: i64,
     pub net_per_capita: i64,
+    /// Deliberately below a line without registration or monitoring: "漏评" (the
+    /// poverty line, up to 2020) or "漏监测" (the monitoring line, 2021 on); empty
+    /// otherwise. Listed in `key/missed.csv`.
+    pub missed: &'static str,
 }
 
 impl Income {
@@ -219,6 +225,16 @@ pub struct Household {
     pub other_business_project: bool,
     /// Exited after its poor village did (counts toward the village's incidence).
     pub late_exit: bool,
+    /// Never registered, yet below the poverty line up to 2020 (漏评).
+    pub missed_poor: bool,
+    /// Not monitored, yet below the monitoring line from 2021 (漏监测).
+    pub missed_monitoring: bool,
+    /// Registered, with an income above the poverty line while registered.
+    pub above_line: bool,
+    /// A 一般贫困户 that drew 低保 up to this year and no longer does.
+    pub dibao_until: Option<i32>,
+    /// Its members began working away in this year: no wages before.
+    pub wages_from: Option<i32>,
     pub persons: Vec<Person>,
     pub incomes: Vec<Income>,
     pub pairings: Vec<Pairing>,

@@ -66,7 +66,7 @@ fields!(PF {
     Disease = "disease", DisabilityCert = "disability_cert", Labour = "labour", Skills = "skills",
     Trained = "trained", MigrantPlace = "migrant_place", MigrantMonths = "migrant_months",
     Employer = "employer", Medical = "medical_insurance", Critical = "critical_insurance",
-    Pension = "pension_insurance", Dibao = "dibao", Tekun = "tekun", Soldier = "active_soldier",
+    EmployeeIns = "employee_insurance", Pension = "pension_insurance", Dibao = "dibao", Tekun = "tekun", Soldier = "active_soldier",
     Phone = "phone",
 });
 
@@ -154,6 +154,8 @@ pub struct Out {
     faults_path: PathBuf,
     monitoring: csv::Writer<BufWriter<File>>,
     monitoring_path: PathBuf,
+    missed: csv::Writer<BufWriter<File>>,
+    missed_path: PathBuf,
 }
 
 /// The helper row as the pool creates it.
@@ -180,6 +182,11 @@ impl Out {
         monitoring
             .write_record(["户编号", "监测对象类型", "纳入监测日期", "风险类型", "风险消除日期"])
             .map_err(|source| SynthError::Csv { path: monitoring_path.clone(), source })?;
+        let missed_path = key.join("missed.csv");
+        let mut missed = create(&missed_path)?;
+        missed
+            .write_record(["户编号", "年度", "类型"])
+            .map_err(|source| SynthError::Csv { path: missed_path.clone(), source })?;
         Ok(Out {
             households: TableFile::new(dir, &schema::HOUSEHOLDS, HhF::from_name)?,
             persons: TableFile::new(dir, &schema::PERSONS, PF::from_name)?,
@@ -191,6 +198,8 @@ impl Out {
             faults_path,
             monitoring,
             monitoring_path,
+            missed,
+            missed_path,
         })
     }
 
@@ -213,7 +222,9 @@ impl Out {
             }
         }
         let mut key = Vec::new();
-        for (mut w, path) in [(self.faults, self.faults_path), (self.monitoring, self.monitoring_path)] {
+        for (mut w, path) in
+            [(self.faults, self.faults_path), (self.monitoring, self.monitoring_path), (self.missed, self.missed_path)]
+        {
             w.flush().map_err(|source| SynthError::Io { path: path.clone(), source })?;
             key.push(path);
         }
@@ -299,6 +310,7 @@ impl Out {
                 PF::Employer => c.push_str(p.employer),
                 PF::Medical => c.push_str(yes(p.medical)),
                 PF::Critical => c.push_str(yes(p.critical)),
+                PF::EmployeeIns => c.push_str(yes(p.employee_ins)),
                 PF::Pension => c.push_str(yes(p.pension_ins)),
                 PF::Dibao => c.push_str(yes(p.dibao)),
                 PF::Tekun => c.push_str(yes(p.tekun)),
@@ -309,6 +321,11 @@ impl Out {
         }
         for inc in &hh.incomes {
             self.incomes.write(|f, c| income_cell(hh, inc, f, c))?;
+            if !inc.missed.is_empty() {
+                self.missed
+                    .write_record([hh.id.as_str(), inc.year.to_string().as_str(), inc.missed])
+                    .map_err(|source| SynthError::Csv { path: self.missed_path.clone(), source })?;
+            }
         }
         for pa in &hh.pairings {
             self.pairings.write(|f, c| match f {

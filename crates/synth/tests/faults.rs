@@ -112,6 +112,9 @@ fn render() -> String {
          policy year of generated data is its latest `incomes.year`).\n\
          - *members* are the `persons` rows with the household's `hh_id`; *member count* is their number.\n\
          - An `incomes` check is tested on every income year of the household; its finding is on the household.\n\
+         - Households and persons are today's snapshot: a check that compares them with income reads *the latest \
+         `incomes` row* (the policy year's) only, since earlier years may legitimately differ (a 低保 that ended, \
+         migration that began later); the rules also check ages against today's fields only in that year.\n\
          - Level 人: the finding is keyed by 户编号 and 人编号; level 户: by 户编号 alone.\n\
          - Plain required-field checks are the `missing_…` kinds (at most 10).\n\
          - Not injected: a 15-digit number not upgraded to 18 — the importer upgrades every valid 15-digit \

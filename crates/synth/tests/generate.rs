@@ -39,7 +39,7 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     run(&cfg(300, 7, 30), b.path());
     run(&cfg(300, 8, 30), c.path());
     let (fa, fb, fc) = (bytes(a.path()), bytes(b.path()), bytes(c.path()));
-    assert_eq!(fa.len(), 8);
+    assert_eq!(fa.len(), 9);
     assert_eq!(fa, fb);
     let persons = |f: &[(String, Vec<u8>)]| f.iter().find(|x| x.0 == "persons.csv").unwrap().1.clone();
     assert_ne!(persons(&fa), persons(&fc));
@@ -70,12 +70,12 @@ fn headers_follow_the_schema_and_the_key_is_apart() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     key.sort();
-    assert_eq!(key, ["faults.csv", "monitoring.csv"]);
+    assert_eq!(key, ["faults.csv", "missed.csv", "monitoring.csv"]);
     let names: Vec<String> = s.files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
     let want: Vec<String> = TABLES.iter().map(|t| format!("{}.csv", t.name)).collect();
     assert_eq!(names, want, "exchange files in table order");
     assert!(s.key_files.iter().all(|f| f.parent().unwrap().ends_with("key")));
-    assert_eq!(s.key_files.len(), 2);
+    assert_eq!(s.key_files.len(), 3);
 }
 
 #[test]
@@ -189,4 +189,63 @@ fn an_earlier_reference_year_has_registered_households_and_no_monitoring() {
     assert!(d.monitoring.is_empty());
     assert!(d.persons.iter().all(|p| p["出生日期"].as_str() <= "2018-06-30"));
     assert!(d.pairings.iter().all(|p| p["开始日期"].as_str() <= "2018-06-30"));
+}
+
+/// Incomes, labour and schooling do not simply agree with registration: registered
+/// households above the line, unregistered ones below it (漏评, listed in the key),
+/// 弱劳动力, 职工医保, children who start school by birth month; and another mix is
+/// another county, still deterministic per seed.
+#[test]
+fn households_are_drawn_from_realistic_distributions() {
+    let policy = fupin_domain::PolicyLines::builtin();
+    for (mix, seed) in [(fupin_synth::Mix::xunyang(), 5), (fupin_synth::Mix::other(), 6)] {
+        // Up to 2019: registered years and missed poor.
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::xunyang(1500, seed, time::macros::date!(2019 - 12 - 20));
+        c.mix = mix.clone();
+        run(&c, dir.path());
+        let d = check::Data::load(dir.path());
+        let status: std::collections::BTreeMap<&str, (&str, &str)> = d
+            .households
+            .iter()
+            .map(|h| (h["户编号"].as_str(), (h["户类型"].as_str(), h["脱贫年度"].as_str())))
+            .collect();
+        let (mut poor_above, mut general_below) = (0, 0);
+        for i in &d.incomes {
+            let year: i32 = i["年度"].parse().unwrap();
+            let line = policy.for_year(year, "61").unwrap().poverty_line.fen();
+            let net = fupin_domain::Yuan::parse(&i["人均纯收入"]).unwrap().fen();
+            let (st, exit) = status[i["户编号"].as_str()];
+            let still_poor = st == "2" || (st == "3" && exit.parse::<i32>().is_ok_and(|e| year < e));
+            poor_above += usize::from(still_poor && net > line);
+            general_below += usize::from(st == "1" && net < line);
+        }
+        assert!(poor_above > 0, "{mix:?}: no registered household above the line");
+        assert!(general_below > 0, "{mix:?}: no unregistered household below the line");
+        assert_eq!(general_below, d.missed.iter().filter(|m| m["类型"] == "漏评").count(), "{mix:?}: 漏评 in the key");
+        // School starts in the September after the sixth birthday.
+        for p in &d.persons {
+            let age = 2019 - p["出生日期"][..4].parse::<i32>().unwrap();
+            let late = p["出生日期"][5..7].parse::<u8>().unwrap() > 8;
+            if age == 6 {
+                assert_eq!(p["在校生状况"] == "03", !late, "{mix:?}: {} born {}", p["人编号"], p["出生日期"]);
+            }
+        }
+        let left_after_grade_9 = d
+            .persons
+            .iter()
+            .any(|p| 2019 - p["出生日期"][..4].parse::<i32>().unwrap() == 15 && p["在校生状况"] == "01");
+        assert!(left_after_grade_9, "{mix:?}: no 15-year-old who left after grade 9");
+
+        // Up to 2026: weak labour and employee insurance.
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::xunyang(800, seed, time::macros::date!(2026 - 03 - 15));
+        c.mix = mix.clone();
+        run(&c, dir.path());
+        let d = check::Data::load(dir.path());
+        assert!(d.persons.iter().any(|p| p["劳动技能"] == "05"), "{mix:?}: no 弱劳动力");
+        assert!(d.persons.iter().any(|p| p["是否参加职工基本医疗保险"] == "是"), "{mix:?}: no 职工医保");
+        assert!(d.missed.iter().any(|m| m["类型"] == "漏监测"), "{mix:?}: no 漏监测");
+        assert!(check::all(dir.path(), &d).is_empty(), "{mix:?}: {:?}", check::all(dir.path(), &d));
+    }
 }

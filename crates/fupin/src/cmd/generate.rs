@@ -42,6 +42,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         today,
         first_year: 2014,
         last_year: today.year(),
+        mix: fupin_synth::Mix::xunyang(),
     };
     let bar = indicatif::ProgressBar::new(a.households as u64);
     bar.set_style(

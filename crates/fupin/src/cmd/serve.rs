@@ -124,6 +124,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
                 today,
                 first_year: 2014,
                 last_year: today.year(),
+                mix: fupin_synth::Mix::xunyang(),
             };
             let summary = fupin_synth::generate(&cfg, &tree, &dir, None)?;
             super::import::import_files(&store, &summary.files, None, true).await?;

@@ -100,7 +100,8 @@ fn cause(name: &str, hh: &mut Household) -> Option<String> {
 }
 
 fn monitoring(name: &str, hh: &mut Household) -> Option<String> {
-    let able = hh.persons.iter().any(|p| p.able());
+    // 弱劳动力 (05) can work too.
+    let able = hh.persons.iter().any(|p| p.able() || p.labour == "05");
     let working = hh.persons.iter().any(|p| p.migrant());
     let fits = match name {
         "monitor_unstable_work_nobody_able" => !able,

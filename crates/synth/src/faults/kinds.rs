@@ -12,7 +12,9 @@
 //! - *members* are the `persons` rows with the household's `hh_id`; *member count* is
 //!   their number.
 //! - An `incomes` check is tested on every income year of the household; its finding
-//!   is on the household.
+//!   is on the household. *the latest `incomes` row* is the household's row of the
+//!   policy year: households and persons are today's snapshot, so a check comparing
+//!   them with income reads only that year (earlier years may legitimately differ).
 //! - A finding "on the person" is keyed by `persons.person_id`, otherwise by
 //!   `households.hh_id` alone.
 
@@ -237,7 +239,7 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "一般贫困户有低保金或特困供养金",
         H,
         Benefits,
-        "household: `households.attribute` = '1' and some `incomes` row of it has `incomes.dibao_money` > 0 or \
+        "household: `households.attribute` = '1' and the latest `incomes` row of it has `incomes.dibao_money` > 0 or \
          `incomes.tekun_money` > 0",
     ),
     k(
@@ -252,8 +254,8 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "低保或特困供养贫困户的低保金或特困供养金为 0",
         H,
         Benefits,
-        "household: `households.attribute` = '2' and some `incomes` row of it has `incomes.dibao_money` 0 or empty, or \
-         `households.attribute` = '3' and some `incomes` row of it has `incomes.tekun_money` 0 or empty",
+        "household: `households.attribute` = '2' and the latest `incomes` row of it has `incomes.dibao_money` 0 or \
+         empty, or `households.attribute` = '3' and the latest `incomes` row of it has `incomes.tekun_money` 0 or empty",
     ),
     k(
         "net_income_out_of_range",
@@ -267,14 +269,16 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "有工资性收入但没有成员务工",
         H,
         Labour,
-        "incomes: `incomes.wages` > 0 and no member has `persons.migrant_months` > 0",
+        "household: the latest `incomes` row of it has `incomes.wages` > 0 and no member has \
+         `persons.migrant_months` > 0",
     ),
     k(
         "worker_without_wages",
         "有成员务工但工资性收入为 0",
         H,
         Labour,
-        "incomes: `incomes.wages` is 0 or empty and some member has `persons.migrant_months` > 0",
+        "household: the latest `incomes` row of it has `incomes.wages` 0 or empty and some member has \
+         `persons.migrant_months` > 0",
     ),
     k(
         "migrant_months_without_place",
@@ -313,7 +317,7 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         H,
         Monitoring,
         "household: `households.monitor_type` is not empty, one of `households.risk1` … `households.risk5` is '07', and \
-         no member has `persons.labour` in ('01','02')",
+         no member has `persons.labour` in ('01','02','05') (弱劳动力 can work too)",
     ),
     k(
         "monitor_unstable_work_no_work_records",
@@ -321,6 +325,6 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         H,
         Monitoring,
         "household: `households.monitor_type` is not empty, one of `households.risk1` … `households.risk5` is '07', \
-         some member has `persons.labour` in ('01','02'), and no member has `persons.migrant_months` > 0",
+         some member has `persons.labour` in ('01','02','05'), and no member has `persons.migrant_months` > 0",
     ),
 ];

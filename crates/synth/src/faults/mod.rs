@@ -229,6 +229,10 @@ pub fn person_id(hh: &Household, no: u8) -> String {
 
 /// Applies fault `kind` to `hh` if the household can take it without a second problem.
 pub fn apply(kind: usize, hh: &mut Household, g: &mut Gen, donors: &mut Donors) -> Option<FaultRow> {
+    if hh.missed_poor || hh.missed_monitoring {
+        // Its income years are in key/missed.csv as they are.
+        return None;
+    }
     if hh.relocation.is_some() || hh.monitor.is_some() != monitoring_kind(kind) {
         // Relocation ties members to more rules, and monitoring to the monitoring
         // rules: keep other faults away from them.

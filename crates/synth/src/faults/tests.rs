@@ -131,6 +131,9 @@ fn injected(kind: usize, seed: u64) -> (Household, Household, FaultRow) {
         last_year: cfg.last_year,
         min_age: 0,
         monitoring_on: true,
+        mix: cfg.mix.clone(),
+        unregistered: 0,
+        missed_poor: 0,
     };
     let mut donors = Donors::default();
     for i in 0..5000 {

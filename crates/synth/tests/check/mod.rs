@@ -31,6 +31,7 @@ pub struct Data {
     pub pairings: Vec<Row>,
     pub faults: Vec<Row>,
     pub monitoring: Vec<Row>,
+    pub missed: Vec<Row>,
 }
 
 impl Data {
@@ -44,6 +45,7 @@ impl Data {
             pairings: read(&dir.join("pairings.csv")).1,
             faults: read(&dir.join("key/faults.csv")).1,
             monitoring: read(&dir.join("key/monitoring.csv")).1,
+            missed: read(&dir.join("key/missed.csv")).1,
         }
     }
 
@@ -152,7 +154,10 @@ pub fn findings(d: &Data) -> Vec<Finding> {
         if p["文化程度"].is_empty() && (a < 16 || matches!(school_no(p), Some(2..=16))) {
             add("x_missing_education_other", hh, pid);
         }
-        if (6..=15).contains(&a) && !student(p) {
+        // Grades 1–9: aged 6–14 on 31 August of the year (school starts in the September
+        // after the sixth birthday).
+        let born_after_august = p["出生日期"][5..7].parse::<u8>().unwrap() > 8;
+        if (6..=14).contains(&(a - i32::from(born_after_august))) && !student(p) {
             add("x_compulsory_dropout", hh, pid);
         }
         if health(p, "01") && p["健康状况"] != "01" {
@@ -175,6 +180,8 @@ pub fn findings(d: &Data) -> Vec<Finding> {
     // ---- households
     let hh_rows: BTreeMap<&str, &Row> = d.households.iter().map(|h| (h["户编号"].as_str(), h)).collect();
     let mut monitored = BTreeSet::new();
+    let missed: BTreeSet<(&str, &str, &str)> =
+        d.missed.iter().map(|r| (r["户编号"].as_str(), r["年度"].as_str(), r["类型"].as_str())).collect();
     for h in &d.households {
         let id = h["户编号"].as_str();
         let members = by_hh.get(id).cloned().unwrap_or_default();
@@ -272,13 +279,11 @@ pub fn findings(d: &Data) -> Vec<Finding> {
                 add("x_benefit_money_without_attribute", id, "");
             }
             // Exit criterion 1 and the monitoring line.
-            if let Ok(e) = h["脱贫年度"].parse::<i32>() {
-                if year >= e && computed <= line(year) {
-                    add("x_exit_income", id, "");
-                }
-                if year < e && computed >= line(year) {
-                    add("x_poor_income_above_line", id, "");
-                }
+            if let Ok(e) = h["脱贫年度"].parse::<i32>()
+                && year >= e
+                && computed <= line(year)
+            {
+                add("x_exit_income", id, "");
             }
             if !h["监测对象类型"].is_empty() {
                 monitored.insert(id);
@@ -291,8 +296,22 @@ pub fn findings(d: &Data) -> Vec<Finding> {
                 if year >= 2021 && !open && computed < mline(year) {
                     add("x_unmonitored_income_below_line", id, "");
                 }
-            } else if year >= 2021 && computed < mline(year) {
+            } else if year >= 2021 && computed < mline(year) && !missed.contains(&(id, &i["年度"], "漏监测")) {
                 add("x_unmonitored_income_below_line", id, "");
+            }
+            // A household listed as missed is below its line in that year, and unregistered
+            // or unmonitored then.
+            for kind in ["漏评", "漏监测"] {
+                if missed.contains(&(id, &i["年度"], kind)) {
+                    let below = if kind == "漏评" {
+                        computed < line(year) && !registered && year <= 2020
+                    } else {
+                        computed < mline(year) && h["监测对象类型"].is_empty() && year >= 2021
+                    };
+                    if !below {
+                        add("x_missed_not_below", id, "");
+                    }
+                }
             }
         }
 
@@ -309,8 +328,10 @@ pub fn findings(d: &Data) -> Vec<Finding> {
             if h["是否危房户"] == "是" && matches!(h["危房等级"].as_str(), "C" | "D") {
                 add("x_exit_housing", id, "");
             }
-            if members.iter().any(|p| p["是否参加城乡居民基本医疗保险"] != "是" || p["是否参加大病保险"] != "是")
-            {
+            if members.iter().any(|p| {
+                (p["是否参加城乡居民基本医疗保险"] != "是" || p["是否参加大病保险"] != "是")
+                    && p["是否参加职工基本医疗保险"] != "是"
+            }) {
                 add("x_exit_insurance", id, "");
             }
         }
@@ -363,7 +384,8 @@ pub fn findings(d: &Data) -> Vec<Finding> {
                 add("x_relocation_skills", id, "");
             }
             if h["安置方式"].starts_with('2') {
-                for i in &incs {
+                // Up to the relocation year: later the household may live off wages.
+                for i in incs.iter().filter(|i| i["年度"].parse::<i32>().unwrap() <= y) {
                     let parts: i64 = INCOME_PARTS.iter().map(|k| money(&i[*k])).sum();
                     let farm = money(&i["种植业收入"]) + money(&i["养殖业收入"]);
                     if (farm as f64) < 0.6 * parts as f64 {

@@ -146,6 +146,16 @@ fn any_income(h: &Hh, f: impl Fn(&Rec) -> bool) -> bool {
     h.incomes.iter().any(|i| f(i))
 }
 
+/// The household's row of the policy year (its latest income year).
+fn latest_income(c: &Ctx, h: &Hh, f: impl Fn(&Rec) -> bool) -> bool {
+    h.incomes.iter().any(|i| i["year"] == c.year.to_string() && f(i))
+}
+
+/// 劳动技能 普通, 技能 or 弱劳动力: can work at all.
+fn can_work(p: &Rec) -> bool {
+    in_(p, "labour", &["01", "02", "05"])
+}
+
 /// Every kind's predicate, in `FAULT_KINDS` order.
 pub const ORACLES: &[(&str, Pred)] = &[
     (
@@ -279,16 +289,17 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ),
     (
         "ordinary_household_with_benefit_money",
-        H(|_, h| {
-            is(h.row, "attribute", "1") && any_income(h, |i| fen(i, "dibao_money") > 0 || fen(i, "tekun_money") > 0)
+        H(|c, h| {
+            is(h.row, "attribute", "1")
+                && latest_income(c, h, |i| fen(i, "dibao_money") > 0 || fen(i, "tekun_money") > 0)
         }),
     ),
     ("dibao_and_tekun", P(|_, _, p| yes(p, "dibao") && yes(p, "tekun"))),
     (
         "benefit_amount_zero",
-        H(|_, h| {
-            (is(h.row, "attribute", "2") && any_income(h, |i| fen(i, "dibao_money") == 0))
-                || (is(h.row, "attribute", "3") && any_income(h, |i| fen(i, "tekun_money") == 0))
+        H(|c, h| {
+            (is(h.row, "attribute", "2") && latest_income(c, h, |i| fen(i, "dibao_money") == 0))
+                || (is(h.row, "attribute", "3") && latest_income(c, h, |i| fen(i, "tekun_money") == 0))
         }),
     ),
     (
@@ -297,11 +308,11 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ),
     (
         "wages_without_worker",
-        H(|_, h| !h.members.iter().any(|m| months(m) > 0) && any_income(h, |i| fen(i, "wages") > 0)),
+        H(|c, h| !h.members.iter().any(|m| months(m) > 0) && latest_income(c, h, |i| fen(i, "wages") > 0)),
     ),
     (
         "worker_without_wages",
-        H(|_, h| h.members.iter().any(|m| months(m) > 0) && any_income(h, |i| fen(i, "wages") == 0)),
+        H(|c, h| h.members.iter().any(|m| months(m) > 0) && latest_income(c, h, |i| fen(i, "wages") == 0)),
     ),
     ("migrant_months_without_place", P(|_, _, p| months(p) > 0 && empty(p, "migrant_place"))),
     ("non_able_working", P(|_, _, p| months(p) > 0 && in_(p, "labour", &["03", "04"]))),
@@ -315,14 +326,14 @@ pub const ORACLES: &[(&str, Pred)] = &[
     ("forest_too_large", H(|_, h| dec(h.row, "forest_mu") > 70.0 * h.members.len() as f64)),
     (
         "monitor_unstable_work_nobody_able",
-        H(|_, h| !empty(h.row, "monitor_type") && risk(h, "07") && !h.members.iter().any(|m| able(m))),
+        H(|_, h| !empty(h.row, "monitor_type") && risk(h, "07") && !h.members.iter().any(|m| can_work(m))),
     ),
     (
         "monitor_unstable_work_no_work_records",
         H(|_, h| {
             !empty(h.row, "monitor_type")
                 && risk(h, "07")
-                && h.members.iter().any(|m| able(m))
+                && h.members.iter().any(|m| can_work(m))
                 && !h.members.iter().any(|m| months(m) > 0)
         }),
     ),
