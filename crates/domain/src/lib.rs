@@ -14,6 +14,7 @@ pub mod id_number;
 pub mod mask;
 pub mod money;
 pub mod policy;
+pub mod renamed;
 pub mod schema;
 pub mod value;
 

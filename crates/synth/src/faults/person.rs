@@ -90,7 +90,7 @@ fn id_content(name: &str, hh: &mut Household, g: &mut Gen) -> Done {
             if rnd::chance(&mut g.rng, 0.5) {
                 // A letter read for a digit (O for 0, I for 1, Z for 2…).
                 let at = rnd::int(&mut g.rng, 0, 16) as usize;
-                let letter = rnd::pick(&mut g.rng, &[b'O', b'I', b'Z', b'S', b'B']);
+                let letter = rnd::pick(&mut g.rng, b"OIZSB");
                 b[at] = letter;
                 format!("证件号码第 {} 位改为字母 {}", at + 1, letter as char)
             } else {
