@@ -217,6 +217,9 @@ pub struct Env {
     pub ref_date: String,
     pub poverty_line: Option<Yuan>,
     pub monitoring_line: Option<Yuan>,
+    /// The prices the year's lines are stated at, and their source (`lines.csv`): a
+    /// check run refuses to compare the year's incomes with a line not at current prices.
+    pub line_basis: Option<(fupin_domain::PriceBasis, String)>,
     pub codes: CodeLists,
     /// The years counties exited (`area.county_exit_year`).
     pub county_exits: fupin_domain::exit_policy::CountyExits,
@@ -233,6 +236,7 @@ impl Env {
             ref_date: fupin_domain::date::iso(fupin_domain::date::year_end(year)),
             poverty_line: py.map(|p| p.poverty_line),
             monitoring_line: py.and_then(|p| p.monitoring_line),
+            line_basis: py.map(|p| (p.basis, p.source.clone())),
             codes: CodeLists::builtin(),
             county_exits: fupin_domain::exit_policy::CountyExits::builtin(),
         }

@@ -277,3 +277,24 @@ async fn two_sets_sharing_a_rule_id_are_refused_before_anything_is_written() {
     assert!(all(&db.store).await.is_empty());
     db.store.close().await;
 }
+
+#[tokio::test]
+async fn a_line_not_at_current_prices_is_not_compared_with_incomes() {
+    let sets = fupin_rules::load::builtin(&CodeLists::builtin()).expect("loads");
+    let exit = sets.iter().find(|s| s.name == "exit").expect("exit.toml");
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, &[household("H1", VILLAGE_A, &[("H1-0", INVALID, true)])], "测试").await.expect("rows");
+    let mut env = Env::builtin(2019, "61");
+    env.line_basis = Some((fupin_domain::PriceBasis::Constant2010, "2011 年标准 2300 元".into()));
+    let plan = Plan { sets: vec![exit], env: &env, scope: None, now: at(0) };
+    let e = run(&db.store, &plan, &mut Quiet).await.expect_err("refused");
+    let m = e.to_string();
+    assert!(m.contains("2010 年不变价") && m.contains("2011 年标准 2300 元") && m.contains("当年价"), "{m}");
+    assert!(all(&db.store).await.is_empty(), "nothing recorded");
+    // At current prices (as every shipped year is) the same run goes ahead.
+    let env = Env::builtin(2019, "61");
+    assert_eq!(env.line_basis.as_ref().map(|b| b.0), Some(fupin_domain::PriceBasis::Current));
+    let plan = Plan { sets: vec![exit], env: &env, scope: None, now: at(0) };
+    run(&db.store, &plan, &mut Quiet).await.expect("runs");
+    db.store.close().await;
+}
