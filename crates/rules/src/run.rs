@@ -262,10 +262,17 @@ fn finding(
         person_id,
         village_code: village,
         values: named(&outcome.values),
-        explanation: rule.explain(plan.env, &outcome.values),
+        explanation: rule.explain(plan.env, &outcome.values) + undetermined(outcome),
         masked_values: named(&masked),
-        masked_explanation: rule.explain(plan.env, &masked),
+        masked_explanation: rule.explain(plan.env, &masked) + undetermined(outcome),
     })
+}
+
+/// What a finding adds when its rule could not compute a result (`never_skip`).
+pub const UNDETERMINED: &str = "（无法算出结果：所读的值缺失、除以零或整数溢出，按 never_skip 记为问题）";
+
+fn undetermined(outcome: &Outcome) -> &'static str {
+    if outcome.undetermined { UNDETERMINED } else { "" }
 }
 
 /// A value as pages show it without revealing: masked when its expression reads a

@@ -23,7 +23,8 @@ pub enum Dialect {
 }
 
 /// A compiled rule: statement text, the texts bound to `$1…`, and how to read each
-/// value column back.
+/// value column back. Verdicts: 1 pass, 0 fail, 2 skipped, 3 fail because the result
+/// is missing (`never_skip`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledSql {
     pub sql: String,
@@ -69,7 +70,7 @@ pub fn compile_parts(
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
     let mut c = Compiler::new(env, dialect, level);
     let RuleColumns { verdict, values, value_storages } = c.rule_columns(missing, expr, values).map_err(refuse)?;
-    let fails = format!("{verdict} = 0");
+    let fails = format!("{verdict} IN (0, 3)");
     let columns: Vec<String> = std::iter::once(verdict).chain(values).collect();
     let sql = select(level, env.year, &c.county_joins, &columns, "TRUE").map_err(refuse)?;
     let failures_sql = select(level, env.year, &c.county_joins, &columns, &fails).map_err(refuse)?;
@@ -188,7 +189,9 @@ impl<'a> Compiler<'a> {
             Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
             _ => "FALSE".to_owned(),
         };
-        let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
+        // 3: failing because the result is missing (a missing value, a division by zero,
+        // an overflow); the finding says so.
+        let on_null = if missing == Missing::NeverSkip { 3 } else { 2 };
         let verdict = format!(
             "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
         );

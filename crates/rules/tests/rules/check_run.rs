@@ -298,3 +298,45 @@ async fn a_line_not_at_current_prices_is_not_compared_with_incomes() {
     run(&db.store, &plan, &mut Quiet).await.expect("runs");
     db.store.close().await;
 }
+
+#[tokio::test]
+async fn a_finding_from_an_overflow_says_the_result_could_not_be_computed() {
+    const OVERFLOW: &str = r#"
+[[rule]]
+id = "t_overflow"
+title = "识别年度乘大数"
+level = "household"
+severity = "error"
+expr = "h.identified_year * 9000000000000000 > 0"
+missing = "never_skip"
+explain = "识别年度 {year_of}"
+values.year_of = "h.identified_year"
+
+  [[rule.example]]
+  pass = true
+  h = { identified_year = 1 }
+
+  [[rule.example]]
+  pass = false
+  h = { identified_year = 2019 }
+"#;
+    let rules = parse_file("o.toml", OVERFLOW, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(rules.rules[0].examples[1].record.household.iter().any(|v| *v == Value::Int(2019)));
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    let mut overflowing = household("H1", VILLAGE_A, &[]);
+    let mut small = household("H2", VILLAGE_A, &[]);
+    let mut negative = household("H3", VILLAGE_A, &[]);
+    let year = schema::HOUSEHOLDS.index_of("identified_year").expect("column");
+    overflowing.household[year] = Value::Int(2019);
+    small.household[year] = Value::Int(1);
+    negative.household[year] = Value::Int(-1);
+    write_records(&db.store, &[overflowing, small, negative], "测试").await.expect("rows");
+    let env = Env::builtin(2019, "61");
+    check(&db.store, &rules, &env, None, at(0)).await;
+    let found = all(&db.store).await;
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let of = |hh: &str| found.iter().find(|f| f.hh_id.as_deref() == Some(hh)).expect("finding");
+    assert!(of("H1").explanation.contains("无法算出结果") && of("H1").explanation.contains("溢出"), "{found:#?}");
+    assert!(!of("H3").explanation.contains("无法算出结果"), "a plain failure says nothing of it: {found:#?}");
+    db.store.close().await;
+}
