@@ -347,8 +347,8 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "性别与证件号码不一致",
         P,
         Ids,
-        "person: `persons.id_type` is '01' or empty; `persons.id_number` is a valid 18-character number (as for \
-         `birth_date_id_mismatch`) and `persons.sex` is '1' or '2' and is not '1' when the 17th character is odd, \
+        "person: `persons.id_type` is '01' or empty; `persons.id_number` is a valid 18-character number (as in the \
+         birth date check above) and `persons.sex` is '1' or '2' and is not '1' when the 17th character is odd, \
          '2' when it is even → finding on the person",
     ),
 ];
