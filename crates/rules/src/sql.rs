@@ -285,8 +285,8 @@ impl<'a> Compiler<'a> {
             }
             _ if is_int_arith(ir) => {
                 let mut steps = Vec::new();
-                let raw = self.int_raw(ir, &mut steps)?;
-                self.guard(&raw, &steps)
+                let (raw, bound) = self.int_raw_bound(ir, &mut steps)?;
+                self.guard(&raw, &bound, &steps)
             }
             IrKind::Arith(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
@@ -516,50 +516,77 @@ impl Compiler<'_> {
     /// of the chain). Only the outermost node of a chain is guarded, so the text does
     /// not double with each level; `steps` collects every node's value, which
     /// PostgreSQL tests one by one (`(MAX + 1) - 2` overflows although its result fits).
-    fn int_raw(&mut self, ir: &Ir, steps: &mut Vec<String>) -> Result<String, String> {
+    ///
+    /// For PostgreSQL it also returns a bound no step of the chain exceeds
+    /// in absolute value (the sum of the operands' bounds, their product with each at
+    /// least 1…): while it is within 64 bits no step can have left them, and the
+    /// step-by-step tests are skipped.
+    fn int_raw_bound(&mut self, ir: &Ir, steps: &mut Vec<String>) -> Result<(String, String), String> {
+        let pg = self.dialect == Dialect::Postgres;
         if !is_int_arith(ir) {
             let leaf = self.expr(ir)?;
-            return Ok(match self.dialect {
-                Dialect::Sqlite => leaf,
-                Dialect::Postgres => format!("CAST({leaf} AS NUMERIC)"),
+            return Ok(if pg {
+                let n = format!("CAST({leaf} AS NUMERIC)");
+                (n.clone(), format!("ABS({n})"))
+            } else {
+                (leaf, String::new())
             });
         }
-        let raw = match &ir.kind {
+        let at_least_one = |b: &str| format!("GREATEST({b}, 1)");
+        let (raw, bound) = match &ir.kind {
             IrKind::Arith(Arith::Rem, a, b) => {
                 // SQLite's % makes its operands integers (an overflowed REAL would come
                 // back wrong): they are guarded first. MIN % -1 is an overflow (CEL), 0 in SQL.
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
-                format!(
+                let raw = format!(
                     "(CASE WHEN {y} = -1 AND {x} = (-9223372036854775807 - 1) THEN NULL ELSE {x} % NULLIF({y}, 0) END)"
-                )
+                );
+                let bound = if pg { format!("ABS(CAST({raw} AS NUMERIC))") } else { String::new() };
+                (raw, bound)
             }
             IrKind::Arith(op, a, b) => {
-                let (x, y) = (self.int_raw(a, steps)?, self.int_raw(b, steps)?);
-                match (op, self.dialect) {
+                let ((x, bx), (y, by)) = (self.int_raw_bound(a, steps)?, self.int_raw_bound(b, steps)?);
+                let raw = match (op, self.dialect) {
                     (Arith::Add, _) => format!("({x} + {y})"),
                     (Arith::Sub, _) => format!("({x} - {y})"),
                     (Arith::Mul, _) => format!("({x} * {y})"),
                     // Both truncate toward zero; SQLite's MIN / -1 becomes REAL.
                     (_, Dialect::Sqlite) => format!("({x} / NULLIF({y}, 0))"),
                     (_, Dialect::Postgres) => format!("DIV({x}, NULLIF({y}, 0))"),
-                }
+                };
+                let bound = match op {
+                    _ if !pg => String::new(),
+                    Arith::Add | Arith::Sub => format!("({bx} + {by})"),
+                    Arith::Mul => format!("({} * {})", at_least_one(&bx), at_least_one(&by)),
+                    _ => format!("GREATEST({bx}, {by})"),
+                };
+                (raw, bound)
             }
-            IrKind::Neg(a) => format!("(- {})", self.int_raw(a, steps)?),
-            IrKind::Conv(_, a) => format!("({} * 100)", self.int_raw(a, steps)?),
+            IrKind::Neg(a) => {
+                let (x, bx) = self.int_raw_bound(a, steps)?;
+                (format!("(- {x})"), bx)
+            }
+            IrKind::Conv(_, a) => {
+                let (x, bx) = self.int_raw_bound(a, steps)?;
+                (format!("({x} * 100)"), if pg { format!("({bx} * 100)") } else { String::new() })
+            }
             _ => return Err("内部错误：不是整数运算".into()),
         };
         steps.push(raw.clone());
-        Ok(raw)
+        Ok((raw, bound))
     }
 
     /// The value of unguarded integer arithmetic, or NULL when it (or, in PostgreSQL,
-    /// any of its `steps`) left 64 bits.
-    fn guard(&self, raw: &str, steps: &[String]) -> String {
+    /// any of its `steps`) left 64 bits; `bound` is [`Compiler::int_raw_bound`]'s.
+    fn guard(&self, raw: &str, bound: &str, steps: &[String]) -> String {
         match self.dialect {
             Dialect::Sqlite => format!("(CASE WHEN typeof({raw}) = 'integer' THEN {raw} END)"),
             Dialect::Postgres => {
                 let tests: Vec<String> = steps.iter().map(|s| format!("{s} BETWEEN {I64_RANGE}")).collect();
-                format!("(CASE WHEN {} THEN CAST({raw} AS BIGINT) END)", tests.join(" AND "))
+                format!(
+                    "(CASE WHEN {bound} <= 9223372036854775807 THEN CAST({raw} AS BIGINT) WHEN {} THEN CAST({raw} AS BIGINT) END)",
+                    tests.join(" AND ")
+                )
             }
         }
     }
