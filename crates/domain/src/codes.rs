@@ -26,6 +26,9 @@ impl Code {
 pub struct CodeList {
     pub name: String,
     pub codes: Vec<Code>,
+    /// Other names files use for a code (`data/codes/labels.csv`): (label, code), e.g.
+    /// the 2021+ export's 户类型 “脱贫户” for 已脱贫户 `3`.
+    pub aliases: Vec<(String, String)>,
 }
 
 impl CodeList {
@@ -38,9 +41,13 @@ impl CodeList {
         self.get(code).map(|c| c.label.as_str())
     }
 
-    /// Finds a code by its label, so files may carry `汉族` where `01` is meant.
+    /// Finds a code by its label, so files may carry `汉族` where `01` is meant, or by
+    /// another name for it ([`CodeList::aliases`]).
     pub fn by_label(&self, label: &str) -> Option<&Code> {
-        self.codes.iter().find(|c| c.label == label)
+        self.codes.iter().find(|c| c.label == label).or_else(|| {
+            let (_, code) = self.aliases.iter().find(|(l, _)| l == label)?;
+            self.get(code)
+        })
     }
 }
 
@@ -66,6 +73,9 @@ macro_rules! builtin_lists {
         ];
     };
 }
+/// Other names of codes that files carry (`list,label,code,note`).
+const LABELS: &str = include_str!("../../../data/codes/labels.csv");
+
 builtin_lists!(
     "attribute",
     "cause",
@@ -101,7 +111,29 @@ impl CodeLists {
             let list = CodeList::parse(name, &file, text).expect("the shipped code lists are valid");
             lists.lists.insert((*name).to_owned(), list);
         }
+        lists.add_labels("data/codes/labels.csv", LABELS).expect("the shipped labels are valid");
         lists
+    }
+
+    /// Adds other names of codes from `list,label,code,note` rows: each list must
+    /// exist, each code be in it, and a label must not be another code's own label.
+    pub fn add_labels(&mut self, file: &str, text: &str) -> Result<(), CodeFileError> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        for (i, rec) in reader.records().enumerate() {
+            let err = |reason: String| CodeFileError { file: file.to_owned(), line: i as u64 + 2, reason };
+            let rec = rec.map_err(|e| err(e.to_string()))?;
+            let get = |i: usize| rec.get(i).unwrap_or_default().trim().to_owned();
+            let (name, label, code) = (get(0), get(1), get(2));
+            let list = self.lists.get_mut(&name).ok_or_else(|| err(format!("没有名为 {name} 的代码表")))?;
+            if list.get(&code).is_none() {
+                return Err(err(format!("代码 {code} 不在代码表 {name} 中")));
+            }
+            if list.codes.iter().any(|c| c.label == label) || list.aliases.iter().any(|(l, _)| *l == label) {
+                return Err(err(format!("名称“{label}”在代码表 {name} 中已有")));
+            }
+            list.aliases.push((label, code));
+        }
+        Ok(())
     }
 
     pub fn get(&self, name: &str) -> Option<&CodeList> {
@@ -140,7 +172,7 @@ impl CodeList {
             }
             codes.push(code);
         }
-        Ok(CodeList { name: name.to_owned(), codes })
+        Ok(CodeList { name: name.to_owned(), codes, aliases: Vec::new() })
     }
 }
 
@@ -158,6 +190,20 @@ mod tests {
         assert!(!labour.get("05").unwrap().valid_in(2019));
         assert!(labour.get("05").unwrap().valid_in(2021));
         assert_eq!(l.get("cause").unwrap().by_label("因学").unwrap().code, "03");
+    }
+
+    #[test]
+    fn the_2021_export_household_types_name_registry_codes() {
+        let l = CodeLists::builtin();
+        let status = l.get("household_status").unwrap();
+        assert_eq!(status.by_label("脱贫户").unwrap().code, "3");
+        assert_eq!(status.by_label("监测户").unwrap().code, "1");
+        assert_eq!(status.by_label("已脱贫户").unwrap().code, "3");
+        let mut bad = CodeLists::builtin();
+        let e = bad.add_labels("x.csv", "list,label,code,note\nhousehold_status,已脱贫户,2,\n").unwrap_err();
+        assert!(e.reason.contains("已有"), "{e}");
+        let e = bad.add_labels("x.csv", "list,label,code,note\nhousehold_status,x,9,\n").unwrap_err();
+        assert!(e.reason.contains("不在代码表"), "{e}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod id_number;
 pub mod mask;
 pub mod money;
 pub mod policy;
+pub mod renamed;
 pub mod schema;
 pub mod value;
 
@@ -21,6 +22,6 @@ pub use codes::{CodeList, CodeLists};
 pub use division::{DivisionCode, DivisionLevel, DivisionTree};
 pub use id_number::{IdNumber, IdProblem};
 pub use money::Yuan;
-pub use policy::{PolicyLines, PolicyYear};
+pub use policy::{PolicyLines, PolicyYear, PriceBasis};
 pub use schema::{Column, Kind, Table};
 pub use value::Value;

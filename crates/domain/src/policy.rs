@@ -1,7 +1,37 @@
 //! Policy years: the poverty line and monitoring line for each year and province, read
-//! from `data/policy/lines.csv`. Values the reference marks unconfirmed are marked so.
+//! from `data/policy/lines.csv`. Values the reference marks unconfirmed are marked so;
+//! every row names its source and its price basis (incomes are recorded at the year's
+//! prices, so only a line at current prices can be compared with them).
 
 use crate::money::Yuan;
+
+/// The prices a line is stated at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceBasis {
+    /// The year's own prices (现价/当年价): comparable with the year's incomes.
+    Current,
+    /// 2010 constant prices (2010 年不变价), as the 2300 元 standard is written: not
+    /// comparable with incomes until converted.
+    Constant2010,
+}
+
+impl PriceBasis {
+    pub fn parse(s: &str) -> Option<PriceBasis> {
+        match s {
+            "current" => Some(PriceBasis::Current),
+            "constant_2010" => Some(PriceBasis::Constant2010),
+            _ => None,
+        }
+    }
+
+    /// The Chinese name used in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            PriceBasis::Current => "当年价",
+            PriceBasis::Constant2010 => "2010 年不变价",
+        }
+    }
+}
 
 /// The lines in force for one year (and one province, where the file says so).
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +43,10 @@ pub struct PolicyYear {
     pub monitoring_line: Option<Yuan>,
     pub poverty_line_confirmed: bool,
     pub monitoring_line_confirmed: bool,
+    /// The prices both lines are stated at (`basis`: `current` or `constant_2010`).
+    pub basis: PriceBasis,
+    /// The document the figures come from (`source`).
+    pub source: String,
     pub note: String,
 }
 
@@ -83,6 +117,12 @@ impl PolicyLines {
                 "" => None,
                 t => Some(Yuan::parse(t).map_err(|e| r.err("monitoring_line", e.to_string()))?),
             };
+            let basis = PriceBasis::parse(r.get(6)).ok_or_else(|| {
+                r.err("basis", format!("“{}”不是价格口径（current 当年价，或 constant_2010 2010 年不变价）", r.get(6)))
+            })?;
+            if r.get(7).is_empty() {
+                return Err(r.err("source", "没有写明标准的出处（哪个文件或统计口径）".into()));
+            }
             Ok(PolicyYear {
                 year,
                 province,
@@ -90,7 +130,9 @@ impl PolicyLines {
                 monitoring_line,
                 poverty_line_confirmed: r.get(4) == "yes",
                 monitoring_line_confirmed: r.get(5) == "yes",
-                note: r.get(6).to_owned(),
+                basis,
+                source: r.get(7).to_owned(),
+                note: r.get(8).to_owned(),
             })
         })?;
         Ok(PolicyLines { years })
@@ -122,6 +164,22 @@ mod tests {
         assert!(!p.for_year(2019, "61").unwrap().poverty_line_confirmed);
         assert!(p.for_year(2040, "61").is_some());
         assert!(p.for_year(2000, "61").is_none());
+    }
+
+    #[test]
+    fn every_year_states_its_source_and_price_basis() {
+        let p = PolicyLines::builtin();
+        for y in &p.years {
+            assert!(!y.source.is_empty(), "{}", y.year);
+            assert_eq!(y.basis, PriceBasis::Current, "{}: incomes are at the year's prices", y.year);
+        }
+        let head = "year,province,poverty_line,monitoring_line,poverty_line_confirmed,monitoring_line_confirmed,basis,source,note\n";
+        let e = PolicyLines::parse("x.csv", &format!("{head}2016,,2952,,yes,,current,,\n")).unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (2, "source"));
+        let e = PolicyLines::parse("x.csv", &format!("{head}2016,,2300,,yes,,2010,国务院,\n")).unwrap_err();
+        assert_eq!(e.column, "basis");
+        let p = PolicyLines::parse("x.csv", &format!("{head}2016,,2300,,yes,,constant_2010,2011 年标准,\n")).unwrap();
+        assert_eq!(p.years[0].basis, PriceBasis::Constant2010);
     }
 
     #[test]

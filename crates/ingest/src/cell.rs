@@ -16,12 +16,19 @@ pub struct Context {
     /// Every code list, by name; a code of any version of a list is accepted.
     pub codes: CodeLists,
     villages: HashSet<String>,
+    /// Renamed divisions (`data/divisions/renamed.csv`): an old 行政村代码 is read
+    /// under its new code.
+    renamed: Vec<fupin_domain::renamed::Renamed>,
 }
 
 impl Context {
     /// A context with these code lists and these 12-digit village codes.
     pub fn new<S: Into<String>>(codes: CodeLists, villages: impl IntoIterator<Item = S>) -> Context {
-        Context { codes, villages: villages.into_iter().map(Into::into).collect() }
+        Context {
+            codes,
+            villages: villages.into_iter().map(Into::into).collect(),
+            renamed: fupin_domain::renamed::Renamed::builtin(),
+        }
     }
 
     /// A context whose villages are those of a division tree.
@@ -187,6 +194,17 @@ pub fn parse_value(ctx: &Context, column: &Column, text: &str) -> Result<Parsed,
                 return Err(format!("行政村代码「{t}」应为 12 位数字"));
             }
             if !ctx.has_village(t) {
+                let renamed =
+                    ctx.renamed.iter().find_map(|r| r.apply(t).filter(|n| ctx.has_village(n)).map(|n| (r, n)));
+                if let Some((r, new)) = renamed {
+                    return Ok(Parsed {
+                        value: Value::Text(new.clone()),
+                        warning: Some(format!(
+                            "行政村代码「{t}」是 {} 年改代码前的旧代码（{} → {}），按新代码 {new} 导入",
+                            r.year, r.old, r.new
+                        )),
+                    });
+                }
                 return Err(format!("行政村代码「{t}」不在本县的区划中，请核对是否写错"));
             }
             Parsed::ok(Value::Text(t.to_owned()))

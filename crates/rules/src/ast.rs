@@ -171,11 +171,21 @@ fn lower_node(e: &IdedExpr, info: &SourceInfo, errors: &mut Vec<LowerError>) -> 
             LiteralValue::Null => Lit::Null,
             LiteralValue::Boolean(b) => Lit::Bool(**b),
             LiteralValue::Int(i) => Lit::Int(**i),
-            LiteralValue::UInt(u) => Lit::Int(**u as i64),
+            // CEL's uint is a type of its own (`1u != 1` is an error there); the registry
+            // has no unsigned values, and reading one as i64 made `18446744073709551615u == -1`.
+            LiteralValue::UInt(_) => {
+                errors.push(LowerError {
+                    message: "不支持无符号整数（如 1u）：规则中的整数都是有符号 64 位整数，请去掉 u 后缀".into(),
+                    span,
+                });
+                Lit::Null
+            }
             LiteralValue::Double(d) => Lit::Real(**d),
             LiteralValue::String(s) => Lit::Text(s.to_string()),
             LiteralValue::Bytes(_) => {
-                errors.push(LowerError { message: "不支持字节串".into(), span });
+                errors.push(LowerError {
+                    message: "不支持字节串（b'…'）：规则只处理文本".into(), span
+                });
                 Lit::Null
             }
         })),

@@ -2,7 +2,7 @@
 //! households ⋈ incomes ⋈ village years once per level instead of once per rule:
 //!
 //! `SELECT key, verdict₁, values₁…, verdict₂, values₂… FROM <the level's rows> WHERE
-//! verdict₁ = 0 OR verdict₂ = 0 … ORDER BY key`
+//! verdict₁ IN (0, 3) OR verdict₂ IN (0, 3) … ORDER BY key`
 //!
 //! Each rule's columns are exactly those of its own statement (`sql::compile`): the
 //! same [`Compiler`] builds them, here with one numbering of `$1…` and one set of
@@ -108,7 +108,7 @@ impl<'a> Open<'a> {
     }
 
     fn add(&mut self, i: usize, rule: &Rule, columns: RuleColumns) {
-        self.fails.push(format!("{} = 0", columns.verdict));
+        self.fails.push(format!("{} IN (0, 3)", columns.verdict));
         self.columns.push(columns.verdict);
         self.columns.extend(columns.values);
         self.layout.push(columns.value_storages);
@@ -143,9 +143,9 @@ pub async fn run(store: &Store, batch: &Batch) -> Result<Vec<Vec<(String, Outcom
     for WideRow { key, rules } in rows {
         for ((RulePart { verdict, values }, types), failing) in rules.into_iter().zip(&batch.types).zip(&mut out) {
             match verdict {
-                0 => {
+                0 | 3 => {
                     let values = values.iter().zip(types).map(|(v, t)| Val::from_cell(v, *t)).collect();
-                    failing.push((key.clone(), Outcome { verdict: Verdict::Fail, values }));
+                    failing.push((key.clone(), Outcome { verdict: Verdict::Fail, values, undetermined: verdict == 3 }));
                 }
                 1 | 2 => {}
                 v => return Err(RunError::BadVerdict(v)),

@@ -6,7 +6,9 @@ use fupin_domain::schema::{self, Kind, Table};
 
 use crate::Level;
 use crate::ast::{AggKind, Lit, Node, NodeKind, Span};
-use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{
+    AreaValue, Arith, Cmp, Const, Conv, IdPart, Ir, IrKind, Line, List, Pattern, Rec, TextTest, Ty, VillageTotal,
+};
 
 /// A type or name error and where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -408,13 +410,66 @@ impl Checker<'_> {
                     t => err(args[0].span, format!("is_code 需要代码字段，这里是{}", t.name())),
                 }
             }
-            "id_valid" => {
+            "id_valid" | "id_birth_date" | "id_sex" => {
                 arity(1)?;
                 let x = self.expr(&args[0])?;
                 if x.ty != Ty::Text {
-                    return err(args[0].span, format!("id_valid 需要文本，这里是{}", x.ty.name()));
+                    return err(args[0].span, format!("{name} 需要文本（证件号码），这里是{}", x.ty.name()));
                 }
-                Ok(Ir::new(Ty::Bool, IrKind::IdValid(b(x))))
+                let (part, ty) = match name {
+                    "id_valid" => (IdPart::Valid, Ty::Bool),
+                    "id_birth_date" => (IdPart::BirthDate, Ty::Date),
+                    _ => (IdPart::Sex, Ty::Code("sex")),
+                };
+                Ok(Ir::new(ty, IrKind::Id(part, b(x))))
+            }
+            "contains" | "startsWith" | "endsWith" => {
+                arity(2)?;
+                let (x, y) = (self.text_arg(name, &args[0])?, self.text_arg(name, &args[1])?);
+                let test = match name {
+                    "contains" => TextTest::Contains,
+                    "startsWith" => TextTest::StartsWith,
+                    _ => TextTest::EndsWith,
+                };
+                Ok(Ir::new(Ty::Bool, IrKind::TextTest(test, b(x), b(y))))
+            }
+            "matches" => {
+                arity(2)?;
+                let x = self.text_arg(name, &args[0])?;
+                let NodeKind::Lit(Lit::Text(source)) = &args[1].kind else {
+                    return err(args[1].span, "matches 的正则表达式必须直接写成文本，如 matches(x, '^[0-9]+$')");
+                };
+                let pattern = Pattern::new(source).map_err(|e| CheckError {
+                    message: format!("正则表达式“{source}”有误：{e}"),
+                    span: args[1].span,
+                })?;
+                Ok(Ir::new(Ty::Bool, IrKind::Matches(b(x), pattern)))
+            }
+            "int" => {
+                arity(1)?;
+                let x = self.expr(&args[0])?;
+                match x.ty {
+                    Ty::Int => Ok(x),
+                    Ty::Real | Ty::Text => Ok(Ir::new(Ty::Int, IrKind::ToInt(b(x)))),
+                    Ty::Money => err(args[0].span, "int() 不接受金额：金额可直接与整数（元）比较，或用 double(x) 得元"),
+                    t => err(args[0].span, format!("int() 需要小数或文本，这里是{}", t.name())),
+                }
+            }
+            "string" => {
+                arity(1)?;
+                let x = self.expr(&args[0])?;
+                match x.ty {
+                    Ty::Int | Ty::Bool | Ty::Text | Ty::Date | Ty::Code(_) => {
+                        Ok(Ir::new(Ty::Text, IrKind::ToText(b(x))))
+                    }
+                    t => err(
+                        args[0].span,
+                        format!(
+                            "string() 只接受整数、布尔值和文本，这里是{}（小数、金额的写法在两种数据库中不同）",
+                            t.name()
+                        ),
+                    ),
+                }
             }
             "id_checksum_ok" => {
                 arity(1)?;
@@ -484,6 +539,15 @@ impl Checker<'_> {
         }
     }
 
+    /// A text-like argument (text, date, code) of a string function.
+    fn text_arg(&mut self, name: &str, node: &Node) -> R<Ir> {
+        let x = self.expr(node)?;
+        if !x.ty.is_textual() {
+            return err(node.span, format!("{name} 需要文本，这里是{}", x.ty.name()));
+        }
+        Ok(x)
+    }
+
     /// A list of constants for `in` / `in_codes`, each of the element's type; codes
     /// are checked against their list.
     fn const_list(&mut self, node: &Node, ty: Ty) -> R<Vec<Const>> {
@@ -549,6 +613,9 @@ impl Checker<'_> {
             message: format!("类型不匹配：{}和{}不能做这种运算", a.ty.name(), c.ty.name()),
             span,
         };
+        if op == Arith::Add && a.ty.is_textual() && c.ty.is_textual() {
+            return Ok(Ir::new(Ty::Text, IrKind::Concat(b(a), b(c))));
+        }
         if !a.ty.is_numeric() || !c.ty.is_numeric() {
             return Err(mismatch());
         }

@@ -230,14 +230,15 @@ pub async fn run_compiled(
     let rows = run_rule_select(store, &compiled.sql, &compiled.params, &compiled.value_storages).await?;
     let mut out = Vec::with_capacity(rows.len());
     for RuleRow { key, verdict, values } in rows {
-        let verdict = match verdict {
-            1 => Verdict::Pass,
-            0 => Verdict::Fail,
-            2 => Verdict::Skip,
+        let (verdict, undetermined) = match verdict {
+            1 => (Verdict::Pass, false),
+            0 => (Verdict::Fail, false),
+            3 => (Verdict::Fail, true),
+            2 => (Verdict::Skip, false),
             v => return Err(RunError::BadVerdict(v)),
         };
         let values = values.iter().zip(types).map(|(v, t)| Val::from_cell(v, *t)).collect();
-        out.push((key, Outcome { verdict, values }));
+        out.push((key, Outcome { verdict, values, undetermined }));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

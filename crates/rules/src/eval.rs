@@ -10,7 +10,7 @@ use fupin_domain::{CodeLists, Value, Yuan};
 use crate::ast::AggKind;
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, IdPart, Ir, IrKind, Line, List, Rec, TextTest, Ty, VillageTotal};
 
 /// A value during evaluation. Money is in fen; dates are ISO text.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +220,9 @@ pub struct Env {
     pub ref_date: String,
     pub poverty_line: Option<Yuan>,
     pub monitoring_line: Option<Yuan>,
+    /// The prices the year's lines are stated at, and their source (`lines.csv`): a
+    /// check run refuses to compare the year's incomes with a line not at current prices.
+    pub line_basis: Option<(fupin_domain::PriceBasis, String)>,
     pub codes: CodeLists,
     /// The years counties exited (`area.county_exit_year`).
     pub county_exits: fupin_domain::exit_policy::CountyExits,
@@ -236,6 +239,7 @@ impl Env {
             ref_date: fupin_domain::date::iso(fupin_domain::date::year_end(year)),
             poverty_line: py.map(|p| p.poverty_line),
             monitoring_line: py.and_then(|p| p.monitoring_line),
+            line_basis: py.map(|p| (p.basis, p.source.clone())),
             codes: CodeLists::builtin(),
             county_exits: fupin_domain::exit_policy::CountyExits::builtin(),
         }
@@ -357,8 +361,45 @@ impl<'a> Scope<'a> {
                 }
                 _ => Val::Null,
             },
-            IrKind::IdValid(a) => match self.eval(a) {
-                Val::Text(t) => Val::Bool(fupin_domain::IdNumber::parse(&t).is_ok()),
+            IrKind::Id(part, a) => match self.eval(a) {
+                Val::Text(t) => {
+                    let id = valid_id18(&t);
+                    match part {
+                        IdPart::Valid => Val::Bool(id.is_some()),
+                        IdPart::BirthDate => {
+                            id.map(|i| Val::Text(fupin_domain::date::iso(i.birth_date()))).unwrap_or(Val::Null)
+                        }
+                        IdPart::Sex => id.map(|i| Val::Text(i.sex_code().to_owned())).unwrap_or(Val::Null),
+                    }
+                }
+                _ => Val::Null,
+            },
+            IrKind::TextTest(test, a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Text(x), Val::Text(y)) => Val::Bool(match test {
+                    TextTest::Contains => x.contains(&y),
+                    TextTest::StartsWith => x.starts_with(&y),
+                    TextTest::EndsWith => x.ends_with(&y),
+                }),
+                _ => Val::Null,
+            },
+            IrKind::Concat(a, c) => match (self.eval(a), self.eval(c)) {
+                (Val::Text(x), Val::Text(y)) => Val::Text(x + &y),
+                _ => Val::Null,
+            },
+            IrKind::Matches(a, pattern) => match self.eval(a) {
+                Val::Text(t) => Val::Bool(pattern.is_match(&t)),
+                _ => Val::Null,
+            },
+            IrKind::ToInt(a) => match self.eval(a) {
+                Val::Real(r) => real_to_int(r).map(Val::Int).unwrap_or(Val::Null),
+                Val::Text(t) => t.parse::<i64>().map(Val::Int).unwrap_or(Val::Null),
+                Val::Int(i) => Val::Int(i),
+                _ => Val::Null,
+            },
+            IrKind::ToText(a) => match self.eval(a) {
+                Val::Int(i) => Val::Text(i.to_string()),
+                Val::Bool(b) => Val::Text(b.to_string()),
+                Val::Text(t) => Val::Text(t),
                 _ => Val::Null,
             },
             IrKind::Length(a) => match self.eval(a) {
@@ -478,7 +519,8 @@ impl<'a> Scope<'a> {
 struct Tally {
     trues: i64,
     falses: i64,
-    sum: i64,
+    /// Exact: a sum outside 64 bits is an overflow (null), as in SQL.
+    sum: i128,
 }
 
 impl Tally {
@@ -486,7 +528,7 @@ impl Tally {
         match v {
             Val::Bool(true) => self.trues += 1,
             Val::Bool(false) => self.falses += 1,
-            Val::Int(x) | Val::Money(x) => self.sum = self.sum.saturating_add(x),
+            Val::Int(x) | Val::Money(x) => self.sum += i128::from(x),
             _ => {}
         }
     }
@@ -497,8 +539,11 @@ impl Tally {
             AggKind::Exists => Val::Bool(trues > 0),
             AggKind::All => Val::Bool(falses == 0),
             AggKind::Count => Val::Int(trues),
-            AggKind::Sum if ty == Ty::Money => Val::Money(sum),
-            AggKind::Sum => Val::Int(sum),
+            AggKind::Sum => match i64::try_from(sum) {
+                Ok(s) if ty == Ty::Money => Val::Money(s),
+                Ok(s) => Val::Int(s),
+                Err(_) => Val::Null,
+            },
         }
     }
 }
@@ -530,6 +575,22 @@ pub fn id_checksum_ok(id: &str) -> Option<bool> {
     let sum: u32 = b[..17].iter().zip(ID_WEIGHTS).map(|(c, w)| u32::from(c - b'0') * w).sum();
     let check = ID_CHECK_CHARS.as_bytes()[(sum % 11) as usize];
     Some(b[17].to_ascii_uppercase() == check)
+}
+
+/// The number `id_valid` accepts: exactly 18 characters that
+/// [`fupin_domain::IdNumber::parse`] takes (a 15-digit number is not upgraded here).
+pub fn valid_id18(text: &str) -> Option<fupin_domain::IdNumber> {
+    if text.chars().count() != 18 {
+        return None;
+    }
+    fupin_domain::IdNumber::parse(text).ok()
+}
+
+/// `int(x)` of a decimal: toward zero; none outside 64 bits (and for NaN).
+pub fn real_to_int(r: f64) -> Option<i64> {
+    // Both bounds excluded, as CEL's conformance cases say (`int(-9223372036854775808.0)`
+    // is an error); every double in between truncates into range.
+    (r > -9_223_372_036_854_775_808.0 && r < 9_223_372_036_854_775_808.0).then(|| r.trunc() as i64)
 }
 
 /// Whole years from an ISO birth date to an ISO reference date, as SQL computes it.

@@ -146,6 +146,62 @@ pub enum Arith {
     Rem,
 }
 
+/// A test of one text against another (CEL's string functions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTest {
+    /// `x.contains(y)`
+    Contains,
+    /// `x.startsWith(y)`
+    StartsWith,
+    /// `x.endsWith(y)`
+    EndsWith,
+}
+
+/// A regular expression of `matches`, written as a text literal in the rule and
+/// compiled once at load (RE2 syntax, as CEL specifies, by `regex-automata`).
+#[derive(Clone)]
+pub struct Pattern {
+    pub source: String,
+    pub regex: regex_automata::meta::Regex,
+}
+
+impl Pattern {
+    /// The compiled pattern, or the parser's message.
+    pub fn new(source: &str) -> Result<Pattern, String> {
+        let regex = regex_automata::meta::Regex::new(source).map_err(|e| e.to_string())?;
+        Ok(Pattern { source: source.to_owned(), regex })
+    }
+    /// Whether the pattern matches somewhere in `text` (CEL: not anchored).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
+}
+
+/// What is read from a 公民身份号码 (GB 11643, 18 characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdPart {
+    /// `id_valid(x)`: 18 characters, 17 digits, a real birth date (1880–2100) and the
+    /// right check character (X and x alike); false for any other text.
+    Valid,
+    /// `id_birth_date(x)`: the birth date of a valid number; null otherwise.
+    BirthDate,
+    /// `id_sex(x)`: the sex code ('1' 男 for an odd 17th digit, '2' 女) of a valid
+    /// number; null otherwise.
+    Sex,
+}
+
 /// An implicit conversion the checker made explicit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conv {
@@ -207,8 +263,19 @@ pub enum IrKind {
     InCodes(Box<Ir>, Vec<String>),
     /// `is_code(x)`: every code of the value is in the column's own code list.
     IsCode(Box<Ir>, &'static str),
-    /// `id_valid(x)`: a valid GB 11643 citizen number (interpreter only).
-    IdValid(Box<Ir>),
+    /// `id_valid(x)`, `id_birth_date(x)`, `id_sex(x)`: see [`IdPart`].
+    Id(IdPart, Box<Ir>),
+    /// `x.contains(y)`, `x.startsWith(y)`, `x.endsWith(y)`.
+    TextTest(TextTest, Box<Ir>, Box<Ir>),
+    /// `x + y` of two texts.
+    Concat(Box<Ir>, Box<Ir>),
+    /// `x.matches('re')`: the pattern matches somewhere in x (interpreter only).
+    Matches(Box<Ir>, Pattern),
+    /// `int(x)` of a decimal (toward zero) or a text (decimal digits with an optional
+    /// sign); null when the value does not fit in 64 bits or the text is no integer.
+    ToInt(Box<Ir>),
+    /// `string(x)` of an integer, a boolean ('true'/'false') or a text-like value.
+    ToText(Box<Ir>),
     /// `size(text)`: characters.
     Length(Box<Ir>),
     /// `id_checksum_ok(x)`: for 18 characters whose first 17 are digits with a valid
@@ -268,7 +335,10 @@ impl Ir {
             | IrKind::InList(a, _)
             | IrKind::InCodes(a, _)
             | IrKind::IsCode(a, _)
-            | IrKind::IdValid(a)
+            | IrKind::Id(_, a)
+            | IrKind::Matches(a, _)
+            | IrKind::ToInt(a)
+            | IrKind::ToText(a)
             | IrKind::Length(a)
             | IrKind::Upper(a)
             | IrKind::IdChecksum(a)
@@ -277,6 +347,8 @@ impl Ir {
             | IrKind::Or(a, b)
             | IrKind::Cmp(_, a, b)
             | IrKind::Arith(_, a, b)
+            | IrKind::TextTest(_, a, b)
+            | IrKind::Concat(a, b)
             | IrKind::DaysBetween(a, b) => {
                 a.walk(f);
                 b.walk(f);
@@ -348,7 +420,9 @@ impl Ir {
         let mut blocker = None;
         self.walk(&mut |n| {
             match &n.kind {
-                IrKind::IdValid(_) => blocker = Some("id_valid() 的校验位算法只在解释器中实现"),
+                IrKind::Matches(..) => {
+                    blocker = Some("matches() 的正则表达式只在解释器中实现（SQLite 没有 REGEXP，PostgreSQL 的正则方言与 RE2 不同）")
+                }
                 IrKind::IsCode(a, _) if matches!(a.ty, Ty::Codes(_)) => {
                     blocker = Some("多选代码字段的 is_code() 只在解释器中实现")
                 }

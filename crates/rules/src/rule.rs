@@ -174,6 +174,9 @@ pub struct Rule {
 pub struct Outcome {
     pub verdict: Verdict,
     pub values: Vec<Val>,
+    /// A `never_skip` rule failed because its result was missing (a missing value, a
+    /// division by zero, an integer overflow), not because it was false.
+    pub undetermined: bool,
 }
 
 impl Rule {
@@ -207,18 +210,18 @@ impl Rule {
         let empty = HouseholdRecord::default();
         let mut scope = Scope::new(env, county, &empty, None);
         scope.area = Some((code, records));
-        let verdict = judge(&self.expr, self.missing, &mut scope);
+        let (verdict, undetermined) = judge_why(&self.expr, self.missing, &mut scope);
         let values = self.values.iter().map(|(_, ir)| scope.eval(ir)).collect();
-        Outcome { verdict, values }
+        Outcome { verdict, values, undetermined }
     }
 
     /// Judges one household or member of a county whose index county-wide built-ins
     /// (`first_with_id`, `helper_count`) read.
     pub fn evaluate_in(&self, env: &Env, county: &County, record: &HouseholdRecord, person: Option<usize>) -> Outcome {
         let mut scope = Scope::new(env, county, record, person);
-        let verdict = judge(&self.expr, self.missing, &mut scope);
+        let (verdict, undetermined) = judge_why(&self.expr, self.missing, &mut scope);
         let values = self.values.iter().map(|(_, ir)| scope.eval(ir)).collect();
-        Outcome { verdict, values }
+        Outcome { verdict, values, undetermined }
     }
 
     /// The explanation with its placeholders filled.
@@ -234,6 +237,11 @@ impl Rule {
 
 /// The verdict of an expression under a missing-value policy.
 pub fn judge(expr: &Ir, missing: Missing, scope: &mut Scope) -> Verdict {
+    judge_why(expr, missing, scope).0
+}
+
+/// The verdict, and whether a failure comes from a missing result ([`Outcome::undetermined`]).
+pub fn judge_why(expr: &Ir, missing: Missing, scope: &mut Scope) -> (Verdict, bool) {
     let refs = expr.referenced();
     let nulls = refs.iter().filter(|r| scope.eval(r) == Val::Null).count();
     let skip = match missing {
@@ -242,13 +250,13 @@ pub fn judge(expr: &Ir, missing: Missing, scope: &mut Scope) -> Verdict {
         Missing::NeverSkip => false,
     };
     if skip {
-        return Verdict::Skip;
+        return (Verdict::Skip, false);
     }
     match scope.eval(expr) {
-        Val::Bool(true) => Verdict::Pass,
-        Val::Bool(false) => Verdict::Fail,
-        _ if missing == Missing::NeverSkip => Verdict::Fail,
-        _ => Verdict::Skip,
+        Val::Bool(true) => (Verdict::Pass, false),
+        Val::Bool(false) => (Verdict::Fail, false),
+        _ if missing == Missing::NeverSkip => (Verdict::Fail, true),
+        _ => (Verdict::Skip, false),
     }
 }
 

@@ -76,6 +76,12 @@ pub enum CheckError {
     Run(#[from] RunError),
     #[error("记录检查结果失败：{0}")]
     Store(#[from] StoreError),
+    /// Incomes are at the year's prices; a line stated otherwise is not compared with
+    /// them silently.
+    #[error(
+        "{year} 年的扶贫标准按{basis}计（{document}），而收入是当年价，不能直接比较：规则 {rules} 读取该标准，未运行。请在 data/policy/lines.csv 中填写该年的当年价标准"
+    )]
+    LineBasis { year: i32, basis: &'static str, document: String, rules: String },
     /// Findings are kept per rule id: two chosen sets must not share one.
     #[error("规则编号“{id}”在规则集 {first} 和 {second} 中重复：问题清单按规则编号记录，请改名或用 --set 只选其一")]
     DuplicateRule { id: String, first: String, second: String },
@@ -119,6 +125,19 @@ pub async fn run_batched(
                 id: rule.id.clone(),
                 first: (*other).to_owned(),
                 second: (*set).to_owned(),
+            });
+        }
+    }
+    if let Some((basis, source)) = &plan.env.line_basis
+        && *basis != fupin_domain::PriceBasis::Current
+    {
+        let reading: Vec<&str> = rules.iter().filter(|(_, r)| reads_a_line(r)).map(|(_, r)| r.id.as_str()).collect();
+        if !reading.is_empty() {
+            return Err(CheckError::LineBasis {
+                year,
+                basis: basis.label(),
+                document: source.clone(),
+                rules: reading.join("、"),
             });
         }
     }
@@ -183,6 +202,18 @@ pub async fn run_batched(
     Ok(Report { rules_run: scope.rule_ids, rules_not_for_year: not_for_year, interpreted, batch_errors, summary })
 }
 
+/// Whether a rule reads `line.poverty` or `line.monitoring` (in its expression or values).
+fn reads_a_line(rule: &Rule) -> bool {
+    let mut found = false;
+    for ir in std::iter::once(&rule.expr).chain(rule.values.iter().map(|(_, v)| v)) {
+        ir.walk(&mut |n| {
+            found |= matches!(n.kind, IrKind::Line(_));
+            !found
+        });
+    }
+    found
+}
+
 /// The rule's failing entities by SQL, or `None` when it does not compile (the
 /// interpreter then runs it).
 async fn sql_outcomes(store: &Store, rule: &Rule, env: &Env) -> Result<Option<Vec<(String, Outcome)>>, RunError> {
@@ -231,10 +262,17 @@ fn finding(
         person_id,
         village_code: village,
         values: named(&outcome.values),
-        explanation: rule.explain(plan.env, &outcome.values),
+        explanation: rule.explain(plan.env, &outcome.values) + undetermined(outcome),
         masked_values: named(&masked),
-        masked_explanation: rule.explain(plan.env, &masked),
+        masked_explanation: rule.explain(plan.env, &masked) + undetermined(outcome),
     })
+}
+
+/// What a finding adds when its rule could not compute a result (`never_skip`).
+pub const UNDETERMINED: &str = "（无法算出结果：所读的值缺失、除以零或整数溢出，按 never_skip 记为问题）";
+
+fn undetermined(outcome: &Outcome) -> &'static str {
+    if outcome.undetermined { UNDETERMINED } else { "" }
 }
 
 /// A value as pages show it without revealing: masked when its expression reads a

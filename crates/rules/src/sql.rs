@@ -11,7 +11,7 @@
 
 use crate::ast::AggKind;
 use crate::eval::{Env, storage_of};
-use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, Ty, VillageTotal};
+use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, IdPart, Ir, IrKind, Line, List, Rec, TextTest, Ty, VillageTotal};
 use crate::rule::{Level, Missing, Rule};
 use fupin_domain::schema::Storage;
 
@@ -23,7 +23,8 @@ pub enum Dialect {
 }
 
 /// A compiled rule: statement text, the texts bound to `$1…`, and how to read each
-/// value column back.
+/// value column back. Verdicts: 1 pass, 0 fail, 2 skipped, 3 fail because the result
+/// is missing (`never_skip`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledSql {
     pub sql: String,
@@ -69,7 +70,7 @@ pub fn compile_parts(
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
     let mut c = Compiler::new(env, dialect, level);
     let RuleColumns { verdict, values, value_storages } = c.rule_columns(missing, expr, values).map_err(refuse)?;
-    let fails = format!("{verdict} = 0");
+    let fails = format!("{verdict} IN (0, 3)");
     let columns: Vec<String> = std::iter::once(verdict).chain(values).collect();
     let sql = select(level, env.year, &c.county_joins, &columns, "TRUE").map_err(refuse)?;
     let failures_sql = select(level, env.year, &c.county_joins, &columns, &fails).map_err(refuse)?;
@@ -197,7 +198,9 @@ impl<'a> Compiler<'a> {
             Missing::SkipIfAllMissing if !refs.is_empty() => refs.join(" AND "),
             _ => "FALSE".to_owned(),
         };
-        let on_null = if missing == Missing::NeverSkip { 0 } else { 2 };
+        // 3: failing because the result is missing (a missing value, a division by zero,
+        // an overflow); the finding says so.
+        let on_null = if missing == Missing::NeverSkip { 3 } else { 2 };
         let verdict = format!(
             "CAST(CASE WHEN {skip} THEN 2 ELSE (CASE {e} WHEN TRUE THEN 1 WHEN FALSE THEN 0 ELSE {on_null} END) END AS BIGINT)"
         );
@@ -230,6 +233,8 @@ impl<'a> Compiler<'a> {
     fn constant(&mut self, c: &Const) -> Result<String, String> {
         Ok(match c {
             Const::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            // -2^63 as a literal is the negation of a number out of range.
+            Const::Int(i64::MIN) | Const::Money(i64::MIN) => "(-9223372036854775807 - 1)".into(),
             Const::Int(i) | Const::Money(i) => format!("({i})"),
             Const::Real(r) if r.is_finite() => format!("CAST({r:?} AS DOUBLE PRECISION)"),
             Const::Real(_) => return Err("无穷大不能写入 SQL".into()),
@@ -286,6 +291,11 @@ impl<'a> Compiler<'a> {
                 let textual = !a.ty.is_numeric() && a.ty != Ty::Bool && !matches!(op, Cmp::Eq | Cmp::Ne);
                 let c = if textual { self.collate() } else { "" };
                 format!("({}{c} {o} {}{c})", self.expr(a)?, self.expr(b)?)
+            }
+            _ if is_int_arith(ir) => {
+                let mut steps = Vec::new();
+                let (raw, bound) = self.int_raw_bound(ir, &mut steps)?;
+                self.guard(&raw, &bound, &steps)
             }
             IrKind::Arith(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
@@ -345,7 +355,56 @@ impl<'a> Compiler<'a> {
                 let binds: Vec<String> = codes.iter().map(|c| self.bind(c)).collect();
                 format!("({x} IN ({}))", binds.join(", "))
             }
-            IrKind::IdValid(_) => return Err("id_valid() 的校验位算法只在解释器中实现".into()),
+            IrKind::Id(part, a) => {
+                let x = self.expr(a)?;
+                id_part_sql(*part, &x)
+            }
+            IrKind::TextTest(test, a, b) => {
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match (test, self.dialect) {
+                    (TextTest::Contains, Dialect::Sqlite) => format!("(INSTR({x}, {y}) > 0)"),
+                    (TextTest::Contains, Dialect::Postgres) => format!("(STRPOS({x}, {y}) > 0)"),
+                    (TextTest::StartsWith, _) => format!("(SUBSTR({x}, 1, LENGTH({y})) = {y})"),
+                    // A start before the first character (y longer than x) yields at most x,
+                    // which cannot equal the longer y.
+                    (TextTest::EndsWith, Dialect::Sqlite) => {
+                        format!("(SUBSTR({x}, LENGTH({x}) - LENGTH({y}) + 1) = {y})")
+                    }
+                    (TextTest::EndsWith, Dialect::Postgres) => format!("(RIGHT({x}, LENGTH({y})) = {y})"),
+                }
+            }
+            IrKind::Concat(a, b) => format!("({} || {})", self.expr(a)?, self.expr(b)?),
+            IrKind::Matches(..) => {
+                return Err(
+                    "matches() 的正则表达式只在解释器中实现（SQLite 没有 REGEXP，PostgreSQL 的正则方言与 RE2 不同）"
+                        .into(),
+                );
+            }
+            IrKind::ToInt(a) => {
+                let x = self.expr(a)?;
+                match a.ty {
+                    Ty::Real => {
+                        // The range test makes NaN (PostgreSQL) and out-of-range values null.
+                        let whole = match self.dialect {
+                            Dialect::Sqlite => format!("CAST({x} AS INTEGER)"),
+                            Dialect::Postgres => format!("CAST(TRUNC({x}) AS BIGINT)"),
+                        };
+                        format!(
+                            "(CASE WHEN {x} > -9223372036854775808.0 AND {x} < 9223372036854775808.0 THEN {whole} END)"
+                        )
+                    }
+                    Ty::Int => x,
+                    _ => text_to_int_sql(&x, self.collate()),
+                }
+            }
+            IrKind::ToText(a) => {
+                let x = self.expr(a)?;
+                match a.ty {
+                    Ty::Int => format!("CAST({x} AS TEXT)"),
+                    Ty::Bool => format!("(CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END)"),
+                    _ => x,
+                }
+            }
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
             IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
             IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
@@ -445,11 +504,161 @@ impl<'a> Compiler<'a> {
                         format!("(SELECT COUNT(*) {from})")
                     }
                     AggKind::Count => format!("(SELECT COUNT(*) {from} AND {})", self.expr(body)?),
-                    AggKind::Sum => format!("(SELECT CAST(COALESCE(SUM({}), 0) AS BIGINT) {from})", self.expr(body)?),
+                    AggKind::Sum => {
+                        let e = self.expr(body)?;
+                        self.exact_sum(&e, &from)
+                    }
                 }
             }
         })
     }
+}
+
+/// 64-bit integer arithmetic (integers and money): the nodes whose overflow SQL must
+/// catch, as the interpreter's checked arithmetic does.
+fn is_int_arith(ir: &Ir) -> bool {
+    matches!(ir.ty, Ty::Int | Ty::Money)
+        && matches!(ir.kind, IrKind::Arith(..) | IrKind::Neg(_) | IrKind::Conv(Conv::YuanToMoney, _))
+}
+
+/// The bounds of a 64-bit integer in SQL text.
+const I64_RANGE: &str = "-9223372036854775808 AND 9223372036854775807";
+
+impl Compiler<'_> {
+    /// Integer arithmetic before its overflow guard ([`Compiler::guard`]): PostgreSQL
+    /// computes in NUMERIC (exact, never out of range), SQLite in 64-bit integers,
+    /// which SQLite turns into REAL on overflow (and a REAL stays REAL through the rest
+    /// of the chain). Only the outermost node of a chain is guarded, so the text does
+    /// not double with each level; `steps` collects every node's value, which
+    /// PostgreSQL tests one by one (`(MAX + 1) - 2` overflows although its result fits).
+    ///
+    /// For PostgreSQL it also returns a bound no step of the chain exceeds
+    /// in absolute value (the sum of the operands' bounds, their product with each at
+    /// least 1…): while it is within 64 bits no step can have left them, and the
+    /// step-by-step tests are skipped.
+    fn int_raw_bound(&mut self, ir: &Ir, steps: &mut Vec<String>) -> Result<(String, String), String> {
+        let pg = self.dialect == Dialect::Postgres;
+        if !is_int_arith(ir) {
+            let leaf = self.expr(ir)?;
+            return Ok(if pg {
+                let n = format!("CAST({leaf} AS NUMERIC)");
+                (n.clone(), format!("ABS({n})"))
+            } else {
+                (leaf, String::new())
+            });
+        }
+        let at_least_one = |b: &str| format!("GREATEST({b}, 1)");
+        let (raw, bound) = match &ir.kind {
+            IrKind::Arith(Arith::Rem, a, b) => {
+                // SQLite's % makes its operands integers (an overflowed REAL would come
+                // back wrong): they are guarded first. MIN % -1 is an overflow (CEL), 0 in SQL.
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                let raw = format!(
+                    "(CASE WHEN {y} = -1 AND {x} = (-9223372036854775807 - 1) THEN NULL ELSE {x} % NULLIF({y}, 0) END)"
+                );
+                let bound = if pg { format!("ABS(CAST({raw} AS NUMERIC))") } else { String::new() };
+                (raw, bound)
+            }
+            IrKind::Arith(op, a, b) => {
+                let ((x, bx), (y, by)) = (self.int_raw_bound(a, steps)?, self.int_raw_bound(b, steps)?);
+                let raw = match (op, self.dialect) {
+                    (Arith::Add, _) => format!("({x} + {y})"),
+                    (Arith::Sub, _) => format!("({x} - {y})"),
+                    (Arith::Mul, _) => format!("({x} * {y})"),
+                    // Both truncate toward zero; SQLite's MIN / -1 becomes REAL.
+                    (_, Dialect::Sqlite) => format!("({x} / NULLIF({y}, 0))"),
+                    (_, Dialect::Postgres) => format!("DIV({x}, NULLIF({y}, 0))"),
+                };
+                let bound = match op {
+                    _ if !pg => String::new(),
+                    Arith::Add | Arith::Sub => format!("({bx} + {by})"),
+                    Arith::Mul => format!("({} * {})", at_least_one(&bx), at_least_one(&by)),
+                    _ => format!("GREATEST({bx}, {by})"),
+                };
+                (raw, bound)
+            }
+            IrKind::Neg(a) => {
+                let (x, bx) = self.int_raw_bound(a, steps)?;
+                (format!("(- {x})"), bx)
+            }
+            IrKind::Conv(_, a) => {
+                let (x, bx) = self.int_raw_bound(a, steps)?;
+                (format!("({x} * 100)"), if pg { format!("({bx} * 100)") } else { String::new() })
+            }
+            _ => return Err("内部错误：不是整数运算".into()),
+        };
+        steps.push(raw.clone());
+        Ok((raw, bound))
+    }
+
+    /// The value of unguarded integer arithmetic, or NULL when it (or, in PostgreSQL,
+    /// any of its `steps`) left 64 bits; `bound` is [`Compiler::int_raw_bound`]'s.
+    fn guard(&self, raw: &str, bound: &str, steps: &[String]) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("(CASE WHEN typeof({raw}) = 'integer' THEN {raw} END)"),
+            Dialect::Postgres => {
+                let tests: Vec<String> = steps.iter().map(|s| format!("{s} BETWEEN {I64_RANGE}")).collect();
+                format!(
+                    "(CASE WHEN {bound} <= 9223372036854775807 THEN CAST({raw} AS BIGINT) WHEN {} THEN CAST({raw} AS BIGINT) END)",
+                    tests.join(" AND ")
+                )
+            }
+        }
+    }
+
+    /// `sum(list, x, e)`: the exact sum of the non-null `e` (0 for none), NULL when it
+    /// leaves 64 bits. PostgreSQL sums BIGINT into NUMERIC; SQLite's SUM stops the
+    /// whole statement on an overflow, so it sums the high and low 32 bits apart and
+    /// puts them together only when the total fits.
+    fn exact_sum(&self, e: &str, from: &str) -> String {
+        const K: &str = "4294967296";
+        match self.dialect {
+            Dialect::Postgres => format!(
+                "(SELECT CASE WHEN COALESCE(SUM({e}), 0) BETWEEN {I64_RANGE} THEN CAST(COALESCE(SUM({e}), 0) AS BIGINT) END {from})"
+            ),
+            Dialect::Sqlite => format!(
+                "(SELECT CASE WHEN s2.q BETWEEN -2147483648 AND 2147483647 THEN s2.q * {K} + s2.r END FROM \
+                 (SELECT s1.qs + s1.rs / {K} - (CASE WHEN s1.rs % {K} < 0 THEN 1 ELSE 0 END) AS q, \
+                 (s1.rs % {K} + {K}) % {K} AS r FROM \
+                 (SELECT COALESCE(SUM({e} / {K}), 0) AS qs, COALESCE(SUM({e} % {K}), 0) AS rs {from}) s1) s2)"
+            ),
+        }
+    }
+}
+
+/// `id_valid`, `id_birth_date`, `id_sex` of `x` ([`IdPart`]): the casts sit inside
+/// branches only a valid number reaches.
+fn id_part_sql(part: IdPart, x: &str) -> String {
+    let valid = format!(
+        "(CASE WHEN COALESCE({}, FALSE) THEN CAST(SUBSTR({x}, 7, 4) AS BIGINT) BETWEEN 1880 AND 2100 ELSE FALSE END)",
+        id_checksum_sql(x)
+    );
+    match part {
+        IdPart::Valid => format!("(CASE WHEN {x} IS NULL THEN NULL ELSE {valid} END)"),
+        IdPart::BirthDate => format!(
+            "(CASE WHEN {valid} THEN SUBSTR({x}, 7, 4) || '-' || SUBSTR({x}, 11, 2) || '-' || SUBSTR({x}, 13, 2) END)"
+        ),
+        IdPart::Sex => format!(
+            "(CASE WHEN {valid} THEN (CASE WHEN CAST(SUBSTR({x}, 17, 1) AS BIGINT) % 2 = 1 THEN '1' ELSE '2' END) END)"
+        ),
+    }
+}
+
+/// `int(text)`: an optional sign and decimal digits, within 64 bits (what Rust's
+/// `i64::from_str` takes); NULL for anything else, without an error on either engine.
+fn text_to_int_sql(x: &str, collate: &str) -> String {
+    let unsigned = format!("(CASE WHEN SUBSTR({x}, 1, 1) IN ('+', '-') THEN SUBSTR({x}, 2) ELSE {x} END)");
+    let mut rest = unsigned.clone();
+    for d in 0..10 {
+        rest = format!("REPLACE({rest}, '{d}', '')");
+    }
+    let digits = format!("LTRIM({unsigned}, '0')");
+    let limit =
+        format!("(CASE WHEN SUBSTR({x}, 1, 1) = '-' THEN '9223372036854775808' ELSE '9223372036854775807' END)");
+    format!(
+        "(CASE WHEN LENGTH({unsigned}) > 0 AND LENGTH({rest}) = 0 AND (LENGTH({digits}) < 19 \
+         OR (LENGTH({digits}) = 19 AND {digits}{collate} <= {limit}{collate})) THEN CAST({x} AS BIGINT) END)"
+    )
 }
 
 /// A household `h` is poor in `year`: identified by then and not yet exited, or

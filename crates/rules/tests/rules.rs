@@ -3,6 +3,7 @@
 mod rules {
     mod agreement;
     mod check_run;
+    mod conformance;
     mod county;
     mod examples;
     mod load_errors;

@@ -120,7 +120,9 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let max_rules = a.batch.map_or(fupin_rules::batch::MAX_RULES, usize::from);
     let report = match fupin_rules::run::run_batched(&store, &plan, &mut bar, max_rules).await {
         Ok(r) => r,
-        Err(e @ fupin_rules::run::CheckError::DuplicateRule { .. }) => {
+        Err(
+            e @ (fupin_rules::run::CheckError::DuplicateRule { .. } | fupin_rules::run::CheckError::LineBasis { .. }),
+        ) => {
             bar.0.finish_and_clear();
             return usage(e.to_string());
         }

@@ -775,3 +775,31 @@ async fn data_quality_faults_are_imported_and_reported_as_warnings() {
     assert!(rows[1..].iter().all(|r| r[5] == "提醒"));
     assert!(rows[1..].iter().any(|r| r[0] == "persons.csv" && r[3] == "G" && r[6].contains("校验位")));
 }
+
+#[tokio::test]
+async fn the_2021_export_household_types_and_the_old_county_code_import() {
+    // The 2021+ national export writes 户类型 as 脱贫户 / 监测户 and files from before
+    // 2021 carry 旬阳县's 610928 in every 行政村代码: both read as the registry's codes.
+    let c = county(0);
+    let db = imported(&c).await;
+    let mut households = c.sheet("households");
+    let exited = households.find("户类型", "3");
+    let ordinary = households.find("户类型", "1");
+    households.set(exited, "户类型", "脱贫户");
+    households.set(ordinary, "户类型", "监测户");
+    let code = households.get(0, "行政村代码").to_owned();
+    assert!(code.starts_with("610981"), "{code}");
+    households.set(0, "行政村代码", &format!("610928{}", &code[6..]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = households.write(dir.path(), "households.csv");
+    unchanged(&db.store, std::slice::from_ref(&file)).await;
+    let o = applied(&db.store, &[file]).await;
+    let w = at(&o.problems, "households.csv", line(0), "B", "行政村代码");
+    assert_eq!(w.severity, Severity::Warning);
+    assert!(w.reason.contains("610928") && w.reason.contains(&code), "{}", w.reason);
+    // A code of no county at all is still refused.
+    households.set(0, "行政村代码", &format!("610999{}", &code[6..]));
+    let bad = households.write(dir.path(), "households.csv");
+    let errors = refused(&db.store, &[bad]).await;
+    assert!(errors.iter().any(|e| e.reason.contains("不在本县")), "{}", listing(&errors));
+}

@@ -277,3 +277,65 @@ async fn two_sets_sharing_a_rule_id_are_refused_before_anything_is_written() {
     assert!(all(&db.store).await.is_empty());
     db.store.close().await;
 }
+
+#[tokio::test]
+async fn a_line_not_at_current_prices_is_not_compared_with_incomes() {
+    let sets = fupin_rules::load::builtin(&CodeLists::builtin()).expect("loads");
+    let exit = sets.iter().find(|s| s.name == "exit").expect("exit.toml");
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, &[household("H1", VILLAGE_A, &[("H1-0", INVALID, true)])], "测试").await.expect("rows");
+    let mut env = Env::builtin(2019, "61");
+    env.line_basis = Some((fupin_domain::PriceBasis::Constant2010, "2011 年标准 2300 元".into()));
+    let plan = Plan { sets: vec![exit], env: &env, scope: None, now: at(0) };
+    let e = run(&db.store, &plan, &mut Quiet).await.expect_err("refused");
+    let m = e.to_string();
+    assert!(m.contains("2010 年不变价") && m.contains("2011 年标准 2300 元") && m.contains("当年价"), "{m}");
+    assert!(all(&db.store).await.is_empty(), "nothing recorded");
+    // At current prices (as every shipped year is) the same run goes ahead.
+    let env = Env::builtin(2019, "61");
+    assert_eq!(env.line_basis.as_ref().map(|b| b.0), Some(fupin_domain::PriceBasis::Current));
+    let plan = Plan { sets: vec![exit], env: &env, scope: None, now: at(0) };
+    run(&db.store, &plan, &mut Quiet).await.expect("runs");
+    db.store.close().await;
+}
+
+#[tokio::test]
+async fn a_finding_from_an_overflow_says_the_result_could_not_be_computed() {
+    const OVERFLOW: &str = r#"
+[[rule]]
+id = "t_overflow"
+title = "识别年度乘大数"
+level = "household"
+severity = "error"
+expr = "h.identified_year * 9000000000000000 > 0"
+missing = "never_skip"
+explain = "识别年度 {year_of}"
+values.year_of = "h.identified_year"
+
+  [[rule.example]]
+  pass = true
+  h = { identified_year = 1 }
+
+  [[rule.example]]
+  pass = false
+  h = { identified_year = 2019 }
+"#;
+    let rules = parse_file("o.toml", OVERFLOW, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    let mut overflowing = household("H1", VILLAGE_A, &[]);
+    let mut small = household("H2", VILLAGE_A, &[]);
+    let mut negative = household("H3", VILLAGE_A, &[]);
+    let year = schema::HOUSEHOLDS.index_of("identified_year").expect("column");
+    overflowing.household[year] = Value::Int(2019);
+    small.household[year] = Value::Int(1);
+    negative.household[year] = Value::Int(-1);
+    write_records(&db.store, &[overflowing, small, negative], "测试").await.expect("rows");
+    let env = Env::builtin(2019, "61");
+    check(&db.store, &rules, &env, None, at(0)).await;
+    let found = all(&db.store).await;
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let of = |hh: &str| found.iter().find(|f| f.hh_id.as_deref() == Some(hh)).expect("finding");
+    assert!(of("H1").explanation.contains("无法算出结果") && of("H1").explanation.contains("溢出"), "{found:#?}");
+    assert!(!of("H3").explanation.contains("无法算出结果"), "a plain failure says nothing of it: {found:#?}");
+    db.store.close().await;
+}

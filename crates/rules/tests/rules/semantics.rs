@@ -94,3 +94,47 @@ async fn nested_aggregates_bind_each_member() {
     let unknown = ("fail", "members = [{ relation = '01', sex = '1' }, { relation = '02' }]");
     holds(expr, "skip_if_any_missing", &[pass, fail, unknown]).await;
 }
+
+#[tokio::test]
+async fn integer_overflow_is_missing_in_both() {
+    // 50 000 000 000 000 000 元 is 5e18 fen: one fits in 64 bits, twice does not.
+    let big = "income = { wages = 50000000000000000, planting = 50000000000000000 }";
+    let small = ("pass", "income = { wages = 100, planting = 100 }");
+    let expr = "h.income.wages + h.income.planting > 0";
+    let zero = ("fail", "income = { wages = 0, planting = 0 }");
+    holds(expr, "skip_if_any_missing", &[small, zero, ("skip", big)]).await;
+    holds(expr, "never_skip", &[small, ("fail", big)]).await;
+    // An overflow inside a chain stays one even when the end result would fit.
+    let chain = "h.income.wages * 2 - h.income.planting * 2 == 0";
+    holds(chain, "never_skip", &[("pass", "income = { wages = 7, planting = 7 }"), ("fail", big)]).await;
+    // Integers: years times a large factor.
+    holds(
+        "h.identified_year * 9000000000000000 > 0",
+        "never_skip",
+        &[("pass", "h = { identified_year = 1 }"), ("fail", "h = { identified_year = 2019 }")],
+    )
+    .await;
+    // sum() of the income rows: exact, null when the total leaves 64 bits (SQLite's
+    // SUM would stop the statement, PostgreSQL's CAST would fail).
+    let rows = "income = { wages = 50000000000000000 }\nincomes = [{ year = 2018, wages = 50000000000000000 }, { year = 2017, wages = -50000000000000000 }]";
+    let over = "income = { wages = 50000000000000000 }\nincomes = [{ year = 2018, wages = 50000000000000000 }]";
+    let sum = "sum(h.incomes, i, i.wages) > 0";
+    holds(sum, "never_skip", &[("pass", rows), ("fail", over)]).await;
+    holds(sum, "skip_if_any_missing", &[("pass", rows), ("fail", "income = { wages = -5 }"), ("skip", over)]).await;
+}
+
+#[tokio::test]
+async fn string_functions_read_columns_in_both() {
+    let expr = "h.village_code.startsWith('6109') && h.village_code.endsWith('201') && h.village_code.contains('811') \
+                && size(h.village_code + '-' + string(h.group_no)) == 14 && int(h.village_code) > 610981000000";
+    holds(
+        expr,
+        "never_skip",
+        &[
+            ("pass", "h = { village_code = '610981100201', group_no = 3 }"),
+            ("fail", "h = { village_code = '610928100201', group_no = 3 }"),
+            ("fail", "h = { village_code = '610981100201', group_no = 13 }"),
+        ],
+    )
+    .await;
+}

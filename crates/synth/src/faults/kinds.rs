@@ -327,4 +327,32 @@ pub const FAULT_KINDS: &[FaultKind] = &[
         "household: `households.monitor_type` is not empty, one of `households.risk1` … `households.risk5` is '07', \
          some member has `persons.labour` in ('01','02','05'), and no member has `persons.migrant_months` > 0",
     ),
+    // ID numbers whose content is wrong (issue 9): checked by dq rules, not only by
+    // import warnings.
+    k(
+        "id_malformed",
+        "证件号码含字母或出生日期不存在",
+        P,
+        Ids,
+        "person: `persons.id_type` is '01' or empty; `persons.id_number` has 18 characters and either one of the \
+         first 17 is not a digit, or characters 7–14 are not a real date (YYYYMMDD) → finding on the person",
+    ),
+    k(
+        "birth_date_id_mismatch",
+        "出生日期与证件号码不一致",
+        P,
+        Ids,
+        "person: `persons.id_type` is '01' or empty; `persons.id_number` is a valid 18-character number (17 digits, \
+         characters 7–14 a real date from 1880 to 2100, the right check character) and `persons.birth_date` is not \
+         empty and differs from the date in characters 7–14 → finding on the person",
+    ),
+    k(
+        "sex_id_mismatch",
+        "性别与证件号码不一致",
+        P,
+        Ids,
+        "person: `persons.id_type` is '01' or empty; `persons.id_number` is a valid 18-character number (as in the \
+         birth date check above) and `persons.sex` is '1' or '2' and is not '1' when the 17th character is odd, \
+         '2' when it is even → finding on the person",
+    ),
 ];

@@ -13,6 +13,7 @@ pub fn inject(name: &str, hh: &mut Household, g: &mut Gen, donors: &mut Donors) 
         "id_checksum" | "id_length" | "duplicate_id" | "disabled_without_cert" | "disability_cert_length" => {
             ids(name, hh, g, donors)
         }
+        "id_malformed" | "birth_date_id_mismatch" | "sex_id_mismatch" => id_content(name, hh, g),
         "head_spouse_same_sex" | "relation_sex_mismatch" | "senior_high_too_young" | "primary_too_old" => {
             logic(name, hh, g)
         }
@@ -71,6 +72,62 @@ fn ids(name: &str, hh: &mut Household, g: &mut Gen, donors: &mut Donors) -> Done
         }
         _ => None,
     }
+}
+
+/// Faults in what a valid-looking ID number says: a letter or an impossible date in
+/// it, or (with the check character recomputed, so the number stays valid) a birth
+/// date or sex other than the person's. Only the number changes: ages, sexes and
+/// relations stay as they were, so no other check is touched.
+fn id_content(name: &str, hh: &mut Household, g: &mut Gen) -> Done {
+    let i = choose(g, hh, |p| {
+        p.disability_cert.is_empty() && p.id.len() == 18 && p.id.bytes().take(17).all(|b| b.is_ascii_digit())
+    })?;
+    let p = &mut hh.persons[i];
+    let mut b = p.id.as_bytes()[..17].to_vec();
+    let male = (b[16] - b'0') % 2 == 1;
+    let detail = match name {
+        "id_malformed" => {
+            if rnd::chance(&mut g.rng, 0.5) {
+                // A letter read for a digit (O for 0, I for 1, Z for 2…).
+                let at = rnd::int(&mut g.rng, 0, 16) as usize;
+                let letter = rnd::pick(&mut g.rng, b"OIZSB");
+                b[at] = letter;
+                format!("证件号码第 {} 位改为字母 {}", at + 1, letter as char)
+            } else {
+                // Month 13: no such date.
+                b[10] = b'1';
+                b[11] = b'3';
+                "证件号码中的出生月份改为 13".to_owned()
+            }
+        }
+        "birth_date_id_mismatch" => {
+            // Another day of the same month: every month has days 1–28.
+            let day = p.birth.day();
+            let other = if day > 1 { day - 1 } else { 2 }.min(28);
+            b[12] = b'0' + other / 10;
+            b[13] = b'0' + other % 10;
+            set_unused_sequence(&mut b, male);
+            format!("证件号码中的出生日改为 {other} 日")
+        }
+        _ => {
+            set_unused_sequence(&mut b, !male);
+            "证件号码第 15–17 位改为另一性别的顺序码".to_owned()
+        }
+    };
+    let check =
+        if name == "id_malformed" { p.id.as_bytes()[17] as char } else { fupin_domain::id_number::check_char(&b) };
+    p.id = String::from_utf8(b).ok()? + &check.to_string();
+    Some((Some(p.no), detail))
+}
+
+/// Sets the 顺序码 (characters 15–17) to one of `male`'s sex that the generator hands
+/// out only to the 500th person of one address, birth day and sex (`ids.rs`), so the
+/// changed number is nobody else's.
+fn set_unused_sequence(b: &mut [u8], male: bool) {
+    let seq = (499u32 * 263 + 101) % 500 * 2 + u32::from(male);
+    b[14] = b'0' + (seq / 100) as u8;
+    b[15] = b'0' + (seq / 10 % 10) as u8;
+    b[16] = b'0' + (seq % 10) as u8;
 }
 
 fn logic(name: &str, hh: &mut Household, g: &mut Gen) -> Done {

@@ -126,12 +126,21 @@ pub fn findings(d: &Data) -> Vec<Finding> {
         inc_by_hh.entry(i["户编号"].as_str()).or_default().push(i);
     }
 
+    // Numbers a fault made say something else than the person's row (their own kinds).
+    let id_content_faults: BTreeSet<(&str, &str)> = d
+        .faults
+        .iter()
+        .filter(|r| matches!(r["kind"].as_str(), "id_malformed" | "birth_date_id_mismatch" | "sex_id_mismatch"))
+        .map(|r| (r["户编号"].as_str(), r["人编号"].as_str()))
+        .collect();
+
     // ---- persons
     for p in &d.persons {
         let (hh, pid) = (p["户编号"].as_str(), p["人编号"].as_str());
         let a = age(p, ref_year);
         let id = p["证件号码"].as_str();
         match IdNumber::parse(id) {
+            _ if id_content_faults.contains(&(hh, pid)) => {}
             Ok(n) => {
                 if n.birth_date().to_string() != p["出生日期"] || n.sex_code() != p["性别"] {
                     add("x_id_birth_or_sex", hh, pid);

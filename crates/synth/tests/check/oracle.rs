@@ -126,6 +126,20 @@ fn valid_date(yyyymmdd: &str) -> bool {
     time::Month::try_from(m).is_ok_and(|m| time::Date::from_calendar_date(y, m, d).is_ok())
 }
 
+/// The person's 证件号码 when it is a valid 18-character number of 证件类型 '01' or
+/// empty: digits, a real date from 1880 to 2100, the right check character.
+fn valid_id(p: &Rec) -> Option<String> {
+    let id = p["id_number"].to_ascii_uppercase();
+    let b = id.as_bytes();
+    let ok = id_type_01(p)
+        && b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && valid_date(&id[6..14])
+        && (1880..=2100).contains(&id[6..10].parse::<i32>().unwrap_or(0))
+        && b[17] as char == check_char(&b[..17]);
+    ok.then_some(id)
+}
+
 fn id_type_01(p: &Rec) -> bool {
     in_(p, "id_type", &["01", ""])
 }
@@ -335,6 +349,33 @@ pub const ORACLES: &[(&str, Pred)] = &[
                 && risk(h, "07")
                 && h.members.iter().any(|m| can_work(m))
                 && !h.members.iter().any(|m| months(m) > 0)
+        }),
+    ),
+    (
+        "id_malformed",
+        P(|_, _, p| {
+            let id = &p["id_number"];
+            let b = id.as_bytes();
+            id_type_01(p)
+                && id.chars().count() == 18
+                && (!b[..17].iter().all(u8::is_ascii_digit) || !id.get(6..14).is_some_and(valid_date))
+        }),
+    ),
+    (
+        "birth_date_id_mismatch",
+        P(|_, _, p| {
+            valid_id(p).is_some_and(|id| {
+                !empty(p, "birth_date") && p["birth_date"] != format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14])
+            })
+        }),
+    ),
+    (
+        "sex_id_mismatch",
+        P(|_, _, p| {
+            valid_id(p).is_some_and(|id| {
+                let from_id = if (id.as_bytes()[16] - b'0') % 2 == 1 { "1" } else { "2" };
+                in_(p, "sex", &["1", "2"]) && p["sex"] != from_id
+            })
         }),
     ),
 ];
