@@ -120,7 +120,10 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
                 county: "610981".into(),
                 households: a.households,
                 seed: a.seed,
-                faults: 0,
+                // A registry as found in the field: about one household in a hundred
+                // with a data-quality problem (each kind at least once), so 问题清单
+                // has something to show; the answer key stays in generated/key/.
+                faults: (a.households / 100).max(fupin_synth::FAULT_KINDS.len()).min(a.households / 2),
                 today,
                 first_year: 2014,
                 last_year: today.year(),
