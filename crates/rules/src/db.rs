@@ -20,10 +20,14 @@ pub fn dialect(store: &Store) -> Dialect {
     }
 }
 
-/// Whether a person row counts in `year`: a member now (人员状态 empty or 1), or one
-/// who died or left in or after that year (`sql::counted_in` is the SQL's).
+/// Whether a person row counts in `year`: born by its last day (出生日期 empty:
+/// counted), and a member now (人员状态 empty or 1) or one who died or left in or
+/// after that year (`sql::counted_in` is the SQL's).
 pub fn counted_in(row: &[Value], year: i32) -> bool {
     let text = |c: &str| schema::PERSONS.index_of(c).and_then(|i| row.get(i)).and_then(Value::as_text);
+    if text("birth_date").is_some_and(|b| !b.is_empty() && *b > *format!("{year:04}-12-31")) {
+        return false;
+    }
     match text("person_status") {
         None | Some("") => true,
         Some(s) if s == schema::PRESENT => true,
@@ -137,8 +141,8 @@ pub async fn load_records(store: &Store, year: i32) -> Result<Vec<HouseholdRecor
 /// A rule's outcome for every entity of its level, by the interpreter: (key, outcome)
 /// sorted by key.
 pub fn interpret(rule: &Rule, env: &Env, records: &[HouseholdRecord]) -> Vec<(String, Outcome)> {
-    // Members who died or left before the year are not judged nor counted in it (the
-    // SQL leaves them out alike); records read by `load_records` have none.
+    // Members born after the year, or who died or left before it, are not judged nor
+    // counted in it (the SQL leaves them out alike); records read by `load_records` have none.
     let kept: Vec<HouseholdRecord>;
     let records = if records.iter().any(|r| r.members.iter().any(|m| !counted_in(m, env.year))) {
         kept = records

@@ -85,10 +85,14 @@ pub(crate) struct RuleColumns {
     pub value_storages: Vec<Storage>,
 }
 
-/// A person of alias `a` counts in `year`: a member now (人员状态 empty or 1), or one
-/// who died or left in or after that year (`db::counted_in` is the interpreter's).
+/// A person of alias `a` counts in `year`: born by its last day (出生日期 empty:
+/// counted), and a member now (人员状态 empty or 1) or one who died or left in or
+/// after that year (`db::counted_in` is the interpreter's).
 pub(crate) fn counted_in(a: &str, year: i32) -> String {
-    format!("(COALESCE({a}.person_status, '1') = '1' OR {a}.left_on >= '{year:04}-01-01')")
+    format!(
+        "((COALESCE({a}.person_status, '1') = '1' OR {a}.left_on >= '{year:04}-01-01') \
+         AND ({a}.birth_date IS NULL OR {a}.birth_date = '' OR {a}.birth_date <= '{year:04}-12-31'))"
+    )
 }
 
 /// `SELECT key, columns FROM <the level's rows and joins> WHERE filter ORDER BY key`;

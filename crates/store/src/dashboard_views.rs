@@ -3,10 +3,13 @@
 //! list behind a figure uses the very same predicates, so a number and its list agree.
 //!
 //! Year view (年度动态调整): a household's status *in a year* follows from its 户类型
-//! and its 识别年度 / 脱贫年度 ([`status_in_year`]): a registered poor household
-//! counts from its identification year on, an exited household was poor from its
-//! identification year until the year before its exit year and is 已脱贫户 from then
-//! on; everyone else is 一般农户 in that year. A monitoring household (监测对象) counts
+//! and its 识别年度 / 脱贫年度 / 返贫年度 ([`status_in_year`]): a registered poor or
+//! exited household is poor from its identification year until the year before its
+//! exit year (a registered poor household without one stays poor), is 已脱贫户 from
+//! then on, and is poor again from a 返贫年度 later than its exit year on (the test
+//! the rules make for incidence, `v.poor_persons`); everyone else is 一般农户 in that
+//! year. Persons count in a year when born by its last day and not gone before its
+//! first ([`counted_in_year`]). A monitoring household (监测对象) counts
 //! from its 纳入监测日期 and is cleared from its 风险消除日期. For the current year this
 //! is the status column itself, except for a household whose recorded years disagree
 //! with it.
@@ -22,15 +25,16 @@ use crate::rows::safe;
 use crate::views::{STATUS_EXITED, STATUS_POOR, counted_in_year, present};
 use crate::{Store, StoreError};
 
-/// The persons of the households of a group who count in the year whose first day is
-/// bound at `year_start` (members now and those who died or left in or after it): a
+/// The persons of the households of a group who count in the year whose first and last
+/// days are bound at `year_start` and `year_end` (born by its end; members now and
+/// those who died or left in or after it): a
 /// count per household by the `persons_household` index (cheaper than joining and
 /// counting distinct households), summed; `CAST` because PostgreSQL sums a `BIGINT`
 /// into a `NUMERIC`.
-fn persons_sum(year_start: &str) -> String {
+fn persons_sum(year_start: &str, year_end: &str) -> String {
     format!(
         "CAST(COALESCE(SUM((SELECT COUNT(*) FROM persons p WHERE p.hh_id = h.hh_id AND {})), 0) AS BIGINT)",
-        counted_in_year("p", year_start)
+        counted_in_year("p", year_start, year_end)
     )
 }
 
@@ -41,14 +45,15 @@ fn year_start(year: i32) -> String {
 /// `households.status` of a general rural household (户类型 1 一般农户).
 pub const STATUS_GENERAL: &str = "1";
 
-/// The household's status in the year bound at placeholder `year` (`1`, `2` or `3`).
+/// The household's status in the year bound at placeholder `year` (`1`, `2` or `3`):
+/// poor while not exited, or again from a 返贫年度 after the exit (the rules' test).
 fn status_in_year(year: &str) -> String {
     format!(
-        "(CASE WHEN h.status = '{STATUS_POOR}' AND COALESCE(h.identified_year, 0) <= {year} THEN '{STATUS_POOR}' \
-          WHEN h.status = '{STATUS_EXITED}' AND COALESCE(h.identified_year, 0) <= {year} \
-               AND h.exit_year > {year} THEN '{STATUS_POOR}' \
-          WHEN h.status = '{STATUS_EXITED}' AND COALESCE(h.identified_year, 0) <= {year} THEN '{STATUS_EXITED}' \
-          ELSE '{STATUS_GENERAL}' END)"
+        "(CASE WHEN COALESCE(h.status, '') NOT IN ('{STATUS_POOR}', '{STATUS_EXITED}') \
+               OR COALESCE(h.identified_year, 0) > {year} THEN '{STATUS_GENERAL}' \
+          WHEN (h.status = '{STATUS_POOR}' AND h.exit_year IS NULL) OR h.exit_year > {year} \
+               OR (h.relapse_year > h.exit_year AND h.relapse_year <= {year}) THEN '{STATUS_POOR}' \
+          ELSE '{STATUS_EXITED}' END)"
     )
 }
 
@@ -130,7 +135,7 @@ pub async fn status_by_child(
         status = status_in_year("$2"),
         monitored = monitored_by("$3"),
         cleared = cleared_by("$3"),
-        persons = persons_sum("$4"),
+        persons = persons_sum("$4", "$3"),
     );
     let rows = sqlx::query(safe(sql))
         .bind(within(area))
@@ -167,7 +172,7 @@ pub async fn exits_by_year(store: &Store, area: &DivisionCode, year: i32) -> Res
         "SELECT h.exit_year, COUNT(*), {persons} FROM households h \
          WHERE h.village_code LIKE $1 AND h.exit_year IS NOT NULL AND h.exit_year <= $2 \
          GROUP BY h.exit_year ORDER BY h.exit_year",
-        persons = persons_sum("(CAST(h.exit_year AS TEXT) || '-01-01')"),
+        persons = persons_sum("(CAST(h.exit_year AS TEXT) || '-01-01')", "(CAST(h.exit_year AS TEXT) || '-12-31')"),
     );
     let rows = sqlx::query(safe(sql)).bind(within(area)).bind(i64::from(year)).fetch_all(store.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -401,8 +406,10 @@ fn bind_all<'q>(
 pub async fn count_filtered(store: &Store, f: &HouseholdFilter) -> Result<(i64, i64), StoreError> {
     let (clause, mut binds) = filter_sql(f);
     binds.push(Bind::Text(year_start(f.year)));
-    let sql =
-        format!("SELECT COUNT(*), {} FROM households h WHERE {clause}", persons_sum(&format!("${}", binds.len())));
+    let start = format!("${}", binds.len());
+    binds.push(Bind::Text(year_end(f.year)));
+    let end = format!("${}", binds.len());
+    let sql = format!("SELECT COUNT(*), {} FROM households h WHERE {clause}", persons_sum(&start, &end));
     let row = bind_all(sqlx::query(safe(sql)), &binds).fetch_one(store.pool()).await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -419,6 +426,8 @@ pub async fn list_filtered(
     let year = format!("${}", binds.len());
     binds.push(Bind::Text(year_start(f.year)));
     let start = format!("${}", binds.len());
+    binds.push(Bind::Text(year_end(f.year)));
+    let end = format!("${}", binds.len());
     binds.push(Bind::Int(limit));
     let lim = format!("${}", binds.len());
     binds.push(Bind::Int(offset));
@@ -433,7 +442,7 @@ pub async fn list_filtered(
          WHERE {clause} ORDER BY h.hh_id LIMIT {lim} OFFSET {off}",
         status = status_in_year(&year),
         present = present("p"),
-        counted = counted_in_year("p", &start),
+        counted = counted_in_year("p", &start, &end),
     );
     let rows = bind_all(sqlx::query(safe(sql)), &binds).fetch_all(store.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -26,11 +26,16 @@ pub fn present(a: &str) -> String {
     format!("COALESCE({a}.person_status, '1') = '1'")
 }
 
-/// SQL: the person of alias `a` counts in the year whose first day (ISO text) is
-/// `year_start` (a placeholder): a member now, or one who left during or after that
-/// year (a person counts in every year they lived in the household).
-pub fn counted_in_year(a: &str, year_start: &str) -> String {
-    format!("({} OR {a}.left_on >= {year_start})", present(a))
+/// SQL: the person of alias `a` counts in the year whose first and last days (ISO
+/// text) are `year_start` and `year_end` (placeholders): born by its last day (出生日期
+/// empty: counted), and a member now or one who left during or after that year (a
+/// person counts in every year they lived in the household, a child from its birth).
+pub fn counted_in_year(a: &str, year_start: &str, year_end: &str) -> String {
+    format!(
+        "(({} OR {a}.left_on >= {year_start}) \
+         AND ({a}.birth_date IS NULL OR {a}.birth_date = '' OR {a}.birth_date <= {year_end}))",
+        present(a)
+    )
 }
 
 /// One row of `divisions`.

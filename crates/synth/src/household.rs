@@ -687,11 +687,15 @@ impl Gen {
     }
 
     /// 致贫原因 backed by the members: 因病 needs a sick member, 因残 a disabled one,
-    /// 因学 a student, 缺劳力 at most one able worker.
+    /// 因学 a student, 缺劳力 at most one able worker. The backing member was born by
+    /// the identification year: a child born later is not counted in the years before
+    /// its birth, where the cause is judged too.
     fn causes(&mut self, hh: &mut Household) {
-        let sick = hh.persons.iter().any(|p| p.sick());
-        let disabled = hh.persons.iter().any(|p| p.disabled);
-        let student = hh.persons.iter().any(|p| p.student());
+        let ident = hh.identified_year.unwrap_or(self.first_year);
+        let born = |p: &&Person| p.birth.year() <= ident;
+        let sick = hh.persons.iter().filter(born).any(|p| p.sick());
+        let disabled = hh.persons.iter().filter(born).any(|p| p.disabled);
+        let student = hh.persons.iter().filter(born).any(|p| p.student());
         let few = hh.able_workers() <= 1;
         let w = |ok: bool, w: u32| if ok { w } else { 0 };
         let mut cand: Vec<(&'static str, u32)> = vec![

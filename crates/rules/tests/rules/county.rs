@@ -205,6 +205,96 @@ async fn a_member_who_died_counts_in_the_years_they_lived() {
 }
 
 #[tokio::test]
+async fn a_child_counts_from_the_year_of_birth() {
+    // H1's child P12 was born in 2024; P11 has no birth date recorded (counted).
+    let mut h = household("H1", "2", &[("P10", None), ("P11", None), ("P12", None)]);
+    let birth = schema::PERSONS.index_of("birth_date").expect("birth_date");
+    h.members[0][birth] = t("1980-03-01");
+    h.members[2][birth] = t("2024-12-31");
+    let records = vec![h];
+    let three = "size(members) == 3";
+    assert_eq!(failing(&both_in("household", three, &records, 2024).await), Vec::<&str>::new());
+    assert_eq!(failing(&both_in("household", three, &records, 2022).await), ["H1"], "not born in 2022");
+    assert_eq!(failing(&both_in("household", "size(members) == 2", &records, 2023).await), Vec::<&str>::new());
+    let people = both_in("person", "true", &records, 2022).await;
+    assert_eq!(people.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["P10", "P11"]);
+    // The village's persons and poor persons (incidence) in 2022 leave the child out.
+    let in_year = |year: i64| -> Vec<HouseholdRecord> {
+        let v = row(&schema::VILLAGES, &[("village_code", t("610981100201")), ("year", Value::Int(year))]);
+        let ident = schema::HOUSEHOLDS.index_of("identified_year").expect("identified_year");
+        records
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.household[ident] = Value::Int(2014);
+                HouseholdRecord { village: Some(v.clone()), ..r }
+            })
+            .collect()
+    };
+    let both_two = "v.persons == 2 && v.poor_persons == 2";
+    assert_eq!(failing(&both_in("village", both_two, &in_year(2022), 2022).await), Vec::<&str>::new());
+    let both_three = "v.persons == 3 && v.poor_persons == 3";
+    assert_eq!(failing(&both_in("village", both_three, &in_year(2024), 2024).await), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn the_dashboard_incidence_equals_the_village_rule() {
+    use fupin_store::dashboard_views::{HouseholdFilter, count_filtered, list_filtered, status_by_child};
+    let ident = schema::HOUSEHOLDS.index_of("identified_year").expect("identified_year");
+    let exit = schema::HOUSEHOLDS.index_of("exit_year").expect("exit_year");
+    let relapse = schema::HOUSEHOLDS.index_of("relapse_year").expect("relapse_year");
+    let birth = schema::PERSONS.index_of("birth_date").expect("birth_date");
+    let year = 2022;
+    let v = row(&schema::VILLAGES, &[("village_code", t("610981100201")), ("year", Value::Int(year.into()))]);
+    let years = |mut r: HouseholdRecord, i: Option<i64>, e: Option<i64>, re: Option<i64>| {
+        for (c, y) in [(ident, i), (exit, e), (relapse, re)] {
+            r.household[c] = y.map(Value::Int).unwrap_or(Value::Null);
+        }
+        HouseholdRecord { village: Some(v.clone()), ..r }
+    };
+    // H1 exited in 2016 and returned to poverty (返贫) in 2017: poor in 2022, whichever
+    // 户类型 it carries; H5 returns only in 2023. H2's child was born in 2024.
+    let mut h2 = household("H2", "2", &[("P20", None), ("P21", None)]);
+    h2.members[1][birth] = t("2024-02-01");
+    let records = vec![
+        years(household("H1", "3", &[("P10", None), ("P11", None)]), Some(2015), Some(2016), Some(2017)),
+        years(h2, Some(2015), None, None),
+        years(household("H3", "3", &[("P30", None)]), Some(2015), Some(2017), None),
+        years(household("H4", "1", &[("P40", None)]), None, None, None),
+        years(household("H5", "2", &[("P50", None), ("P51", None)]), Some(2014), Some(2016), Some(2023)),
+        years(household("H6", "2", &[("P60", None)]), Some(2015), Some(2016), Some(2018)),
+    ];
+    let db = fupin_store::testing::fresh().await.expect("fresh registry");
+    write_records(&db.store, &records, "测试").await.expect("rows");
+    let town = fupin_domain::DivisionCode::parse("610981100").expect("code");
+    let lines = status_by_child(&db.store, &town, year).await.expect("dashboard");
+    assert_eq!(lines.len(), 1);
+    let f = lines[0].1;
+    // A plain recount: poor H1 (2) + H2 (1, the child unborn) + H6 (1); 8 persons in all.
+    assert_eq!((f.poor_persons(), f.total_persons()), (4, 8), "{f:?}");
+    assert_eq!(f.households, [1, 3, 2], "{f:?}");
+    let filter = HouseholdFilter {
+        area: town.clone(),
+        year,
+        status: Some("2".into()),
+        exit_year: None,
+        monitor_type: None,
+        monitor: None,
+        visits: None,
+    };
+    assert_eq!(count_filtered(&db.store, &filter).await.expect("count"), (3, 4), "the list behind the number");
+    let listed = list_filtered(&db.store, &filter, 10, 0).await.expect("list");
+    let listed: Vec<(&str, i64)> = listed.iter().map(|l| (l.hh_id.as_str(), l.persons)).collect();
+    assert_eq!(listed, [("H1", 2), ("H2", 1), ("H6", 1)]);
+    db.store.close().await;
+    // The village rule counts the same in that year.
+    let same = format!("v.persons == {} && v.poor_persons == {}", f.total_persons(), f.poor_persons());
+    assert_eq!(failing(&both_in("village", &same, &records, year).await), Vec::<&str>::new());
+    let poor_households = format!("v.poor_households == {}", f.households[1]);
+    assert_eq!(failing(&both_in("village", &poor_households, &records, year).await), Vec::<&str>::new());
+}
+
+#[tokio::test]
 async fn id_checksum_agrees_on_every_kind_of_number() {
     // (number, expected): None = not a number the check applies to.
     let cases: [(&str, Option<bool>); 14] = [

@@ -338,13 +338,15 @@ async fn show_dashboard(
         stacked: false,
         mark: None,
         counts: true,
-        links: vec![exits.iter().map(|(y, _, _)| list_href(code.as_str(), year, &format!("exit_year={y}"))).collect()],
+        // An exit year's list shows the households as they were that year, so its persons
+        // are the exit year's members (a child born later is not among them), as counted.
+        links: vec![exits.iter().map(|(y, _, _)| list_href(code.as_str(), *y, &format!("exit_year={y}"))).collect()],
     });
     let exit_lines = exits
         .iter()
         .map(|(y, n, p)| ExitLine {
             year: *y,
-            households: Linked { n: *n, href: list_href(code.as_str(), year, &format!("exit_year={y}")) },
+            households: Linked { n: *n, href: list_href(code.as_str(), *y, &format!("exit_year={y}")) },
             persons: *p,
         })
         .collect();

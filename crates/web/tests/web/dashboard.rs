@@ -3,7 +3,7 @@
 //! households (or persons); a dashboard outside the user's area is 404.
 
 use fupin_domain::Value;
-use fupin_domain::schema::HOUSEHOLDS;
+use fupin_domain::schema::{HOUSEHOLDS, PERSONS};
 use fupin_store::Actor;
 use reqwest::Client;
 
@@ -52,11 +52,14 @@ fn recount_where(href: &str) -> String {
     let year: i64 = get("year").expect("year").parse().expect("a year");
     let mut w = vec![format!("h.village_code LIKE '{area}%'")];
     if let Some(s) = get("status") {
+        // Poor: not exited by then, or returned to poverty (返贫) after the exit.
         let poor = format!(
-            "((h.status = '2' AND COALESCE(h.identified_year, 0) <= {year}) OR \
-              (h.status = '3' AND COALESCE(h.identified_year, 0) <= {year} AND COALESCE(h.exit_year, 0) > {year}))"
+            "(COALESCE(h.status, '') IN ('2', '3') AND COALESCE(h.identified_year, 0) <= {year} AND \
+              ((h.status = '2' AND h.exit_year IS NULL) OR COALESCE(h.exit_year, 0) > {year} \
+               OR (h.exit_year IS NOT NULL AND COALESCE(h.relapse_year, 0) > h.exit_year \
+                   AND COALESCE(h.relapse_year, 0) <= {year})))"
         );
-        let exited = format!("(h.status = '3' AND COALESCE(h.identified_year, 0) <= {year})");
+        let exited = format!("(COALESCE(h.status, '') IN ('2', '3') AND COALESCE(h.identified_year, 0) <= {year})");
         w.push(match s.as_str() {
             "2" => poor,
             "3" => format!("({exited} AND NOT {poor})"),
@@ -106,12 +109,22 @@ fn recount_where(href: &str) -> String {
     w.join(" AND ")
 }
 
+fn year_of(href: &str) -> i64 {
+    params(href).iter().find(|(k, _)| k == "year").map(|(_, v)| v.parse().expect("a year")).expect("year")
+}
+
 /// The number a link stands for, counted again with plain SQL.
 async fn recount(app: &TestApp, number: &Number) -> i64 {
     let w = recount_where(&number.href);
     let sql = match number.unit.as_str() {
         "households" => format!("SELECT COUNT(*) FROM households h WHERE {w}"),
-        "persons" => format!("SELECT COUNT(*) FROM persons p JOIN households h ON h.hh_id = p.hh_id WHERE {w}"),
+        // Persons who lived in the year: born by its end, not gone before it began.
+        "persons" => format!(
+            "SELECT COUNT(*) FROM persons p JOIN households h ON h.hh_id = p.hh_id WHERE {w} \
+             AND (COALESCE(p.person_status, '1') = '1' OR p.left_on >= '{year}-01-01') \
+             AND (p.birth_date IS NULL OR p.birth_date = '' OR p.birth_date <= '{year}-12-31')",
+            year = year_of(&number.href)
+        ),
         other => panic!("unit {other}"),
     };
     app.sql_count(&sql).await
@@ -225,6 +238,23 @@ async fn the_dashboard_equals_a_plain_sql_recount_and_follows_the_writer() {
     let last_year = check_dashboard(&app, &county, "/dashboard?year=2025", true).await;
     assert_eq!(find(&last_year, "households", &[&area(TOWN_A), "status=2"]).n, 1);
     assert!(last_year.iter().all(|n| !n.href.contains("exit_year=2026")), "no exits after the year shown");
+
+    // H2 exited in 2018 and returned to poverty (返贫) in 2020; 张小明 (P3) is recorded
+    // as born in 2025. Each year counts them as the rules do, and the recount agrees.
+    let mut w = app.db.store.writer(Actor::User("test".into())).await.unwrap();
+    let years =
+        [("identified_year", Value::Int(2014)), ("exit_year", Value::Int(2018)), ("relapse_year", Value::Int(2020))];
+    w.set_fields(&HOUSEHOLDS, "H2", &years, "返贫").await.unwrap();
+    w.set_fields(&PERSONS, "P3", &[("birth_date", Value::Text("2025-03-01".into()))], "更正").await.unwrap();
+    w.commit().await.unwrap();
+    let y2019 = check_dashboard(&app, &county, "/dashboard?year=2019", true).await;
+    assert_eq!(find(&y2019, "households", &[&area(TOWN_A), "status=3"]).n, 1, "H2 exited, not yet returned");
+    assert_eq!(find(&y2019, "persons", &[&area(TOWN_A), "status=2"]).n, 2, "H1 without 张小明, not yet born");
+    let y2024 = check_dashboard(&app, &county, "/dashboard?year=2024", true).await;
+    assert_eq!(find(&y2024, "households", &[&area(TOWN_A), "status=2"]).n, 2, "H1 and H2, returned to poverty");
+    assert_eq!(find(&y2024, "persons", &[&area(TOWN_A), "status=2"]).n, 3);
+    let (_, page) = app.get(&county, "/dashboard?year=2024").await;
+    assert!(page.contains("75.00%"), "城关镇 in 2024: 3 of 4 persons are poor");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
