@@ -277,3 +277,24 @@ async fn a_success_does_not_reset_an_addresss_failures() {
     let after: Vec<u16> = vec![attempt("guessA".into(), "123456").await, attempt("guessB".into(), "123456").await];
     assert_eq!(after, [401, 429], "the failures before the success still count");
 }
+
+/// An IPv6 client picks any address of its /64 network at will (privacy addresses):
+/// changing the last 64 bits between attempts does not escape the per-address limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_client_cannot_escape_the_address_limit_by_changing_its_address() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let r = client
+            .post(format!("{}/login", app.base))
+            .header("Origin", app.origin())
+            .header("X-Forwarded-For", format!("2001:db8:7:7::{:x}", i + 1))
+            .form(&[("username", format!("guess{i}").as_str()), ("password", "123456")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses[30..], [429, 429], "{statuses:?}");
+}
