@@ -80,10 +80,11 @@ pub(crate) fn beijing(at: &str) -> String {
 }
 
 /// Masks anything in free text that looks like an ID number (15 or 18 characters,
-/// digits with perhaps a final X), a bank card number (16–19 digits passing the Luhn
-/// check, also written in groups as `6228 4800 1234 5671` or with `-`) or a mobile
-/// number (11 digits from 1), for text typed by people (change reasons, visit notes)
-/// that a page, download or API answer shows.
+/// digits with perhaps a final X; a 20-character 残疾证号, which begins with one), a
+/// bank card number (16–19 digits passing the Luhn check) or a mobile number (11
+/// digits from 1), also written in groups (`6228 4800 1234 5671`, `139 1234 5678`,
+/// `610981 19800101 0016`, or with `-`), for text typed by people (change reasons,
+/// visit notes) that a page, download or API answer shows.
 pub(crate) fn scrub_ids(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -169,7 +170,12 @@ fn scrub_run(run: &str) -> String {
     let n = run.len();
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let id_like = (n == 15 || n == 18) && digits(&run[..n - 1]) && (run.ends_with(['X', 'x']) || digits(&run[n - 1..]));
-    if id_like {
+    // A 残疾证号: the holder's ID number, then its category and grade digits.
+    let disability_cert = n == 20
+        && digits(&run[..17])
+        && (digits(&run[17..18]) || matches!(&run[17..18], "X" | "x"))
+        && digits(&run[18..]);
+    if id_like || disability_cert {
         mask::id_number(run)
     } else if mask::looks_like_card(run) {
         mask::account(run)
@@ -280,5 +286,9 @@ mod tests {
         assert_eq!(scrub_ids("卡 6228 4800 1234 5671 2 张"), "卡 ************5671 2 张");
         assert_eq!(scrub_ids("2026-06-01 10 20 30"), "2026-06-01 10 20 30");
         assert_eq!(scrub_ids("1 3 5 7 9 11 13 15 17"), "1 3 5 7 9 11 13 15 17");
+        // A 残疾证号 is the holder's ID number and two digits (category, grade).
+        assert_eq!(scrub_ids("残疾证 6109811980010100161 2 级"), "残疾证 6109811980010100161 2 级");
+        assert_eq!(scrub_ids("残疾证号61098119800101001612。"), "残疾证号610981**************。");
+        assert_eq!(scrub_ids("证 61098119820305002X43"), "证 610981**************");
     }
 }

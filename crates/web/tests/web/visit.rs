@@ -246,8 +246,7 @@ async fn grouped_phone_and_id_numbers_in_visit_notes_are_masked() {
     let client = signed_in(&app, "village").await;
     let (_, form) = get(&app, &client, "/my/household/H1/visit").await;
     let key = key_of(&form);
-    let notes =
-        "新电话 139 1234 5678，旧电话 138-0000-1111，身份证 610981 19820305 002X，户口本 610981-19800101-0016。";
+    let notes = "新电话 139 1234 5678，旧电话 138-0000-1111，身份证 610981 19820305 002X，户口本 610981-19800101-0016，残疾证 61098119800101001612。";
     let fields = [("visited_on", "2026-05-20"), ("mode", "in_person"), ("notes", notes), ("key", &key)];
     assert_eq!(post_visit(&app, &client, "H1", &fields).await.status(), 303);
     let (_, card) = get(&app, &client, "/my/household/H1").await;
@@ -255,7 +254,7 @@ async fn grouped_phone_and_id_numbers_in_visit_notes_are_masked() {
     for (what, text) in [("the card", &card), ("the API", &api)] {
         assert!(text.contains("新电话 139****5678"), "{what}: {text}");
         assert!(text.contains("身份证 610981************"), "{what}: {text}");
-        for secret in ["1234 5678", "0000-1111", "19820305", "19800101"] {
+        for secret in ["1234 5678", "0000-1111", "19820305", "19800101", ID_ZHANG] {
             assert!(!text.contains(secret), "{what} shows {secret}");
         }
     }
