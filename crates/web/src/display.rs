@@ -80,10 +80,11 @@ pub(crate) fn beijing(at: &str) -> String {
 }
 
 /// Masks anything in free text that looks like an ID number (15 or 18 characters,
-/// digits with perhaps a final X), a bank card number (16–19 digits passing the Luhn
-/// check, also written in groups as `6228 4800 1234 5671` or with `-`) or a mobile
-/// number (11 digits from 1), for text typed by people (change reasons, visit notes)
-/// that a page, download or API answer shows.
+/// digits with perhaps a final X; a 20-character 残疾证号, which begins with one), a
+/// bank card number (16–19 digits passing the Luhn check) or a mobile number (11
+/// digits from 1), also written in groups (`6228 4800 1234 5671`, `139 1234 5678`,
+/// `610981 19800101 0016`, or with `-`), for text typed by people (change reasons,
+/// visit notes) that a page, download or API answer shows.
 pub(crate) fn scrub_ids(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -99,25 +100,41 @@ pub(crate) fn scrub_ids(text: &str) -> String {
             i += 1;
         }
         let run: String = chars[start..i].iter().collect();
-        // A card number written in groups: digit runs joined by single spaces or '-'.
+        // A card, phone or ID number written in groups: digit runs joined by single
+        // spaces or '-' (`6228 4800 1234 5671`, `139 1234 5678`, `610981 19800101 0016`);
+        // the longest run of groups that is one of them is masked.
         if run.bytes().all(|b| b.is_ascii_digit()) {
+            // After each further group: where it ends and the digits so far.
+            let mut groups: Vec<(usize, String)> = Vec::new();
             let (mut end, mut digits) = (i, run.clone());
             while end + 1 < chars.len() && matches!(chars[end], ' ' | '-') && chars[end + 1].is_ascii_digit() {
                 let mut j = end + 1;
                 while j < chars.len() && chars[j].is_ascii_digit() {
                     j += 1;
                 }
-                if j < chars.len() && chars[j].is_ascii_alphanumeric() {
+                // An ID number's last group may end in X.
+                let x = j < chars.len()
+                    && matches!(chars[j], 'X' | 'x')
+                    && chars.get(j + 1).is_none_or(|c| !c.is_ascii_alphanumeric());
+                if j < chars.len() && chars[j].is_ascii_alphanumeric() && !x {
                     break;
                 }
                 digits.extend(&chars[end + 1..j]);
+                if x {
+                    digits.push(chars[j]);
+                    groups.push((j + 1, digits.clone()));
+                    break;
+                }
                 end = j;
+                groups.push((end, digits.clone()));
                 if digits.len() > 19 {
                     break;
                 }
             }
-            if end > i && mask::looks_like_card(&digits) {
-                out.push_str(&mask::account(&digits));
+            if let Some((end, masked)) =
+                groups.iter().rev().find_map(|(end, d)| grouped_number(run.len(), d).map(|m| (*end, m)))
+            {
+                out.push_str(&masked);
                 i = end;
                 continue;
             }
@@ -127,12 +144,38 @@ pub(crate) fn scrub_ids(text: &str) -> String {
     out
 }
 
+/// Groups of digits joined (`digits`, the first group `first` long), masked if they
+/// make a card number (Luhn), a mobile number written 3-4-4 or 3-8, or an ID number
+/// written from its 6-digit address code on (15 or 18 characters, perhaps a final X).
+fn grouped_number(first: usize, digits: &str) -> Option<String> {
+    let n = digits.len();
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if mask::looks_like_card(digits) {
+        Some(mask::account(digits))
+    } else if first == 3 && n == 11 && digits.starts_with('1') && all_digits(digits) {
+        Some(mask::phone(digits))
+    } else if first == 6
+        && (n == 15 || n == 18)
+        && all_digits(&digits[..n - 1])
+        && (digits.ends_with(['X', 'x']) || all_digits(&digits[n - 1..]))
+    {
+        Some(mask::id_number(digits))
+    } else {
+        None
+    }
+}
+
 /// One run of letters and digits of free text, masked if it is a personal number.
 fn scrub_run(run: &str) -> String {
     let n = run.len();
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let id_like = (n == 15 || n == 18) && digits(&run[..n - 1]) && (run.ends_with(['X', 'x']) || digits(&run[n - 1..]));
-    if id_like {
+    // A 残疾证号: the holder's ID number, then its category and grade digits.
+    let disability_cert = n == 20
+        && digits(&run[..17])
+        && (digits(&run[17..18]) || matches!(&run[17..18], "X" | "x"))
+        && digits(&run[18..]);
+    if id_like || disability_cert {
         mask::id_number(run)
     } else if mask::looks_like_card(run) {
         mask::account(run)
@@ -235,5 +278,17 @@ mod tests {
         assert_eq!(scrub_ids("户 61098100100100001 已核"), "户 61098100100100001 已核", "not a card number");
         assert_eq!(scrub_ids("2019 2020 2021 年"), "2019 2020 2021 年");
         assert_eq!(scrub_ids("persons.csv:12 户 H001"), "persons.csv:12 户 H001");
+        // Phones and ID numbers written in groups, as people write them.
+        assert_eq!(scrub_ids("电话 139 1234 5678。"), "电话 139****5678。");
+        assert_eq!(scrub_ids("电话 139-1234-5678 2 人"), "电话 139****5678 2 人");
+        assert_eq!(scrub_ids("证 610981 19900101 123X 号"), "证 610981************ 号");
+        assert_eq!(scrub_ids("证 610981-19800101-0016"), "证 610981************");
+        assert_eq!(scrub_ids("卡 6228 4800 1234 5671 2 张"), "卡 ************5671 2 张");
+        assert_eq!(scrub_ids("2026-06-01 10 20 30"), "2026-06-01 10 20 30");
+        assert_eq!(scrub_ids("1 3 5 7 9 11 13 15 17"), "1 3 5 7 9 11 13 15 17");
+        // A 残疾证号 is the holder's ID number and two digits (category, grade).
+        assert_eq!(scrub_ids("残疾证 6109811980010100161 2 级"), "残疾证 6109811980010100161 2 级");
+        assert_eq!(scrub_ids("残疾证号61098119800101001612。"), "残疾证号610981**************。");
+        assert_eq!(scrub_ids("证 61098119820305002X43"), "证 610981**************");
     }
 }

@@ -68,21 +68,21 @@ impl Attempts {
         e.count += 1;
         let locks = e.count >= max;
         if locks {
-            *e = Entry { count: 0, since: now, locked_until: Some(now + window) };
+            // The count stays: if this attempt turns out right, [`Attempts::refund`]
+            // lifts the lock and gives back this one attempt, not the failures before it.
+            e.locked_until = Some(now + window);
         }
         Claim::Allowed { locks }
     }
 
     /// Gives back an attempt that turned out right: only failures count. The lock the
-    /// attempt took, if it took one, is lifted.
+    /// attempt took, if it took one, is lifted; the failures counted before it stay, so
+    /// a right password between failures does not start the count again.
     pub fn refund(&self, key: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(e) = entries.get_mut(key) {
-            if e.locked_until.is_some() {
-                e.locked_until = None;
-            } else {
-                e.count = (e.count - 1).max(0);
-            }
+            e.locked_until = None;
+            e.count = (e.count - 1).max(0);
         }
     }
 }
@@ -118,5 +118,19 @@ mod tests {
         assert_eq!(a.claim("x", 2, w, now), Claim::Allowed { locks: false });
         assert_eq!(a.claim("x", 2, w, now + w), Claim::Allowed { locks: false }, "a new window");
         assert_eq!(a.claim("x", 2, w, now + w), Claim::Allowed { locks: true });
+    }
+
+    #[test]
+    fn a_right_attempt_that_reached_the_limit_leaves_the_failures_before_it() {
+        let a = Attempts::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let w = Duration::minutes(15);
+        for _ in 0..4 {
+            assert_eq!(a.claim("x", 5, w, now), Claim::Allowed { locks: false });
+        }
+        assert_eq!(a.claim("x", 5, w, now), Claim::Allowed { locks: true });
+        a.refund("x");
+        assert_eq!(a.claim("x", 5, w, now), Claim::Allowed { locks: true }, "the four failures still count");
+        assert_eq!(a.claim("x", 5, w, now), Claim::Locked(now + w));
     }
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fupin_store::users::{self, AuthEvent, AuthRecord};
 use serde::Deserialize;
+use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
 use super::{Nav, html};
@@ -167,20 +168,35 @@ pub(crate) async fn submit(
 /// the same machine (README: nginx in front, fupin on 127.0.0.1) passes the browser's
 /// address as the last `X-Forwarded-For` entry, which is then taken — otherwise every
 /// sign-in would count against the proxy's one address. A remote peer's header is
-/// ignored: it could say anything.
+/// ignored: it could say anything. An IPv4 address seen through a dual-stack socket
+/// (`::ffff:127.0.0.1`) is the IPv4 address; an IPv6 address counts as its /64
+/// network, from which its host picks addresses at will.
 fn client_address(remote: &RemoteAddr, headers: &HeaderMap) -> Option<String> {
     let peer = remote.0.as_deref()?;
-    let loopback = peer.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let peer_ip = peer.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
+    let loopback = peer_ip.is_some_and(|ip| ip.is_loopback());
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .rfind(|a| a.parse::<std::net::IpAddr>().is_ok());
-    match forwarded {
-        Some(a) if loopback => Some(a.to_owned()),
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back();
+    match (forwarded, peer_ip) {
+        (Some(a), _) if loopback => Some(counted(a)),
+        (_, Some(p)) => Some(counted(p)),
         _ => Some(peer.to_owned()),
+    }
+}
+
+/// The key of an address: an IPv4 address itself, an IPv6 address its /64 network.
+fn counted(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        v4 => v4.to_string(),
     }
 }
 
@@ -216,4 +232,40 @@ pub(crate) async fn logout(
     let cookie = session::cleared_cookie(state.config.secure_cookies);
     let clear = (header::HeaderName::from_static("clear-site-data"), CLEAR_SITE_DATA.to_owned());
     Ok(([(header::SET_COOKIE, cookie), clear], Redirect::to("/login")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(peer: &str, forwarded: Option<&str>) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        if let Some(f) = forwarded {
+            headers.insert("x-forwarded-for", f.parse().unwrap());
+        }
+        client_address(&RemoteAddr(Some(peer.to_owned())), &headers)
+    }
+
+    #[test]
+    fn a_remote_peer_is_counted_by_its_own_address_whatever_it_claims() {
+        assert_eq!(address("203.0.113.7", Some("10.0.0.1")).as_deref(), Some("203.0.113.7"));
+        assert_eq!(address("127.0.0.1", Some("1.2.3.4, 10.0.0.1")).as_deref(), Some("10.0.0.1"));
+        assert_eq!(address("127.0.0.1", None).as_deref(), Some("127.0.0.1"));
+    }
+
+    #[test]
+    fn a_proxy_on_this_machine_seen_over_a_dual_stack_socket_is_trusted_too() {
+        // Listening on [::], a proxy's connection from 127.0.0.1 arrives as ::ffff:127.0.0.1.
+        assert_eq!(address("::ffff:127.0.0.1", Some("10.0.0.1")).as_deref(), Some("10.0.0.1"));
+        assert_eq!(address("::ffff:203.0.113.7", Some("10.0.0.1")).as_deref(), Some("203.0.113.7"));
+    }
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_64_bit_network() {
+        // A host picks any address of its /64 at will: they are one counter.
+        let a = address("2001:db8:1:2::1", None);
+        assert_eq!(a, address("2001:db8:1:2:ffff:eeee:dddd:cccc", None));
+        assert_eq!(a, address("127.0.0.1", Some("2001:db8:1:2::99")));
+        assert_ne!(a, address("2001:db8:1:3::1", None));
+    }
 }

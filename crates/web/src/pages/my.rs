@@ -176,9 +176,10 @@ pub(crate) async fn card(
     let (row, village) = household_in_scope(&state, &user, &hh_id).await?;
     let persons = views::persons_of(&state.store, &hh_id).await?;
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01");
-    let phone = match raw(&HOUSEHOLDS, &row, "phone") {
+    // A department officer sees no phone (not even masked) unless it is their column.
+    let phone = match raw(&HOUSEHOLDS, &user.visible(&HOUSEHOLDS, &row), "phone") {
         p if !p.is_empty() => p,
-        _ => head.map(|p| raw(&PERSONS, p, "phone")).unwrap_or_default(),
+        _ => head.map(|p| raw(&PERSONS, &user.visible(&PERSONS, p), "phone")).unwrap_or_default(),
     };
     let recent = visits::visits_of(&state.store, &hh_id, CARD_VISITS).await?;
     let quarter_start = fupin_domain::date::iso(visits::quarter_start(state.config.today));

@@ -242,3 +242,59 @@ async fn secure_cookies_can_be_forced_behind_a_tls_proxy_with_hsts() {
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
     server.abort();
 }
+
+/// A right password does not wipe out the failures an address made before it: after
+/// MAX_PER_ADDRESS - 1 failures, one's own successful sign-in (the attempt that reached
+/// the limit, given back) leaves the count where it was, so the next failure locks.
+/// Before, the success lifted the lock its claim took *and* the count that lock had
+/// reset, so an insider could spray passwords on other names without end, 29 at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_success_does_not_reset_an_addresss_failures() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let attempt = |user: String, password: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/login", app.base);
+        let origin = app.origin().to_owned();
+        async move {
+            client
+                .post(url)
+                .header("Origin", origin)
+                .header("X-Forwarded-For", "10.9.9.9")
+                .form(&[("username", user.as_str()), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let max = 30; // pages::login::MAX_PER_ADDRESS
+    for i in 0..max - 1 {
+        assert_eq!(attempt(format!("guess{i}"), "123456").await, 401);
+    }
+    assert_eq!(attempt(ADMIN.to_owned(), ADMIN_PASSWORD).await, 303, "the right password still signs in");
+    let after: Vec<u16> = vec![attempt("guessA".into(), "123456").await, attempt("guessB".into(), "123456").await];
+    assert_eq!(after, [401, 429], "the failures before the success still count");
+}
+
+/// An IPv6 client picks any address of its /64 network at will (privacy addresses):
+/// changing the last 64 bits between attempts does not escape the per-address limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_client_cannot_escape_the_address_limit_by_changing_its_address() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let r = client
+            .post(format!("{}/login", app.base))
+            .header("Origin", app.origin())
+            .header("X-Forwarded-For", format!("2001:db8:7:7::{:x}", i + 1))
+            .form(&[("username", format!("guess{i}").as_str()), ("password", "123456")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses[30..], [429, 429], "{statuses:?}");
+}

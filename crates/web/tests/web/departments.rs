@@ -352,3 +352,51 @@ async fn filters_and_figures_over_other_columns_are_not_for_a_department() {
     let (_, page) = app.get(&rural, "/dashboard").await;
     assert!(page.contains("id=\"incidence\""), "乡村振兴's dashboard");
 }
+
+/// The personal columns, masked, are columns too: a department that does not own
+/// 联系电话, 银行账号 or 证件号码 sees none of them even masked, on any GET route (the
+/// phone card 我的农户 included); 公安 sees the masked ID numbers it owns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_officer_sees_no_masked_number_of_a_column_not_its_own() {
+    let app = spawn_app().await;
+    let paths = paths(&app).await;
+    let masked = [
+        (("households", "phone"), "139****5678"),
+        (("households", "bank_account"), "************5678"),
+        (("persons", "id_number"), ID_ZHANG_MASKED),
+    ];
+    let admin = app.signed_in(ADMIN).await;
+    let mut seen_by_admin = String::new();
+    for p in &paths {
+        seen_by_admin.push_str(&body(&admin, &format!("{}{p}", app.base)).await.1);
+    }
+    for (_, shown) in masked {
+        assert!(seen_by_admin.contains(shown), "the administrator sees {shown}");
+    }
+    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let mut leaks = Vec::new();
+    for (department, own) in departments() {
+        let username = format!("dept{department}");
+        let request = fupin_web::accounts::AccountRequest {
+            username: &username,
+            display_name: "",
+            role: fupin_store::users::Role::DepartmentOfficer,
+            area: COUNTY,
+            password: Some("部门数据员的密码-2026"),
+            department: Some(&department),
+        };
+        fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+        let client = officer(&app, &username).await;
+        let hidden: Vec<_> =
+            masked.iter().filter(|((t, c), _)| !own.contains(&((*t).to_owned(), (*c).to_owned()))).collect();
+        for p in &paths {
+            let (_, page) = body(&client, &format!("{}{p}", app.base)).await;
+            for ((table, column), shown) in &hidden {
+                if page.contains(shown) {
+                    leaks.push(format!("{username} GET {p} shows {table}.{column} masked ({shown})"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
+}

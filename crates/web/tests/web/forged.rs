@@ -73,3 +73,58 @@ async fn a_household_outside_the_area_answers_not_found_and_the_attempt_is_logge
     assert_eq!(app.get(&village, "/my/household/H3").await.0, 404);
     assert_eq!(app.sql_count(&sql("H3")).await, 3);
 }
+
+/// Every route that changes something, posted by a signed-in county administrator (who
+/// may use them all) from another site, as a cross-site fetch, or with no origin at all
+/// (a script riding the cookie): 403 each time, and nothing written anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_changing_route_refuses_a_cross_site_or_originless_post() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN).await;
+    let r = crate::api::create_token(&app, &admin, ADMIN_PASSWORD, "kept").await;
+    assert_eq!(r.status(), 200, "a token to revoke");
+    let tables = [
+        "change_log",
+        "reveal_log",
+        "visits",
+        "findings",
+        "offline_edits",
+        "sessions",
+        "api_tokens WHERE revoked_at IS NULL",
+        "users WHERE disabled = 0 AND role = 'village_cadre'",
+    ];
+    let counts = || async {
+        let mut out = Vec::new();
+        for t in tables {
+            out.push((t, app.sql_count(&format!("SELECT COUNT(*) FROM {t}")).await));
+        }
+        out
+    };
+    let before = counts().await;
+    let mut answered = Vec::new();
+    for route in fupin_web::routes().into_iter().filter(|r| r.method != reqwest::Method::GET) {
+        let path = route
+            .path
+            .replace("{hh_id}", "H1")
+            .replace("{code}", V1)
+            .replace("{change}", "correct")
+            .replace("{key}", "none")
+            .replace("{id}", "1")
+            .replace("{username}", "village");
+        let form = [("reason", "核对"), ("name", "kept"), ("field", "phone"), ("role", "inspector")];
+        let url = format!("{}{path}", app.base);
+        let forged = [
+            admin.post(&url).header("Origin", "http://evil.example").form(&form),
+            admin.post(&url).header("Sec-Fetch-Site", "cross-site").form(&form),
+            admin.post(&url).form(&form),
+        ];
+        for (how, request) in ["another origin", "a cross-site fetch", "no origin"].into_iter().zip(forged) {
+            let status = request.send().await.unwrap().status().as_u16();
+            if status != 403 {
+                answered.push(format!("{} {path} ({how}): {status}", route.method));
+            }
+        }
+    }
+    assert!(answered.is_empty(), "not refused:\n{}", answered.join("\n"));
+    assert_eq!(counts().await, before, "nothing was written");
+}

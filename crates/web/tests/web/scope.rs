@@ -281,3 +281,68 @@ async fn a_department_is_required_for_department_officers_and_only_for_them() {
     let (_, page) = app.get(&admin, "/admin/users/minzheng").await;
     assert!(page.contains("03 民政"), "{page}");
 }
+
+/// Fifty requests at once by six users of different scopes (county, township, village,
+/// helper cadre, department officer, inspector), mixed over households, lists, search,
+/// downloads and the API: each answer is the one that user gets alone. The caches
+/// (sessions, households, divisions) are shared by all; none may hand one user's view
+/// to another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_requests_of_different_users_each_get_their_own_scope() {
+    let app = spawn_app().await;
+    let users = ["admin", "township", "village", "helper", "department", "inspector"];
+    let mut clients = Vec::new();
+    for u in users {
+        clients.push(signed_in_plain(&app, u).await);
+    }
+    let paths: Vec<String> = vec![
+        "/household/H1".into(),
+        "/household/H3".into(),
+        "/household/H4".into(),
+        "/my/household/H1".into(),
+        "/my/household/H4".into(),
+        "/my".into(),
+        "/api/v1/households/H1".into(),
+        "/api/v1/households/H4".into(),
+        "/api/v1/households/H1/history".into(),
+        format!("/api/v1/areas/{TOWN_B}/households"),
+        format!("/area/{V1}?format=xlsx"),
+        format!("/area/{V3}"),
+        format!("/households?area={COUNTY}&format=xlsx"),
+        "/search?q=H4".into(),
+        "/api/v1/search?q=孙七".into(),
+        "/".into(),
+    ];
+    let fetch = |client: reqwest::Client, url: String| async move {
+        let r = client.get(url).send().await.unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    };
+    // Alone, one after another.
+    let mut alone = std::collections::HashMap::new();
+    for (u, client) in users.iter().zip(&clients) {
+        for p in &paths {
+            alone.insert((*u, p.clone()), fetch(client.clone(), format!("{}{p}", app.base)).await);
+        }
+    }
+    let statuses: std::collections::BTreeSet<u16> = alone.values().map(|(s, _)| *s).collect();
+    assert!(statuses.contains(&200) && statuses.contains(&404), "scopes differ: {statuses:?}");
+    // At once: 50 requests, each user and path in turn, three times over.
+    for round in 0..3 {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            let u = (i + round) % users.len();
+            let p = paths[(i * 7 + round) % paths.len()].clone();
+            let url = format!("{}{p}", app.base);
+            let f = fetch(clients[u].clone(), url);
+            set.spawn(async move { (users[u], p, f.await) });
+        }
+        while let Some(done) = set.join_next().await {
+            let (u, p, (status, body)) = done.unwrap();
+            let (s0, b0) = &alone[&(u, p.clone())];
+            assert_eq!(status, *s0, "{u} GET {p} at once answers as alone");
+            // A workbook by its cells (its file carries the time it was written).
+            let same = if p.contains("xlsx") && status == 200 { cells(&body) == cells(b0) } else { body == *b0 };
+            assert!(same, "{u} GET {p} at once has the same content as alone");
+        }
+    }
+}

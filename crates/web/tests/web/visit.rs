@@ -238,6 +238,28 @@ async fn card_numbers_in_visit_notes_are_masked_like_account_fields() {
     }
 }
 
+/// A phone number or an ID number typed into a visit's notes in groups, as people
+/// write them (`139 1234 5678`, `610981 19820305 002X`), is masked as in one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_phone_and_id_numbers_in_visit_notes_are_masked() {
+    let app = spawn_app().await;
+    let client = signed_in(&app, "village").await;
+    let (_, form) = get(&app, &client, "/my/household/H1/visit").await;
+    let key = key_of(&form);
+    let notes = "新电话 139 1234 5678，旧电话 138-0000-1111，身份证 610981 19820305 002X，户口本 610981-19800101-0016，残疾证 61098119800101001612。";
+    let fields = [("visited_on", "2026-05-20"), ("mode", "in_person"), ("notes", notes), ("key", &key)];
+    assert_eq!(post_visit(&app, &client, "H1", &fields).await.status(), 303);
+    let (_, card) = get(&app, &client, "/my/household/H1").await;
+    let (_, api) = get(&app, &client, "/api/v1/households/H1/visits").await;
+    for (what, text) in [("the card", &card), ("the API", &api)] {
+        assert!(text.contains("新电话 139****5678"), "{what}: {text}");
+        assert!(text.contains("身份证 610981************"), "{what}: {text}");
+        for secret in ["1234 5678", "0000-1111", "19820305", "19800101", ID_ZHANG] {
+            assert!(!text.contains(secret), "{what} shows {secret}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_a_certificate_and_secure_cookies() {
     let db = fupin_store::testing::fresh().await.expect("a fresh test database");
