@@ -281,6 +281,7 @@
   // household's card and visit form go into the worker's cache (the first 60; at most
   // every ten minutes, so a busy list is not fetched at every page).
   const PRECACHED = "/precached.json"; // when it was last done, never fetched
+  let signingOut = false; // set by the sign-out form: nothing more goes into the cache
   async function precache() {
     if (!("caches" in window)) return;
     const cache = await caches.open(CACHE);
@@ -288,8 +289,10 @@
     const at = last ? (await last.json()).at : 0;
     if (Date.now() - at < 10 * 60 * 1000) return;
     const keep = async (path) => {
+      if (signingOut) return null;
       const r = await fetch(path, { credentials: "same-origin" });
-      if (!r.ok || r.redirected) return null;
+      // A page fetched while signing out is not kept: it belongs to the old session.
+      if (!r.ok || r.redirected || signingOut) return null;
       await cache.put(path, r.clone());
       return r;
     };
@@ -302,6 +305,7 @@
       await keep(card);
       await keep(card + "/visit");
     }
+    if (signingOut) return;
     await cache.put(PRECACHED, new Response(JSON.stringify({ at: Date.now() }), { headers: { "Content-Type": "application/json" } }));
   }
   if (navigator.onLine !== false) precache().catch(() => {});
@@ -311,6 +315,11 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form instanceof HTMLFormElement && form.getAttribute("action") === "/logout") {
+      signingOut = true;
+      // The worker keeps no answer to a request that was under way before this.
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "signed-out" });
+      }
       if ("caches" in window) caches.keys().then((keys) => keys.forEach((k) => caches.delete(k)));
       if ("indexedDB" in window) indexedDB.deleteDatabase(DB);
     }

@@ -33,6 +33,13 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Sign-outs seen (offline.js posts one as the sign-out form is sent): an answer to a
+// request begun before one is not put into the cache.
+let signOuts = 0;
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "signed-out") signOuts += 1;
+});
+
 function cacheable(url) {
   return url.origin === self.location.origin && (url.pathname === "/my" || url.pathname.startsWith("/my/") || url.pathname.startsWith("/static/"));
 }
@@ -68,9 +75,11 @@ async function enqueue(item) {
 // from the cache. Redirects (to /login when signed out) are never kept.
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
+  const started = signOuts;
   try {
     const response = await fetch(request);
-    if (response.ok && !response.redirected && response.type === "basic") {
+    // A page that was under way when its user signed out belongs to the old session.
+    if (response.ok && !response.redirected && response.type === "basic" && started === signOuts) {
       await cache.put(request, response.clone());
     }
     return response;
