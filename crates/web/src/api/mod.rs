@@ -299,6 +299,10 @@ pub(crate) struct SearchHit {
     id_number: Option<String>,
     status: String,
     status_label: String,
+    /// 人员状态 of a former member found by search (`2` 死亡, `3` 婚出, `4` 迁出), as the
+    /// page marks them; null for a member (or for a role that may not see the column).
+    person_status: Option<String>,
+    person_status_label: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -616,6 +620,8 @@ async fn search_for(state: &AppState, user: &CurrentUser, q: &str) -> ApiResult<
             relation_label: h.relation.as_deref().map(|r| codes.label("relation", r).to_owned()),
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)),
             status_label: codes.label("household_status", &h.status).to_owned(),
+            person_status_label: h.person_status.as_deref().map(|c| codes.label("person_status", c).to_owned()),
+            person_status: h.person_status,
             hh_id: h.hh_id,
             village_code: h.village_code,
             village_name: h.village_name,

@@ -389,6 +389,8 @@ fn base_schemas() -> Value {
                 "name": nullable("string"), "relation": nullable("string"), "relation_label": nullable("string"),
                 "id_number": { "type": ["string", "null"], "description": "证件号码，已遮蔽" },
                 "status": string, "status_label": string,
+                "person_status": { "type": ["string", "null"], "description": "人员状态：已故、婚出、迁出的原成员才有（2 死亡，3 婚出，4 迁出）" },
+                "person_status_label": nullable("string"),
             },
         },
         "SearchResult": {

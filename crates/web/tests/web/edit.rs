@@ -155,6 +155,9 @@ async fn a_death_and_a_move_out_stay_as_history_on_the_page_and_in_search() {
     // Still found, marked, and the name is the link to the household.
     let (_, found) = app.get(&cadre, "/search?q=张小明").await;
     assert!(found.contains(r#"<a href="/household/H1">张小明</a> <span class="tag">已故</span>"#), "{found}");
+    // The API marks the former member as the page does.
+    let (_, json) = app.get(&cadre, "/api/v1/search?q=张小明").await;
+    assert!(json.contains(r#""person_status":"2""#) && json.contains(r#""person_status_label":"死亡""#), "{json}");
 
     // 迁出: the form asks for the date and keeps the member as history too.
     let (_, page) = app.get(&cadre, "/household/H1").await;
