@@ -670,18 +670,32 @@ async fn death_in(
     date_text: &str,
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
+    leave_dated(w, edit, person_id, date_text, STATUS_DIED, "死亡", new_head).await
+}
+
+/// A dated departure (death, move out): the date must be one and not before the
+/// person's birth; the row stays with `status` and the date as 减员日期.
+async fn leave_dated(
+    w: &mut Writer,
+    edit: &Edit,
+    person_id: &str,
+    date_text: &str,
+    status: &'static str,
+    what: &str,
+    new_head: Option<&str>,
+) -> Result<Done, OpError> {
     let Some(day) = date::parse(date_text) else {
-        return refuse(format!("死亡日期「{date_text}」不是日期（应写作 2024-03-05）"));
+        return refuse(format!("{what}日期「{date_text}」不是日期（应写作 2024-03-05）"));
     };
     let day = date::iso(day);
     let person = present_person(w, person_id).await?;
     if let Some(birth) = cell(&PERSONS, &person, "birth_date")
         && *birth > *day.as_str()
     {
-        return refuse(format!("死亡日期 {day} 早于出生日期 {birth}"));
+        return refuse(format!("{what}日期 {day} 早于出生日期 {birth}"));
     }
-    leave(w, edit, person, Left { status: STATUS_DIED, on: day.clone(), label: format!("死亡（{day}）") }, new_head)
-        .await
+    let label = format!("{what}（{day}）");
+    leave(w, edit, person, Left { status, on: day, label }, new_head).await
 }
 
 /// 人员状态 of a person who died.
@@ -719,19 +733,7 @@ async fn move_out_in(
     date_text: &str,
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
-    let Some(day) = date::parse(date_text) else {
-        return refuse(format!("迁出日期「{date_text}」不是日期（应写作 2024-03-05）"));
-    };
-    let day = date::iso(day);
-    let person = present_person(w, person_id).await?;
-    leave(
-        w,
-        edit,
-        person,
-        Left { status: STATUS_MOVED_OUT, on: day.clone(), label: format!("迁出（{day}）") },
-        new_head,
-    )
-    .await
+    leave_dated(w, edit, person_id, date_text, STATUS_MOVED_OUT, "迁出", new_head).await
 }
 
 /// 婚出: the person marries out and leaves the household; same 户主 rule as a death.
