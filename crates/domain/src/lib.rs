@@ -7,6 +7,7 @@
 
 pub mod codes;
 pub mod date;
+pub mod departments;
 pub mod division;
 pub mod exit_policy;
 pub mod household_rules;

@@ -89,6 +89,113 @@ pub fn looks_like_card(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Masks anything in free text that looks like an ID number (15 or 18 characters,
+/// digits with perhaps a final X; a 20-character 残疾证号, which begins with one), a
+/// bank card number (16–19 digits passing the Luhn check) or a mobile number (11
+/// digits from 1), also written in groups (`6228 4800 1234 5671`, `139 1234 5678`,
+/// `610981 19800101 0016`, or with `-`), for text typed by people (change reasons,
+/// visit notes) that a page, download or API answer shows.
+pub fn scrub_ids(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_alphanumeric() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        // A card, phone or ID number written in groups: digit runs joined by single
+        // spaces or '-' (`6228 4800 1234 5671`, `139 1234 5678`, `610981 19800101 0016`);
+        // the longest run of groups that is one of them is masked.
+        if run.bytes().all(|b| b.is_ascii_digit()) {
+            // After each further group: where it ends and the digits so far.
+            let mut groups: Vec<(usize, String)> = Vec::new();
+            let (mut end, mut digits) = (i, run.clone());
+            while end + 1 < chars.len() && matches!(chars[end], ' ' | '-') && chars[end + 1].is_ascii_digit() {
+                let mut j = end + 1;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    j += 1;
+                }
+                // An ID number's last group may end in X.
+                let x = j < chars.len()
+                    && matches!(chars[j], 'X' | 'x')
+                    && chars.get(j + 1).is_none_or(|c| !c.is_ascii_alphanumeric());
+                if j < chars.len() && chars[j].is_ascii_alphanumeric() && !x {
+                    break;
+                }
+                digits.extend(&chars[end + 1..j]);
+                if x {
+                    digits.push(chars[j]);
+                    groups.push((j + 1, digits.clone()));
+                    break;
+                }
+                end = j;
+                groups.push((end, digits.clone()));
+                if digits.len() > 19 {
+                    break;
+                }
+            }
+            if let Some((end, masked)) =
+                groups.iter().rev().find_map(|(end, d)| grouped_number(run.len(), d).map(|m| (*end, m)))
+            {
+                out.push_str(&masked);
+                i = end;
+                continue;
+            }
+        }
+        out.push_str(&scrub_run(&run));
+    }
+    out
+}
+
+/// Groups of digits joined (`digits`, the first group `first` long), masked if they
+/// make a card number (Luhn), a mobile number written 3-4-4 or 3-8, or an ID number
+/// written from its 6-digit address code on (15 or 18 characters, perhaps a final X).
+fn grouped_number(first: usize, digits: &str) -> Option<String> {
+    let n = digits.len();
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if looks_like_card(digits) {
+        Some(account(digits))
+    } else if first == 3 && n == 11 && digits.starts_with('1') && all_digits(digits) {
+        Some(phone(digits))
+    } else if first == 6
+        && (n == 15 || n == 18)
+        && all_digits(&digits[..n - 1])
+        && (digits.ends_with(['X', 'x']) || all_digits(&digits[n - 1..]))
+    {
+        Some(id_number(digits))
+    } else {
+        None
+    }
+}
+
+/// One run of letters and digits of free text, masked if it is a personal number.
+fn scrub_run(run: &str) -> String {
+    let n = run.len();
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let id_like = (n == 15 || n == 18) && digits(&run[..n - 1]) && (run.ends_with(['X', 'x']) || digits(&run[n - 1..]));
+    // A 残疾证号: the holder's ID number, then its category and grade digits.
+    let disability_cert = n == 20
+        && digits(&run[..17])
+        && (digits(&run[17..18]) || matches!(&run[17..18], "X" | "x"))
+        && digits(&run[18..]);
+    if id_like || disability_cert {
+        id_number(run)
+    } else if looks_like_card(run) {
+        account(run)
+    } else if n == 11 && run.starts_with('1') && digits(run) {
+        phone(run)
+    } else {
+        run.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

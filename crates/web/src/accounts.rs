@@ -9,8 +9,8 @@ use fupin_store::users::{self, AuthEvent, AuthRecord, NewUser, Role};
 use fupin_store::views::{self, DivisionRow};
 use fupin_store::{Store, StoreError, tokens};
 
-use crate::departments::Departments;
 use crate::{WebError, password};
+use fupin_domain::departments::Departments;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;

@@ -55,7 +55,7 @@ pub(crate) fn title(rule_id: &str) -> String {
 /// Whether the user sees every column the rule reads (every role but a department
 /// officer sees every rule; a rule not shipped is nobody's department's).
 pub(crate) fn may_see_rule(user: &CurrentUser, rule_id: &str) -> bool {
-    if user.0.role != Role::DepartmentOfficer {
+    if user.user.role != Role::DepartmentOfficer {
         return true;
     }
     CATALOG.rules.get(rule_id).is_some_and(|r| r.columns.iter().all(|(t, c)| user.may_see_field(t, c)))
@@ -64,7 +64,7 @@ pub(crate) fn may_see_rule(user: &CurrentUser, rule_id: &str) -> bool {
 /// The rules whose findings the user may see: `None` for every rule, else the
 /// department officer's.
 pub(crate) fn visible_rules(user: &CurrentUser) -> Option<Vec<String>> {
-    if user.0.role != Role::DepartmentOfficer {
+    if user.user.role != Role::DepartmentOfficer {
         return None;
     }
     let mut ids: Vec<String> = CATALOG.rules.keys().filter(|id| may_see_rule(user, id)).cloned().collect();

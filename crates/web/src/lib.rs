@@ -18,7 +18,6 @@ pub mod accounts;
 mod api;
 mod cache;
 mod checks;
-mod departments;
 mod display;
 mod error;
 mod i18n;

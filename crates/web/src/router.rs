@@ -17,7 +17,6 @@ use crate::pages::{
     admin, area, auth_log, call, dashboard, edit, findings, household, households, login, my, my_change, reveal,
     review, search, visit,
 };
-use crate::session::CurrentUser;
 use crate::{AppState, WebError, api, security};
 
 /// Who may use a route. The router checks it before the handler runs; handlers that
@@ -239,15 +238,15 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
     if matches!(policy, Policy::Api | Policy::ApiOverview | Policy::ApiEditor | Policy::ApiVisitor) {
         return match api::authenticate(&state, request.headers()).await {
             Ok(user) if policy == Policy::ApiOverview && user.paired_only() => {
-                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
+                tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
                 api::ApiError::paired_only().into_response()
             }
-            Ok(user) if policy == Policy::ApiEditor && !edit::may_edit(user.0.role) => {
-                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图审核更正或说明问题");
+            Ok(user) if policy == Policy::ApiEditor && !edit::may_edit(user.user.role) => {
+                tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图审核更正或说明问题");
                 api::ApiError::forbidden("只有县级管理员、乡镇干部和村干部可以审核离线更正、说明问题").into_response()
             }
-            Ok(user) if policy == Policy::ApiVisitor && !my::may_visit(user.0.role) => {
-                tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
+            Ok(user) if policy == Policy::ApiVisitor && !my::may_visit(user.user.role) => {
+                tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
                 api::ApiError::forbidden("部门数据员和督查人员只能查看，不能记录走访").into_response()
             }
             Ok(user) => {
@@ -257,12 +256,12 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
             Err(e) => e.into_response(),
         };
     }
-    let user = match CurrentUser::from_headers(&state, request.headers()).await {
+    let user = match crate::session::current_user(&state, request.headers()).await {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
     if policy == Policy::Overview && user.paired_only() {
-        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
+        tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "帮扶责任人试图查看片区数据");
         let t = crate::i18n::current();
         return crate::error::error_page(
             axum::http::StatusCode::FORBIDDEN,
@@ -270,20 +269,20 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
             t.t("scope.paired_only.body"),
         );
     }
-    if policy == Policy::CountyAdmin && user.0.role != Role::CountyAdmin {
-        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "无权访问管理页面");
+    if policy == Policy::CountyAdmin && user.user.role != Role::CountyAdmin {
+        tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "无权访问管理页面");
         return WebError::Forbidden.into_response();
     }
-    if policy == Policy::RegistryEditor && !edit::may_edit(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图修改登记数据");
+    if policy == Policy::RegistryEditor && !edit::may_edit(user.user.role) {
+        tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图修改登记数据");
         return edit::read_only();
     }
-    if policy == Policy::Reveal && !reveal::may_reveal(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "无权查看完整号码");
+    if policy == Policy::Reveal && !reveal::may_reveal(user.user.role) {
+        tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "无权查看完整号码");
         return reveal::forbidden();
     }
-    if policy == Policy::Visitor && !my::may_visit(user.0.role) {
-        tracing::warn!(username = %user.0.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
+    if policy == Policy::Visitor && !my::may_visit(user.user.role) {
+        tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图记录走访");
         let t = crate::i18n::current();
         return crate::error::error_page(
             axum::http::StatusCode::FORBIDDEN,

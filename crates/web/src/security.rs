@@ -19,7 +19,6 @@ use fupin_store::users::{self, AuthEvent, AuthRecord};
 
 use crate::AppState;
 use crate::error::error_page;
-use crate::session::CurrentUser;
 
 /// Marks an answer as a refused forged request, for [`log_refusals`].
 #[derive(Debug, Clone, Copy)]
@@ -43,8 +42,8 @@ pub(crate) async fn log_refusals(State(state): State<AppState>, request: Request
     let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let response = next.run(request).await;
     if let Some(Refused(why)) = response.extensions().get::<Refused>().copied() {
-        let username = match CurrentUser::from_headers(&state, &headers).await {
-            Ok(user) => user.0.username,
+        let username = match crate::session::current_user(&state, &headers).await {
+            Ok(user) => user.user.username,
             Err(_) => "-".to_owned(),
         };
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("-");

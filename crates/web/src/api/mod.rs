@@ -118,7 +118,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 /// `Authorization` header (and then only the token counts), else the session cookie.
 pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return CurrentUser::from_headers(state, headers).await.map_err(ApiError::from);
+        return crate::session::current_user(state, headers).await.map_err(ApiError::from);
     };
     let token = value
         .to_str()
@@ -145,7 +145,7 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         }
         _ => return Err(ApiError::unauthorized()),
     };
-    Ok(CurrentUser::load(state, user).await?)
+    Ok(CurrentUser::load(&state.store, user, state.config.today).await?)
 }
 
 // ---------------------------------------------------------------- answers
@@ -428,7 +428,7 @@ async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or_else(ApiError::not_found)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| ApiError::not_found())?;
-    if !user.household_in_scope(state, hh_id, &village).await? {
+    if !user.household_in_scope(&state.store, hh_id, &village).await? {
         return Err(ApiError::not_found());
     }
     Ok((row, village))
@@ -450,7 +450,7 @@ pub(crate) async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiR
             level: format!("{:?}", user.area().level()).to_lowercase(),
         },
     };
-    let u = user.0;
+    let u = user.user;
     Ok(Json(MeAnswer {
         username: u.username,
         display_name: u.display_name,

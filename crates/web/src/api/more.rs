@@ -181,7 +181,7 @@ pub(crate) async fn dashboard(
     let visits = dashboard_views::visits_by_child(&state.store, &code, year, &quarter).await?;
     let visit_of = |c: &str| visits.iter().find(|(k, _, _)| k == c).map(|(_, d, v)| (*d, *v)).unwrap_or((0, 0));
     let shown = crate::pages::households::Shown::of(&user);
-    let visits_shown = user.0.role != fupin_store::users::Role::DepartmentOfficer;
+    let visits_shown = user.user.role != fupin_store::users::Role::DepartmentOfficer;
     Ok(Json(DashboardAnswer {
         year,
         threshold_percent: threshold,
@@ -348,7 +348,7 @@ pub(crate) async fn record_visit(
         return Err(refused("key 应为 16 到 100 个字母、数字、- 或 _：同一次走访重发时用同一个 key，只记录一次"));
     }
     let visit =
-        NewVisit { hh_id: &hh_id, visitor: &user.0.username, visited_on: date, mode, notes, idempotency_key: key };
+        NewVisit { hh_id: &hh_id, visitor: &user.user.username, visited_on: date, mode, notes, idempotency_key: key };
     let recorded = match visits::record_visit(&state.store, &visit).await {
         Ok(r) => r,
         Err(StoreError::Refused(m)) => return Err(refused(m)),
@@ -640,7 +640,7 @@ pub(crate) async fn explain_finding(
     let t = crate::i18n::current();
     let f =
         crate::pages::findings::explain(&state, t, &user, &id, &b.action, &b.reason).await.map_err(|e| match e {
-            crate::WebError::Forbidden if crate::pages::edit::may_edit(user.0.role) => {
+            crate::WebError::Forbidden if crate::pages::edit::may_edit(user.user.role) => {
                 ApiError::forbidden("只有乡镇干部和县级管理员可以确认或退回说明")
             }
             crate::WebError::Forbidden => ApiError::forbidden("只有县级管理员、乡镇干部和村干部可以说明问题"),

@@ -73,7 +73,7 @@ async fn page(
     created: Option<(String, String)>,
     message: String,
 ) -> Result<Response, WebError> {
-    let tokens = rows(state, t, &user.0.username).await?;
+    let tokens = rows(state, t, &user.user.username).await?;
     let days_label = t.f2("tokens.days", "max", tokens::MAX_DAYS, "default", tokens::DEFAULT_DAYS);
     let page = TokensPage {
         t,
@@ -132,13 +132,13 @@ pub(crate) async fn create(
     let (secret, _) = session::new_token();
     let token = format!("{TOKEN_PREFIX}{secret}");
     let name = form.name.trim().to_owned();
-    let by = ChangedBy { name: &user.0.username, remote_addr: remote.0.as_deref() };
+    let by = ChangedBy { name: &user.user.username, remote_addr: remote.0.as_deref() };
     let made =
-        accounts::create_token(&state.store, by, &user.0, &form.password, &name, days, &session::token_hash(&token))
+        accounts::create_token(&state.store, by, &user.user, &form.password, &name, days, &session::token_hash(&token))
             .await;
     match made {
         Ok(_) => {
-            tracing::info!(username = %user.0.username, name = %name, "创建访问令牌");
+            tracing::info!(username = %user.user.username, name = %name, "创建访问令牌");
             page(&state, t, &user, StatusCode::OK, Some((name, token)), String::new()).await
         }
         Err(WebError::Refused(m)) => page(&state, t, &user, StatusCode::UNPROCESSABLE_ENTITY, None, m).await,
@@ -154,8 +154,8 @@ pub(crate) async fn revoke(
     remote: RemoteAddr,
     Form(form): Form<NameForm>,
 ) -> Result<Response, WebError> {
-    let by = ChangedBy { name: &user.0.username, remote_addr: remote.0.as_deref() };
-    accounts::revoke_token(&state.store, by, &user.0.username, &form.name).await?;
-    tracing::info!(username = %user.0.username, name = %form.name.trim(), "撤销访问令牌");
+    let by = ChangedBy { name: &user.user.username, remote_addr: remote.0.as_deref() };
+    accounts::revoke_token(&state.store, by, &user.user.username, &form.name).await?;
+    tracing::info!(username = %user.user.username, name = %form.name.trim(), "撤销访问令牌");
     Ok(Redirect::to("/account/tokens").into_response())
 }

@@ -18,11 +18,11 @@ use serde::Deserialize;
 
 use super::{Nav, html};
 use crate::accounts::{self, AccountRequest, ChangedBy};
-use crate::departments::Departments;
 use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::session::{Admin, RemoteAddr};
 use crate::{AppState, WebError};
+use fupin_domain::departments::Departments;
 
 /// A role as a choice on a form.
 struct RoleOption {
@@ -198,7 +198,7 @@ pub(crate) struct RoleForm {
 }
 
 fn by<'a>(admin: &'a Admin, remote: &'a RemoteAddr) -> ChangedBy<'a> {
-    ChangedBy { name: &admin.0.0.username, remote_addr: remote.0.as_deref() }
+    ChangedBy { name: &admin.0.user.username, remote_addr: remote.0.as_deref() }
 }
 
 async fn area_names(state: &AppState) -> Result<(Vec<DivisionRow>, HashMap<String, String>), WebError> {

@@ -137,7 +137,7 @@ async fn show_area(
         DivisionLevel::County => t.t("level.township"),
         DivisionLevel::Township => t.t("level.village"),
         DivisionLevel::Village => {
-            let can_edit = edit::may_edit(user.0.role);
+            let can_edit = edit::may_edit(user.user.role);
             return village(state, t, user, code, division.name, nav, crumbs, total, page, can_edit, to_review).await;
         }
         // Province and city accounts do not exist; such a code has no page.

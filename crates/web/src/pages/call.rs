@@ -89,7 +89,7 @@ pub(crate) async fn submit(
     }
     // The log first: if it cannot be written, the number is not shown.
     let record = RevealRecord {
-        username: &user.0.username,
+        username: &user.user.username,
         hh_id: &hh_id,
         table,
         key: &key,
@@ -98,7 +98,7 @@ pub(crate) async fn submit(
         remote_addr: remote_addr.as_deref(),
     };
     reveals::log_reveal(&state.store, &record).await?;
-    tracing::info!(username = %user.0.username, hh_id = %hh_id, "显示联系电话以便拨打");
+    tracing::info!(username = %user.user.username, hh_id = %hh_id, "显示联系电话以便拨打");
     let tel: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
     page.number = Some((phone, tel));
     Ok(html(&page)?.into_response())

@@ -426,7 +426,7 @@ async fn show_dashboard(
     let findings = super::findings::summary(state, t, user, code, year).await?;
     let page = DashboardPage {
         shown: super::households::Shown::of(user),
-        visits_shown: user.0.role != fupin_store::users::Role::DepartmentOfficer,
+        visits_shown: user.user.role != fupin_store::users::Role::DepartmentOfficer,
         t,
         findings,
         quarter_start: quarter.start.clone(),

@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for Editor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        if !may_edit(user.0.role) {
+        if !may_edit(user.user.role) {
             return Err(read_only());
         }
         Ok(Editor(user))
@@ -305,7 +305,7 @@ async fn household_in_area(state: &AppState, user: &CurrentUser, hh_id: &str) ->
     }
     let Some(row) = views::household(&state.store, hh_id).await? else { return Ok(None) };
     let Ok(village) = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")) else { return Ok(None) };
-    if !user.household_in_scope(state, hh_id, &village).await? {
+    if !user.household_in_scope(&state.store, hh_id, &village).await? {
         return Ok(None);
     }
     let persons = views::persons_of(&state.store, hh_id).await?;
@@ -606,7 +606,7 @@ impl Fields {
         let Ok(version) = self.get("version").parse::<i64>() else {
             return Err(Fail::Refused(t.t("edit.no_version").to_owned()));
         };
-        Ok(Edit::new(user.0.username.clone(), reason).based_on(version))
+        Ok(Edit::new(user.user.username.clone(), reason).based_on(version))
     }
     fn person(&self) -> PersonDraft {
         PersonDraft {
@@ -832,16 +832,16 @@ pub(crate) async fn submit(
     let f = Fields(pairs);
     match run(&state, t, &user, change, &hh, &f).await {
         Ok((out, next)) => {
-            tracing::info!(user = %user.0.username, change = change.slug(), "登记数据已修改");
+            tracing::info!(user = %user.user.username, change = change.slug(), "登记数据已修改");
             let cookie = flash_cookie(&done_message(t, change, &out), &out.warnings);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/household/{next}"))).into_response())
         }
         Err(Fail::Refused(m)) => {
-            tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更被拒绝");
+            tracing::warn!(user = %user.user.username, change = change.slug(), "登记变更被拒绝");
             form_page(&state, t, &user, change, &hh, Some(&f), StatusCode::UNPROCESSABLE_ENTITY, m, false).await
         }
         Err(Fail::Conflict(m)) => {
-            tracing::warn!(user = %user.0.username, change = change.slug(), "登记变更基于过期页面，未保存");
+            tracing::warn!(user = %user.user.username, change = change.slug(), "登记变更基于过期页面，未保存");
             // The current household, with what the user typed, to check and resend.
             let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
             form_page(&state, t, &user, change, &hh, Some(&f), StatusCode::CONFLICT, m, true).await
@@ -946,7 +946,7 @@ pub(crate) async fn new_household(
         if reason.is_empty() {
             return Err(Fail::Refused(t.t("edit.no_reason").to_owned()));
         }
-        let edit = Edit::new(user.0.username.clone(), reason);
+        let edit = Edit::new(user.user.username.clone(), reason);
         let mut fields = Vec::new();
         if !f.get("phone").is_empty() {
             fields.push(("phone".to_owned(), f.get("phone").to_owned()));

@@ -349,10 +349,10 @@ pub(crate) async fn list(
         pages,
         prev: (page > 1).then(|| at_page(page - 1)),
         next: (page < pages).then(|| at_page(page + 1)),
-        editor: super::edit::may_edit(user.0.role),
-        confirmer: may_confirm(user.0.role),
+        editor: super::edit::may_edit(user.user.role),
+        confirmer: may_confirm(user.user.role),
         xlsx: format!("{}&format=xlsx", href(&filter)),
-        runner: user.0.role == Role::CountyAdmin,
+        runner: user.user.role == Role::CountyAdmin,
         ran,
     };
     Ok(html(&page_view)?.into_response())
@@ -404,12 +404,12 @@ async fn xlsx(state: &AppState, t: Tr, filter: &WorkFilter) -> Result<Response, 
 /// whole county for the policy year, as `fupin check` does, and shows the worklist of
 /// that year with what the run changed.
 pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    if user.0.role != Role::CountyAdmin {
+    if user.user.role != Role::CountyAdmin {
         return Err(WebError::Forbidden);
     }
     let (year, report) = crate::checks::run_default(&state).await?;
     let s = report.summary;
-    tracing::info!(username = %user.0.username, year, new = s.new, fixed = s.fixed, "运行检查");
+    tracing::info!(username = %user.user.username, year, new = s.new, fixed = s.fixed, "运行检查");
     let back = WorkFilter { area: user.area().to_string(), year: Some(year), ..WorkFilter::default() };
     Ok(Redirect::to(&format!("{}&ran={}-{}-{}-{}", href(&back), s.new, s.still, s.reopened, s.fixed)).into_response())
 }
@@ -465,7 +465,7 @@ pub(crate) async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: &
     }
     let place = place_of(&f).ok_or(WebError::NotFound)?;
     let seen = match &f.hh_id {
-        Some(hh_id) => user.household_in_scope(state, hh_id, &place).await?,
+        Some(hh_id) => user.household_in_scope(&state.store, hh_id, &place).await?,
         None => user.may_see(&place) && !user.paired_only(),
     };
     if !seen {
@@ -488,7 +488,7 @@ pub(crate) async fn explain(
     action: &str,
     reason: &str,
 ) -> Result<Finding, WebError> {
-    if !super::edit::may_edit(user.0.role) {
+    if !super::edit::may_edit(user.user.role) {
         return Err(WebError::Forbidden);
     }
     let f = finding_in_scope(state, user, id).await?;
@@ -496,10 +496,10 @@ pub(crate) async fn explain(
         return Err(WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON)));
     }
     let action = Action::parse(action).ok_or_else(|| WebError::BadRequest(tr.t("findings.bad_action").to_owned()))?;
-    if action != Action::Propose && !may_confirm(user.0.role) {
+    if action != Action::Propose && !may_confirm(user.user.role) {
         return Err(WebError::Forbidden);
     }
-    let by = user.0.username.as_str();
+    let by = user.user.username.as_str();
     let done = match action {
         Action::Propose => {
             findings::propose_explanation(&state.store, f.id, by, reason, OffsetDateTime::now_utc()).await

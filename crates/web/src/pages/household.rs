@@ -127,7 +127,7 @@ pub(crate) async fn show(
     let pairings: &[views::PairingLine] = if user.may_see_field("pairings", "helper_id") { pairings } else { &[] };
     let records: Vec<ChangeRecord> = records.iter().filter_map(|r| user.visible_record(r)).collect();
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(&state, &hh_id, &village).await? {
+    if !user.household_in_scope(&state.store, &hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     let codes = &state.codes;
@@ -153,7 +153,7 @@ pub(crate) async fn show(
         .collect();
     let (flash, clear) = super::edit::take_flash(&headers).unzip();
     // "显示" beside each masked number, for the roles that may reveal one.
-    let reveal = may_reveal(user.0.role);
+    let reveal = may_reveal(user.user.role);
     let page = HouseholdPage {
         t,
         nav: Some(Nav::of(&state, &user).await?),
@@ -167,7 +167,7 @@ pub(crate) async fn show(
         helpers,
         history_limited: records.len() as i64 >= HISTORY_LIMIT,
         history: history_lines(&state, t, &user, &hh_id, registry_head, &records, &names),
-        edits: if super::edit::may_edit(user.0.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
+        edits: if super::edit::may_edit(user.user.role) { super::edit::household_links(t, &hh_id) } else { Vec::new() },
         flash,
         findings: super::findings::open_of_household(&state, t, &user, &hh_id).await?,
         findings_area: user.area().to_string(),
@@ -231,8 +231,8 @@ fn history_lines(
     names: &HashMap<String, String>,
 ) -> Vec<HistoryLine> {
     // What the user may see of the history: all of it, or a department's columns.
-    let view = match user.0.role {
-        fupin_store::users::Role::DepartmentOfficer => user.0.department.as_deref().unwrap_or("-"),
+    let view = match user.user.role {
+        fupin_store::users::Role::DepartmentOfficer => user.user.department.as_deref().unwrap_or("-"),
         _ => "*",
     };
     let key = format!("{hh_id}\u{1}history\u{1}{}\u{1}{view}", t.lang().code());

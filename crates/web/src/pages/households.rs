@@ -145,7 +145,7 @@ pub(crate) async fn list(
     let by_unseen = (filter.status.is_some() && !shown.status)
         || (filter.exit_year.is_some() && !shown.exit_year)
         || ((filter.monitor_type.is_some() || filter.monitor.is_some()) && !shown.monitor_type)
-        || (filter.visits.is_some() && user.0.role == fupin_store::users::Role::DepartmentOfficer);
+        || (filter.visits.is_some() && user.user.role == fupin_store::users::Role::DepartmentOfficer);
     if by_unseen {
         return Err(WebError::Forbidden);
     }

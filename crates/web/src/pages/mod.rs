@@ -50,13 +50,13 @@ impl Nav {
     pub async fn of(state: &AppState, user: &CurrentUser) -> Result<Nav, WebError> {
         let area_name = division_name(state, user.area()).await?.unwrap_or_else(|| user.area().to_string());
         Ok(Nav {
-            display_name: user.0.display_name.clone(),
-            role_label: role_label(crate::i18n::current(), user.0.role),
+            display_name: user.user.display_name.clone(),
+            role_label: role_label(crate::i18n::current(), user.user.role),
             area_name,
-            admin: user.0.role == Role::CountyAdmin,
-            overview: user.0.role != Role::HelperCadre,
-            visits: my::may_visit(user.0.role),
-            review: edit::may_edit(user.0.role),
+            admin: user.user.role == Role::CountyAdmin,
+            overview: user.user.role != Role::HelperCadre,
+            visits: my::may_visit(user.user.role),
+            review: edit::may_edit(user.user.role),
         })
     }
 }

@@ -47,7 +47,7 @@ pub(crate) async fn household_in_scope(
     }
     let row = views::household(&state.store, hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(state, hh_id, &village).await? {
+    if !user.household_in_scope(&state.store, hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     Ok((row, village))
@@ -83,8 +83,8 @@ pub(crate) async fn list(State(state): State<AppState>, t: Tr, user: CurrentUser
     let today = state.config.today;
     let quarter_start = fupin_domain::date::iso(visits::quarter_start(today));
     let mut unlinked = false;
-    let found: Vec<MyHousehold> = if user.0.role == Role::HelperCadre {
-        match visits::helper_of(&state.store, &user.0.username).await? {
+    let found: Vec<MyHousehold> = if user.user.role == Role::HelperCadre {
+        match visits::helper_of(&state.store, &user.user.username).await? {
             Some(helper) => visits::paired_households(&state.store, &helper, today, LIST_LIMIT)
                 .await?
                 .into_iter()
@@ -120,7 +120,7 @@ pub(crate) async fn list(State(state): State<AppState>, t: Tr, user: CurrentUser
         });
     }
     let visited = lines.iter().filter(|l| l.this_quarter).count();
-    let to_review = match super::edit::may_edit(user.0.role) {
+    let to_review = match super::edit::may_edit(user.user.role) {
         true => Some(fupin_store::offline_edits::pending_count(&state.store, user.area()).await?),
         false => None,
     };
@@ -203,9 +203,9 @@ pub(crate) async fn card(
             })
             .collect(),
         this_quarter,
-        may_visit: may_visit(user.0.role),
-        may_edit: may_visit(user.0.role),
-        to_review: match super::edit::may_edit(user.0.role) {
+        may_visit: may_visit(user.user.role),
+        may_edit: may_visit(user.user.role),
+        to_review: match super::edit::may_edit(user.user.role) {
             true => fupin_store::offline_edits::pending_count_of(&state.store, &hh_id).await?,
             false => 0,
         },

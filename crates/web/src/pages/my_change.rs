@@ -239,12 +239,12 @@ pub(crate) async fn submit(
 ) -> Result<Response, WebError> {
     household_in_scope(&state, &user, &hh_id).await?;
     if pairs.len() > 16 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
-        tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单过长，已拒绝");
+        tracing::warn!(user = %user.user.username, hh_id = %hh_id, "更正表单过长，已拒绝");
         return Err(WebError::BadRequest(t.t("change.too_long").into()));
     }
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
     let Ok(version) = get("version").parse::<i64>() else {
-        tracing::warn!(user = %user.0.username, hh_id = %hh_id, "更正表单缺少页面版本，已拒绝");
+        tracing::warn!(user = %user.user.username, hh_id = %hh_id, "更正表单缺少页面版本，已拒绝");
         return Err(WebError::BadRequest(t.t("change.no_version").into()));
     };
     let typed = Typed {
@@ -264,7 +264,7 @@ pub(crate) async fn submit(
     let refuse = |typed: Typed, message: String| {
         // The reason may quote what was typed (a whole ID number in a number field):
         // the log keeps it masked.
-        tracing::warn!(user = %user.0.username, hh_id = %hh_id, reason = %scrub_ids(&message), "离线更正被拒绝");
+        tracing::warn!(user = %user.user.username, hh_id = %hh_id, reason = %scrub_ids(&message), "离线更正被拒绝");
         page(t, &state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
     };
     if !PHONE_FIELDS.contains(&typed.field.as_str()) {
@@ -286,17 +286,17 @@ pub(crate) async fn submit(
         value: &typed.value,
         reason: &typed.reason,
         base_version: version,
-        submitted_by: &user.0.username,
+        submitted_by: &user.user.username,
     };
     let label = field_label(t, table, column);
     let (message, warnings) = match offline_edits::sync(&state.store, &proposal).await {
         Ok(Synced::Applied { warnings, .. }) => (t.f1("change.saved", "field", &label), warnings),
         Ok(Synced::Flagged(_)) => {
-            tracing::warn!(user = %user.0.username, hh_id = %hh_id, "离线更正与期间的修改冲突，已提交审核");
+            tracing::warn!(user = %user.user.username, hh_id = %hh_id, "离线更正与期间的修改冲突，已提交审核");
             (t.f1("change.flagged", "field", &label), Vec::new())
         }
         Ok(Synced::Replayed(first)) => {
-            tracing::info!(user = %user.0.username, hh_id = %hh_id, "重复提交的更正，未重复处理");
+            tracing::info!(user = %user.user.username, hh_id = %hh_id, "重复提交的更正，未重复处理");
             (t.f2("change.replayed", "status", status_label(t, first.status), "field", &label), Vec::new())
         }
         Err(OpError::Refused(m)) => return refuse(typed, m).await,

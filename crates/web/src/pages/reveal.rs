@@ -120,7 +120,7 @@ pub(crate) async fn submit(
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
     // A department officer reveals only their own department's columns (公安: 证件号码).
-    if !may_reveal(user.0.role) || !user.may_see_field(&form.table, &form.field) {
+    if !may_reveal(user.user.role) || !user.may_see_field(&form.table, &form.field) {
         return Ok(forbidden());
     }
     if hh_id.is_empty() || hh_id.chars().count() > 40 || form.key.chars().count() > 40 {
@@ -128,7 +128,7 @@ pub(crate) async fn submit(
     }
     let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
     let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(&state, &hh_id, &village).await? {
+    if !user.household_in_scope(&state.store, &hh_id, &village).await? {
         return Err(WebError::NotFound);
     }
     let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;
@@ -178,7 +178,7 @@ pub(crate) async fn submit(
     }
     // The log first: if it cannot be written, the value is not shown.
     let record = RevealRecord {
-        username: &user.0.username,
+        username: &user.user.username,
         hh_id: &hh_id,
         table: t.name,
         key: &form.key,
@@ -187,7 +187,7 @@ pub(crate) async fn submit(
         remote_addr: remote_addr.as_deref(),
     };
     reveals::log_reveal(&state.store, &record).await?;
-    tracing::info!(username = %user.0.username, hh_id = %hh_id, table = t.name, field = col.name, "显示完整号码");
+    tracing::info!(username = %user.user.username, hh_id = %hh_id, table = t.name, field = col.name, "显示完整号码");
     page.at = beijing(&fupin_store::users::timestamp(time::OffsetDateTime::now_utc()));
     page.reason = scrub_ids(reason);
     page.value = Some(value);

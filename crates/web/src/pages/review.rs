@@ -38,7 +38,7 @@ pub(crate) async fn pending_here(
     user: &CurrentUser,
     area: &DivisionCode,
 ) -> Result<Option<i64>, WebError> {
-    if !super::edit::may_edit(user.0.role) || !user.may_see(area) {
+    if !super::edit::may_edit(user.user.role) || !user.may_see(area) {
         return Ok(None);
     }
     Ok(Some(offline_edits::pending_count(&state.store, area).await?))
@@ -293,9 +293,9 @@ async fn decide(
         (true, None) => return Err(WebError::BadRequest(t.t("review.no_version").into())),
     };
     let back = format!("/review/{key}");
-    match offline_edits::decide(&state.store, &key, decision, &user.0.username, user.area(), &reason).await {
+    match offline_edits::decide(&state.store, &key, decision, &user.user.username, user.area(), &reason).await {
         Ok(done) => {
-            tracing::info!(user = %user.0.username, key = %key, status = done.status.as_str(), "离线更正已处理");
+            tracing::info!(user = %user.user.username, key = %key, status = done.status.as_str(), "离线更正已处理");
             let (status, field) = (status_label(t, done.status), field_label(t, &done.entity, &done.field));
             let message = t.f3("review.decided_flash", "status", status, "hh_id", &done.hh_id, "field", field);
             let cookie = flash_cookie(&message, &[]);
@@ -307,7 +307,7 @@ async fn decide(
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
         }
         Err(OpError::Refused(m)) => {
-            tracing::warn!(user = %user.0.username, key = %key, reason = %scrub_ids(&m), "离线更正处理被拒绝");
+            tracing::warn!(user = %user.user.username, key = %key, reason = %scrub_ids(&m), "离线更正处理被拒绝");
             show_page(t, &state, &user, &e, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await
         }
         Err(c @ OpError::Conflict { .. }) => {

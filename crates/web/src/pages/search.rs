@@ -83,7 +83,7 @@ pub(crate) async fn show(
     Query(params): Query<SearchParams>,
 ) -> Result<Response, WebError> {
     if let Some(SearchQuery::IdNumber(_)) = params.q.as_deref().and_then(classify) {
-        tracing::warn!(username = %user.0.username, "整号查询出现在网址中，已拒绝");
+        tracing::warn!(username = %user.user.username, "整号查询出现在网址中，已拒绝");
         let page = SearchPage {
             t,
             nav: Some(Nav::of(&state, &user).await?),

@@ -137,7 +137,7 @@ pub(crate) async fn submit(
         return refuse(t.f2("visit.notes_too_long", "max", MAX_NOTES_CHARS, "count", notes.chars().count())).await;
     }
     let visit =
-        NewVisit { hh_id: &hh_id, visitor: &user.0.username, visited_on: date, mode, notes, idempotency_key: key };
+        NewVisit { hh_id: &hh_id, visitor: &user.user.username, visited_on: date, mode, notes, idempotency_key: key };
     let recorded = match visits::record_visit(&state.store, &visit).await {
         Ok(r) => r,
         Err(StoreError::Refused(m)) => return refuse(m).await,
@@ -146,7 +146,7 @@ pub(crate) async fn submit(
     let message = if recorded.new {
         t.f2("visit.recorded", "date", &recorded.visit.visited_on, "mode", mode_label(t, recorded.visit.mode))
     } else {
-        tracing::info!(username = %user.0.username, hh_id = %hh_id, "重复提交的走访，未重复记录");
+        tracing::info!(username = %user.user.username, hh_id = %hh_id, "重复提交的走访，未重复记录");
         t.f2("visit.recorded_before", "date", &recorded.visit.visited_on, "mode", mode_label(t, recorded.visit.mode))
     };
     let cookie = super::edit::flash_cookie(&message, &[]);

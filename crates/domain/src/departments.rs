@@ -1,4 +1,4 @@
-//! 部门数据员: the departments (`data/codes/department.csv`: 教育, 医保, 民政, 住建, 人社,
+//! Department ownership of registry fields, as domain data. 部门数据员: the departments (`data/codes/department.csv`: 教育, 医保, 民政, 住建, 人社,
 //! 残联, 公安, 乡村振兴…) and the registry columns each one owns
 //! (`data/policy/department_fields.csv`). A department officer sees county-wide
 //! households but only their identifying columns ([`IDENTIFYING`]) and their own
@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use fupin_domain::CodeList;
-use fupin_domain::schema::TABLES;
+use crate::CodeList;
+use crate::schema::TABLES;
 
 const CODES_FILE: &str = "data/codes/department.csv";
 const CODES: &str = include_str!("../../../data/codes/department.csv");
@@ -19,7 +19,7 @@ const FIELDS: &str = include_str!("../../../data/policy/department_fields.csv");
 
 /// What identifies a household or person to every department: 户编号, 村, 人编号,
 /// 姓名, and an income row's year (`(table, column)`).
-pub(crate) const IDENTIFYING: &[(&str, &str)] = &[
+pub const IDENTIFYING: &[(&str, &str)] = &[
     ("households", "hh_id"),
     ("households", "village_code"),
     ("persons", "person_id"),
@@ -31,7 +31,7 @@ pub(crate) const IDENTIFYING: &[(&str, &str)] = &[
 
 /// The departments and the columns each owns.
 #[derive(Debug)]
-pub(crate) struct Departments {
+pub struct Departments {
     pub codes: CodeList,
     owned: BTreeMap<String, BTreeSet<(String, String)>>,
 }
@@ -89,7 +89,7 @@ impl Departments {
 
     /// The department `text` names, by code (`03`) or name (民政); else a refusal
     /// that lists them.
-    pub fn find(&self, text: &str) -> Result<&fupin_domain::codes::Code, String> {
+    pub fn find(&self, text: &str) -> Result<&crate::codes::Code, String> {
         let text = text.trim();
         self.codes.get(text).or_else(|| self.codes.by_label(text)).ok_or_else(|| {
             let known: Vec<String> = self.codes.codes.iter().map(|c| format!("{}（{}）", c.code, c.label)).collect();

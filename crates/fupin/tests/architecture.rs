@@ -1,0 +1,198 @@
+//! The architecture's rules, checked on the sources (ARCHITECTURE.md, "Invariants"):
+//! which crate may depend on which, no crate but the binary's `serve` reaches into the
+//! web crate, SQL is written only in the store (and generated only by the rules
+//! compiler), and no module grows past ~600 lines without saying why at its top.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The workspace's crates by directory name.
+fn crates() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The `fupin-*` crates (without the prefix) and other names a crate's manifest
+/// lists in `section`.
+fn dependencies(krate: &str, section: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    manifest.get(section).and_then(|d| d.as_table()).map(|d| d.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Which workspace crates each crate may depend on (normal dependencies). The data
+/// flows one way: sources → registry → rules → use cases → pages.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("domain", &[]),
+    ("store", &["domain"]),
+    // TODO(issue 10, helper "check"): the runner moves to app; then rules depends on domain only.
+    ("rules", &["domain", "store"]),
+    ("synth", &["domain"]),
+    ("ingest", &["domain", "store"]),
+    ("app", &["domain", "store", "rules", "ingest"]),
+    ("web", &["domain", "store", "rules", "app"]),
+    ("fupin", &["domain", "store", "rules", "ingest", "synth", "app", "web"]),
+];
+
+#[test]
+fn crates_depend_only_downstream_and_nothing_but_the_binary_on_web() {
+    for krate in crates() {
+        let Some((_, allowed)) = ALLOWED.iter().find(|(c, _)| *c == krate) else {
+            panic!("crate {krate} is not in this test's table of allowed dependencies: add it with its place");
+        };
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            for dep in dependencies(&krate, section) {
+                let Some(inner) = dep.strip_prefix("fupin-") else { continue };
+                if section == "dependencies" {
+                    assert!(
+                        allowed.contains(&inner),
+                        "crate {krate} depends on fupin-{inner}: not allowed (ARCHITECTURE.md)"
+                    );
+                }
+                assert!(
+                    inner != "web" || krate == "fupin",
+                    "crate {krate} lists fupin-web in [{section}]: only the binary may (to serve)"
+                );
+            }
+        }
+    }
+}
+
+/// Files still calling into web while their use cases move to app (issue 10): this
+/// list only shrinks.
+const RATCHET_WEB: &[&str] = &["cmd/init.rs", "cmd/user.rs", "cmd/check.rs"];
+
+#[test]
+fn the_binary_reaches_into_web_only_to_serve() {
+    for file in rust_files(&root().join("crates/fupin/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if file.ends_with("cmd/serve.rs") || RATCHET_WEB.iter().any(|f| file.ends_with(f)) {
+            continue;
+        }
+        assert!(!text.contains("fupin_web::"), "{} uses fupin_web: only cmd/serve.rs may", file.display());
+    }
+}
+
+/// Statements a string literal may begin with that make it SQL.
+const SQL_STARTS: &[&str] = &[
+    "SELECT ",
+    "INSERT INTO",
+    "UPDATE ",
+    "DELETE FROM",
+    "CREATE TABLE",
+    "CREATE INDEX",
+    "CREATE UNIQUE",
+    "ALTER TABLE",
+    "DROP TABLE",
+    "WITH ",
+    "PRAGMA ",
+];
+
+/// Where SQL text may be written outside the store: the rules compiler, whose output
+/// is SQL the store runs (`fupin_store::rules_sql`).
+const SQL_ALLOWED: &[&str] = &["crates/rules/src/sql.rs"];
+
+#[test]
+fn sql_is_written_only_in_the_store() {
+    let mut found = Vec::new();
+    for krate in crates().into_iter().filter(|c| c != "store") {
+        assert!(
+            !dependencies(&krate, "dependencies").contains("sqlx"),
+            "crate {krate} depends on sqlx: only the store speaks SQL"
+        );
+        for file in rust_files(&root().join("crates").join(&krate).join("src")) {
+            let rel = file.strip_prefix(root()).unwrap_or(&file).to_string_lossy().replace("/../..", "");
+            let rel = rel.trim_start_matches("../../").to_owned();
+            if SQL_ALLOWED.iter().any(|a| rel.ends_with(a)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                if code.contains("sqlx::") {
+                    found.push(format!("{rel}:{}: sqlx", i + 1));
+                }
+                for (at, _) in line.match_indices('"') {
+                    let rest = line[at + 1..].trim_start();
+                    if SQL_STARTS.iter().any(|s| rest.starts_with(s)) {
+                        found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "SQL outside the store:\n{}", found.join("\n"));
+}
+
+/// Lines a module may have before it must say at its top why it is longer.
+const MAX_LINES: usize = 650;
+
+/// Modules over the limit being split (issue 10): this list only shrinks.
+const RATCHET_LONG: &[&str] = &[
+    "store/src/operations.rs",
+    "web/src/pages/edit.rs",
+    "synth/src/household.rs",
+    "rules/src/check.rs",
+    "rules/src/sql.rs",
+    "rules/src/eval.rs",
+    "web/src/api/mod.rs",
+    "web/src/api/more.rs",
+    "web/src/pages/findings.rs",
+    "store/tests/store/operations.rs",
+    "ingest/tests/ingest/import.rs",
+    "web/tests/web/routes.rs",
+    "web/tests/web/browser.rs",
+    "fupin/tests/cli.rs",
+];
+
+#[test]
+fn no_module_is_over_600_lines_without_a_reason_at_its_top() {
+    let mut long = Vec::new();
+    for krate in crates() {
+        for dir in ["src", "tests"] {
+            for file in rust_files(&root().join("crates").join(&krate).join(dir)) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                let lines = text.lines().count();
+                let head: String = text.lines().take(30).collect::<Vec<_>>().join("\n");
+                let known = RATCHET_LONG.iter().any(|f| file.ends_with(f));
+                if lines > MAX_LINES && !known && !head.contains("Longer than 600 lines because") {
+                    long.push(format!("{} ({lines} lines)", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "modules over ~600 lines without \"Longer than 600 lines because …\" in their first 30 lines:\n{}",
+        long.join("\n")
+    );
+}
