@@ -158,7 +158,6 @@ const MAX_LINES: usize = 650;
 
 /// Modules over the limit being split (issue 10): this list only shrinks.
 const RATCHET_LONG: &[&str] = &[
-    "store/src/operations.rs",
     "web/src/pages/edit.rs",
     "synth/src/household.rs",
     "rules/src/check.rs",
