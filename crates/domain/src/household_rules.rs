@@ -1,14 +1,13 @@
-//! Rules of a household's shape and of one edited value, pure and with no I/O: the
-//! everyday registry operations (`fupin_store::operations`) ask them before writing.
+//! Rules of a household's shape, pure and with no I/O: the everyday registry
+//! operations (`fupin_store::operations`) ask them before writing. One edited value
+//! is read by [`crate::cell::parse`], as an imported one is.
 //!
 //! A **structural** problem (a household with members but no 户主, or with two) is
 //! refused; a **data-quality** problem (an ID number whose check character fails, an
 //! ID number that disagrees with the recorded birth date) is saved and reported.
 
-use crate::codes::CodeLists;
+use crate::date;
 use crate::id_number::{self, IdNumber};
-use crate::schema::{Column, Kind};
-use crate::{Value, Yuan, date};
 
 /// The 与户主关系 code of the head of household.
 pub const HEAD: &str = "01";
@@ -104,143 +103,6 @@ pub fn birth_relation_allowed(relation: &str) -> bool {
     !matches!(relation, "01" | "02" | "05" | "06" | "11" | "12" | "13" | "14" | "15" | "16" | "17" | "18" | "19" | "20")
 }
 
-/// A value read from the text a user typed, with a data-quality note to show if any.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldValue {
-    pub value: Value,
-    pub warning: Option<String>,
-}
-
-impl FieldValue {
-    fn ok(value: Value) -> Result<FieldValue, String> {
-        Ok(FieldValue { value, warning: None })
-    }
-}
-
-/// Reads the text typed into one field by the column's kind. Empty text is NULL (the
-/// caller refuses it for a required column). A 证件号码 is read for `id_type` (`01`
-/// 身份证 when empty); a failing number is kept with a warning. A village code is only
-/// checked for its form here: whether the registry has the village is the store's
-/// question. Errors are the reason to show, without the field's name.
-pub fn parse_field(codes: &CodeLists, column: &Column, text: &str, id_type: &str) -> Result<FieldValue, String> {
-    let raw = text.trim();
-    if raw.is_empty() {
-        return FieldValue::ok(Value::Null);
-    }
-    match column.kind {
-        Kind::Text(limit) => {
-            let n = raw.chars().count();
-            if n > limit {
-                return Err(format!("内容有 {n} 个字，超过了 {limit} 个字的上限"));
-            }
-            if column.personal.is_some() && id_number::looks_like_scientific(raw) {
-                return Err(format!("「{raw}」是被改成科学计数法的数字，末尾数字已丢失"));
-            }
-            FieldValue::ok(Value::Text(raw.to_owned()))
-        }
-        Kind::Key | Kind::Ref(_) => {
-            if let Some(c) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-                return Err(format!("编号「{raw}」中有不允许的字符“{c}”（只能是字母、数字和 -）"));
-            }
-            if raw.len() > 40 {
-                return Err(format!("编号「{raw}」超过 40 个字符"));
-            }
-            FieldValue::ok(Value::Text(raw.to_owned()))
-        }
-        Kind::Code(list) => FieldValue::ok(Value::Text(code(codes, column.header, list, raw)?)),
-        Kind::Codes(list, max) => {
-            let mut out: Vec<String> = Vec::new();
-            for part in raw.split([';', '；', '、', ',', '，']).map(str::trim).filter(|p| !p.is_empty()) {
-                let c = code(codes, column.header, list, part)?;
-                if !out.contains(&c) {
-                    out.push(c);
-                }
-            }
-            if out.len() > max {
-                return Err(format!("最多填 {max} 项，实有 {} 项", out.len()));
-            }
-            FieldValue::ok(if out.is_empty() { Value::Null } else { Value::Text(out.join(";")) })
-        }
-        Kind::IdNumber => {
-            if id_number::looks_like_scientific(raw) {
-                return Err(id_number::IdProblem::ScientificNotation(raw.to_owned()).to_string());
-            }
-            let n = id_number::normalize(id_type, raw);
-            Ok(FieldValue { value: Value::Text(n.stored), warning: n.problem.map(|p| p.to_string()) })
-        }
-        Kind::Date => match date::parse(raw) {
-            Some(d) => FieldValue::ok(Value::Text(date::iso(d))),
-            None => Err(format!("「{raw}」不是日期（应写作 2019-03-05、2019/3/5 或 2019年3月5日）")),
-        },
-        Kind::Year => {
-            let y = whole(raw.trim_end_matches('年')).ok_or_else(|| format!("「{raw}」不是年份（应为 4 位数字）"))?;
-            if !(1949..=2100).contains(&y) {
-                return Err(format!("年份 {y} 不在 1949–2100 之间"));
-            }
-            FieldValue::ok(Value::Int(y))
-        }
-        Kind::Int => match whole(strip_unit(raw)) {
-            Some(n) => FieldValue::ok(Value::Int(n)),
-            None => Err(format!("「{raw}」不是整数")),
-        },
-        Kind::Decimal => {
-            let t: String = strip_unit(raw).chars().filter(|c| *c != ',' && *c != '，').collect();
-            let ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
-            match t.parse::<f64>() {
-                Ok(f) if ok && f.is_finite() => FieldValue::ok(Value::Real(f)),
-                _ => Err(format!("「{raw}」不是数字")),
-            }
-        }
-        Kind::Money => {
-            let t = strip_unit(raw).trim_start_matches(['¥', '￥']);
-            Yuan::parse(t).map(|y| Value::Int(y.fen())).map_err(|e| e.to_string()).and_then(FieldValue::ok)
-        }
-        Kind::Bool => match raw.to_ascii_lowercase().as_str() {
-            "是" | "1" | "y" | "yes" | "true" => FieldValue::ok(Value::Int(1)),
-            "否" | "0" | "n" | "no" | "false" => FieldValue::ok(Value::Int(0)),
-            _ => Err(format!("「{raw}」应为“是”或“否”")),
-        },
-        Kind::Village => {
-            if raw.len() != 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("行政村代码「{raw}」应为 12 位数字"));
-            }
-            FieldValue::ok(Value::Text(raw.to_owned()))
-        }
-    }
-}
-
-/// The code `t` means in `list`: the code itself or its label.
-fn code(codes: &CodeLists, header: &str, list: &str, t: &str) -> Result<String, String> {
-    let Some(l) = codes.get(list) else { return Err(format!("没有名为 {list} 的代码表")) };
-    match l.get(t).or_else(|| l.by_label(t)) {
-        Some(c) => Ok(c.code.clone()),
-        None => {
-            let shown: Vec<String> = l.codes.iter().take(12).map(|c| format!("{} {}", c.code, c.label)).collect();
-            let more = if l.codes.len() > 12 { format!(" 等 {} 项", l.codes.len()) } else { String::new() };
-            Err(format!("「{t}」不是「{header}」的有效代码或名称（可填：{}{more}）", shown.join("、")))
-        }
-    }
-}
-
-/// Units people type after numbers (`3.5亩`, `3组`, `3120元`).
-fn strip_unit(t: &str) -> &str {
-    t.trim_end_matches(|c: char| !c.is_ascii()).trim()
-}
-
-/// A whole number; `3.0` counts as 3.
-fn whole(t: &str) -> Option<i64> {
-    let t = t.trim();
-    let t = match t.split_once('.') {
-        Some((i, f)) if !f.is_empty() && f.bytes().all(|b| b == b'0') => i,
-        Some(_) => return None,
-        None => t,
-    };
-    if t.is_empty() || !t.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
-}
-
 /// Data-quality notes on a person's identity fields, kept and shown, never refused:
 /// an ID number that fails its checks, or one that disagrees with the recorded birth
 /// date or sex.
@@ -276,11 +138,6 @@ pub fn person_warnings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{HOUSEHOLDS, INCOMES, PERSONS};
-
-    fn read(table: &crate::Table, name: &str, text: &str) -> Result<FieldValue, String> {
-        parse_field(&CodeLists::builtin(), table.column(name).unwrap(), text, "01")
-    }
 
     #[test]
     fn a_household_keeps_one_head() {
@@ -297,28 +154,6 @@ mod tests {
         assert!(check_heads("H1", &["01", "01"], &["01", "01"]).is_ok(), "a correction elsewhere");
         assert!(check_heads("H1", &["01", "01"], &["01", "01", "01"]).is_err());
         assert!(check_heads("H1", &["01", "01"], &["01"]).is_ok(), "a repair");
-    }
-
-    #[test]
-    fn fields_read_by_kind() {
-        assert_eq!(read(&PERSONS, "relation", "配偶").unwrap().value, Value::from("02"));
-        assert!(read(&PERSONS, "relation", "邻居").unwrap_err().contains("01 户主"));
-        assert_eq!(read(&PERSONS, "health", "长期慢性病、04").unwrap().value, Value::from("02;04"));
-        assert_eq!(read(&HOUSEHOLDS, "group_no", "3组").unwrap().value, Value::Int(3));
-        assert_eq!(read(&HOUSEHOLDS, "farmland_mu", "2.5亩").unwrap().value, Value::Real(2.5));
-        assert!(read(&HOUSEHOLDS, "farmland_mu", "NaN").is_err());
-        assert_eq!(read(&INCOMES, "wages", "3,120.5").unwrap().value, Value::Int(312050));
-        assert_eq!(read(&HOUSEHOLDS, "toilet", "否").unwrap().value, Value::Int(0));
-        assert_eq!(read(&PERSONS, "birth_date", "2019年3月5日").unwrap().value, Value::from("2019-03-05"));
-        assert!(read(&PERSONS, "birth_date", "2019-02-30").is_err());
-        assert!(read(&HOUSEHOLDS, "exit_year", "1900").is_err());
-        assert!(read(&PERSONS, "name", &"张".repeat(51)).is_err());
-        assert_eq!(read(&PERSONS, "name", "").unwrap().value, Value::Null);
-        let bad = read(&PERSONS, "id_number", "110105194912310021").unwrap();
-        assert_eq!(bad.value, Value::from("110105194912310021"));
-        assert!(bad.warning.unwrap().contains("校验位"));
-        assert_eq!(read(&PERSONS, "id_number", "11010519491231002x").unwrap().warning, None);
-        assert!(read(&HOUSEHOLDS, "village_code", "61098").is_err());
     }
 
     #[test]

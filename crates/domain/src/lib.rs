@@ -5,6 +5,7 @@
 //! (the code lists and policy table are compiled in with `include_str!`); it knows
 //! nothing of SQL, HTTP or files on disk.
 
+pub mod cell;
 pub mod codes;
 pub mod date;
 pub mod departments;

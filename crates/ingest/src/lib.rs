@@ -31,7 +31,7 @@ pub mod reader;
 pub mod source;
 pub mod validate;
 
-pub use cell::{Context, Parsed, parse_id_number, parse_value};
+pub use cell::{Context, Parsed, parse_cell, parse_id_number, parse_value};
 pub use cross::CrossChecks;
 pub use export::{ExportError, ExportFormat, Exporter, cell_text, export};
 pub use import::{FileOutcome, ImportError, ImportOutcome, import};

@@ -15,7 +15,7 @@ use fupin_domain::id_number::IdNumber;
 use fupin_domain::schema::{Kind, TABLES, Table};
 use fupin_domain::{Value, Yuan, date};
 
-use crate::cell::{Context, parse_id_number, parse_value};
+use crate::cell::{Context, parse_cell};
 use crate::problem::{Problem, Severity, column_letter};
 use crate::source::RawRow;
 
@@ -296,13 +296,12 @@ impl RowValidator {
         let mut values = Vec::with_capacity(table.columns.len());
         for (c, col) in table.columns.iter().enumerate() {
             let text = cell(c);
-            let parsed = if col.kind == Kind::IdNumber {
-                // 证件类型 comes before 证件号码 in the schema, so it is already read.
-                let id_type = id_type_index.and_then(|i| values.get(i)).and_then(Value::as_text).unwrap_or("");
-                parse_id_number(id_type, text)
-            } else {
-                parse_value(&self.ctx, col, text)
+            // 证件类型 comes before 证件号码 in the schema, so it is already read.
+            let id_type = match col.kind {
+                Kind::IdNumber => id_type_index.and_then(|i| values.get(i)).and_then(Value::as_text).unwrap_or(""),
+                _ => "",
             };
+            let parsed = parse_cell(&self.ctx, col, text, id_type);
             match parsed {
                 Ok(p) => {
                     if let Some(w) = p.warning {

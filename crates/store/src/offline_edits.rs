@@ -214,9 +214,9 @@ async fn household_of_person(store: &Store, person_id: &str) -> Result<Option<St
 }
 
 /// The shipped code lists, read once.
-fn codes() -> &'static fupin_domain::CodeLists {
-    static CODES: std::sync::OnceLock<fupin_domain::CodeLists> = std::sync::OnceLock::new();
-    CODES.get_or_init(fupin_domain::CodeLists::builtin)
+fn cells() -> &'static fupin_domain::cell::Context {
+    static CELLS: std::sync::OnceLock<fupin_domain::cell::Context> = std::sync::OnceLock::new();
+    CELLS.get_or_init(|| fupin_domain::cell::Context::codes_only(fupin_domain::CodeLists::builtin()))
 }
 
 /// Refuses a value its column cannot hold, as [`operations::correct_field`] would: a
@@ -240,7 +240,7 @@ async fn check_value(store: &Store, p: &Proposal<'_>) -> Result<(), OpError> {
     } else {
         String::new()
     };
-    let parsed = fupin_domain::household_rules::parse_field(codes(), column, p.value, &id_type)
+    let parsed = fupin_domain::cell::parse(cells(), column, p.value, &id_type)
         .map_err(|e| OpError::Refused(format!("「{}」{e}", column.header)))?;
     if column.required && parsed.value.is_null() {
         return Err(OpError::Refused(format!("「{}」必填，不能清空", column.header)));

@@ -3,8 +3,8 @@
 use fupin_domain::schema::{self, Kind, PERSONS};
 
 use super::{
-    Done, Edit, OpError, Outcome, cell, check_heads, check_village, codes, entity_version, finish, members,
-    person_warnings, read_field, refuse, relation_of, relations, start, version_on, why,
+    Done, Edit, OpError, Outcome, cell, check_heads, check_village, entity_version, finish, members, person_warnings,
+    read_field, refuse, relation_of, relations, start, version_on, why,
 };
 use crate::{Store, Writer};
 
@@ -33,7 +33,6 @@ async fn correct_in(
     field: &str,
     new_text: &str,
 ) -> Result<Done, OpError> {
-    let codes = codes();
     let Some(table) = schema::table(table_name) else {
         return refuse(format!("没有名为 {table_name} 的登记表"));
     };
@@ -66,7 +65,7 @@ async fn correct_in(
         }
     }
     let id_type = cell(table, &row, "id_type").unwrap_or_default().to_owned();
-    let (i, value, warning) = read_field(codes, table, field, new_text, &id_type)?;
+    let (i, value, warning) = read_field(table, field, new_text, &id_type)?;
     if column.required && value.is_null() {
         return refuse(format!("「{}」必填，不能清空", column.header));
     }

@@ -7,9 +7,8 @@ use fupin_domain::schema::{HOUSEHOLDS, INCOMES, PAIRINGS, PERSONS};
 use super::members::{successor, take_over};
 use super::{
     Done, Edit, HouseholdDraft, OpError, Outcome, Split, all_persons, cell, check_heads, check_new_household_id,
-    check_version, check_village, codes, existing_household, finish, household_from_fields, is_present,
-    keys_of_household, members, next_household_id, person_from_draft, read_field, refuse, relation_of, relations,
-    start, why,
+    check_version, check_village, existing_household, finish, household_from_fields, is_present, keys_of_household,
+    members, next_household_id, person_from_draft, read_field, refuse, relation_of, relations, start, why,
 };
 use crate::writer::RowIn;
 use crate::{Store, Writer};
@@ -22,14 +21,13 @@ pub async fn add_household(store: &Store, edit: &Edit, draft: HouseholdDraft) ->
 }
 
 async fn add_household_in(w: &mut Writer, edit: &Edit, d: HouseholdDraft) -> Result<Done, OpError> {
-    let codes = codes();
-    let village = read_field(codes, &HOUSEHOLDS, "village_code", &d.village_code, "")?.1;
+    let village = read_field(&HOUSEHOLDS, "village_code", &d.village_code, "")?.1;
     let Some(village) = village.as_text().map(str::to_owned) else { return refuse("「行政村代码」必填") };
     check_village(w, &village).await?;
     let hh_id = if d.hh_id.trim().is_empty() {
         next_household_id(w, &village).await?
     } else {
-        let id = read_field(codes, &HOUSEHOLDS, "hh_id", &d.hh_id, "")?.1;
+        let id = read_field(&HOUSEHOLDS, "hh_id", &d.hh_id, "")?.1;
         let id = id.as_text().unwrap_or_default().to_owned();
         check_new_household_id(w, &id).await?;
         id
@@ -37,7 +35,7 @@ async fn add_household_in(w: &mut Writer, edit: &Edit, d: HouseholdDraft) -> Res
     let mut cells: Vec<(&str, &str)> =
         vec![("village_code", &village), ("group_no", &d.group_no), ("status", &d.status)];
     cells.extend(d.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let (row, mut warnings) = household_from_fields(w, codes, &hh_id, &cells).await?;
+    let (row, mut warnings) = household_from_fields(w, &hh_id, &cells).await?;
 
     let mut head = d.head;
     if head.relation.trim().is_empty() {
@@ -47,7 +45,7 @@ async fn add_household_in(w: &mut Writer, edit: &Edit, d: HouseholdDraft) -> Res
     let mut rels = Vec::new();
     for (n, p) in std::iter::once(&head).chain(&d.members).enumerate() {
         let id = format!("{hh_id}{:02}", n + 1);
-        let (prow, warn) = person_from_draft(codes, &id, &hh_id, p)?;
+        let (prow, warn) = person_from_draft(&id, &hh_id, p)?;
         if n == 0 && relation_of(&prow) != HEAD {
             return refuse("户主的「与户主关系」应为 01 户主");
         }
@@ -73,7 +71,6 @@ pub async fn split_household(store: &Store, edit: &Edit, split: Split) -> Result
 }
 
 async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError> {
-    let codes = codes();
     let from = existing_household(w, &s.from_hh).await?;
     check_version(w, edit, &s.from_hh).await?;
     let mut leaving: Vec<&str> = Vec::new();
@@ -111,7 +108,7 @@ async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError
         let Some(slot) = moved.iter_mut().find(|(m, _)| m == id.trim()) else {
             return refuse(format!("{id} 不是分出的成员，不能在此改与户主关系"));
         };
-        let v = read_field(codes, &PERSONS, "relation", rel, "")?.1;
+        let v = read_field(&PERSONS, "relation", rel, "")?.1;
         let Some(v) = v.as_text() else { return refuse(format!("{id} 的「与户主关系」必填")) };
         slot.1 = v.to_owned();
     }
@@ -143,13 +140,13 @@ async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError
     let pick = |given: &str, name: &str| if given.trim().is_empty() { from_text(name) } else { given.to_owned() };
     let village = pick(&h.village_code, "village_code");
     let (group_no, status) = (pick(&h.group_no, "group_no"), pick(&h.status, "status"));
-    let village = read_field(codes, &HOUSEHOLDS, "village_code", &village, "")?.1;
+    let village = read_field(&HOUSEHOLDS, "village_code", &village, "")?.1;
     let village = village.as_text().unwrap_or_default().to_owned();
     check_village(w, &village).await?;
     let hh_id = if h.hh_id.trim().is_empty() {
         next_household_id(w, &village).await?
     } else {
-        let id = read_field(codes, &HOUSEHOLDS, "hh_id", &h.hh_id, "")?.1;
+        let id = read_field(&HOUSEHOLDS, "hh_id", &h.hh_id, "")?.1;
         let id = id.as_text().unwrap_or_default().to_owned();
         check_new_household_id(w, &id).await?;
         id
@@ -157,7 +154,7 @@ async fn split_in(w: &mut Writer, edit: &Edit, s: Split) -> Result<Done, OpError
     check_heads(&hh_id, &[], &new_rels)?;
     let mut cells: Vec<(&str, &str)> = vec![("village_code", &village), ("group_no", &group_no), ("status", &status)];
     cells.extend(h.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let (row, warnings) = household_from_fields(w, codes, &hh_id, &cells).await?;
+    let (row, warnings) = household_from_fields(w, &hh_id, &cells).await?;
 
     let reason = why(&format!("分户（从户 {} 分出户 {hh_id}）", s.from_hh), edit);
     w.insert(&HOUSEHOLDS, row, &reason).await?;
@@ -193,7 +190,6 @@ async fn merge_in(
     into_hh: &str,
     new_relations: Vec<(String, String)>,
 ) -> Result<Done, OpError> {
-    let codes = codes();
     if from_hh.trim() == into_hh.trim() {
         return refuse("不能把一户并入它自己");
     }
@@ -218,7 +214,7 @@ async fn merge_in(
         let Some(slot) = plan.iter_mut().find(|p| p.0 == id.trim()) else {
             return refuse(format!("{id} 不是户 {from_hh} 或户 {into_hh} 的成员"));
         };
-        let v = read_field(codes, &PERSONS, "relation", rel, "")?.1;
+        let v = read_field(&PERSONS, "relation", rel, "")?.1;
         let Some(v) = v.as_text() else { return refuse(format!("{id} 的「与户主关系」必填")) };
         slot.2 = v.to_owned();
     }

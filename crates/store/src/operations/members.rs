@@ -42,7 +42,7 @@ async fn join_in(w: &mut Writer, edit: &Edit, hh_id: &str, p: PersonDraft, how: 
     existing_household(w, hh_id).await?;
     check_version(w, edit, hh_id).await?;
     let id = next_member_id(w, hh_id).await?;
-    let (row, warnings) = person_from_draft(codes, &id, hh_id, &p)?;
+    let (row, warnings) = person_from_draft(&id, hh_id, &p)?;
     let relation = relation_of(&row).to_owned();
     let label = match how {
         Joining::Birth => {
@@ -335,7 +335,6 @@ async fn move_in(
     new_relation: &str,
     new_head: Option<&str>,
 ) -> Result<Done, OpError> {
-    let codes = codes();
     let person = present_person(w, person_id).await?;
     let from_hh = cell(&PERSONS, &person, "hh_id").unwrap_or_default().to_owned();
     check_version(w, edit, &from_hh).await?;
@@ -346,7 +345,7 @@ async fn move_in(
     if household_row(w, to_hh).await?.is_none() {
         return refuse(format!("迁入的户 {to_hh} 不存在：请先新增该户"));
     }
-    let relation = read_field(codes, &PERSONS, "relation", new_relation, "")?.1;
+    let relation = read_field(&PERSONS, "relation", new_relation, "")?.1;
     let Some(relation) = relation.as_text().map(str::to_owned) else {
         return refuse("请填写迁入后的「与户主关系」");
     };

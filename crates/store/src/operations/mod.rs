@@ -31,7 +31,7 @@ use std::collections::HashSet;
 
 use fupin_domain::household_rules;
 use fupin_domain::schema::{self, Column, DIVISIONS, HOUSEHOLDS, INCOMES, PAIRINGS, PERSONS, Table};
-use fupin_domain::{CodeLists, Value};
+use fupin_domain::{CodeLists, Value, cell};
 use sqlx::{AnyConnection, Row};
 
 use crate::rows::{self, safe};
@@ -300,8 +300,14 @@ async fn finish(store: &Store, w: Writer, result: Result<Done, OpError>) -> Resu
 
 /// The shipped code lists, read once.
 fn codes() -> &'static CodeLists {
-    static CODES: std::sync::OnceLock<CodeLists> = std::sync::OnceLock::new();
-    CODES.get_or_init(CodeLists::builtin)
+    &cells().codes
+}
+
+/// What typed fields are read against: the shipped code lists; whether a village is
+/// the registry's is asked of the registry ([`check_village`]).
+fn cells() -> &'static cell::Context {
+    static CELLS: std::sync::OnceLock<cell::Context> = std::sync::OnceLock::new();
+    CELLS.get_or_init(|| cell::Context::codes_only(CodeLists::builtin()))
 }
 
 /// The reason every record of an operation carries.
@@ -455,18 +461,12 @@ async fn check_village(w: &mut Writer, code: &str) -> Result<(), OpError> {
 // Building rows from typed text
 
 /// Reads one typed field of a table; refuses unknown fields and bad values.
-fn read_field(
-    codes: &CodeLists,
-    table: &Table,
-    name: &str,
-    text: &str,
-    id_type: &str,
-) -> Result<(usize, Value, Option<String>), OpError> {
+fn read_field(table: &Table, name: &str, text: &str, id_type: &str) -> Result<(usize, Value, Option<String>), OpError> {
     let Some(i) = table.index_of(name) else {
         return refuse(format!("「{}」没有字段 {name}", table.title));
     };
     let column: &Column = &table.columns[i];
-    let v = household_rules::parse_field(codes, column, text, id_type)
+    let v = cell::parse(cells(), column, text, id_type)
         .map_err(|e| OpError::Refused(format!("「{}」{e}", column.header)))?;
     Ok((i, v.value, v.warning))
 }
@@ -481,16 +481,11 @@ fn require(table: &Table, row: &[Value]) -> Result<(), OpError> {
 }
 
 /// A person row for `hh_id` from a draft, with its data-quality warnings.
-fn person_from_draft(
-    codes: &CodeLists,
-    person_id: &str,
-    hh_id: &str,
-    d: &PersonDraft,
-) -> Result<(Vec<Value>, Vec<String>), OpError> {
+fn person_from_draft(person_id: &str, hh_id: &str, d: &PersonDraft) -> Result<(Vec<Value>, Vec<String>), OpError> {
     let mut row = vec![Value::Null; PERSONS.columns.len()];
     row[0] = Value::Text(person_id.to_owned());
     row[1] = Value::Text(hh_id.to_owned());
-    let id_type = read_field(codes, &PERSONS, "id_type", &d.id_type, "")?.1;
+    let id_type = read_field(&PERSONS, "id_type", &d.id_type, "")?.1;
     let id_type_code = id_type.as_text().unwrap_or_default().to_owned();
     let mut cells: Vec<(&str, &str)> = vec![
         ("name", &d.name),
@@ -505,7 +500,7 @@ fn person_from_draft(
         if name == "person_id" || name == "hh_id" {
             return refuse(format!("「{}」由系统填写", PERSONS.column(name).map_or(name, |c| c.header)));
         }
-        let (i, v, _) = read_field(codes, &PERSONS, name, text, &id_type_code)?;
+        let (i, v, _) = read_field(&PERSONS, name, text, &id_type_code)?;
         row[i] = v;
     }
     require(&PERSONS, &row)?;
@@ -529,7 +524,6 @@ fn person_warnings(row: &[Value]) -> Vec<String> {
 /// A household row from typed fields.
 async fn household_from_fields(
     w: &mut Writer,
-    codes: &CodeLists,
     hh_id: &str,
     cells: &[(&str, &str)],
 ) -> Result<(Vec<Value>, Vec<String>), OpError> {
@@ -540,7 +534,7 @@ async fn household_from_fields(
         if *name == "hh_id" {
             return refuse("「户编号」请在户编号一栏填写");
         }
-        let (i, v, warn) = read_field(codes, &HOUSEHOLDS, name, text, "")?;
+        let (i, v, warn) = read_field(&HOUSEHOLDS, name, text, "")?;
         row[i] = v;
         warnings.extend(warn);
     }
