@@ -103,6 +103,9 @@ pub fn birth_relation_allowed(relation: &str) -> bool {
     !matches!(relation, "01" | "02" | "05" | "06" | "11" | "12" | "13" | "14" | "15" | "16" | "17" | "18" | "19" | "20")
 }
 
+/// The person columns [`person_warnings`] reads: a change to any of them asks it again.
+pub const IDENTITY_COLUMNS: [&str; 4] = ["id_type", "id_number", "birth_date", "sex"];
+
 /// Data-quality notes on a person's identity fields, kept and shown, never refused:
 /// an ID number that fails its checks, or one that disagrees with the recorded birth
 /// date or sex.
@@ -158,6 +161,9 @@ mod tests {
 
     #[test]
     fn identity_warnings() {
+        for c in IDENTITY_COLUMNS {
+            assert!(crate::schema::PERSONS.column(c).is_some(), "{c}");
+        }
         assert!(person_warnings("01", Some("11010519491231002X"), Some("1949-12-31"), Some("2")).is_empty());
         let w = person_warnings("01", Some("11010519491231002X"), Some("1950-01-01"), Some("1"));
         assert_eq!(w.len(), 2, "{w:?}");

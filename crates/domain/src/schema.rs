@@ -63,6 +63,16 @@ pub enum Personal {
     Account,
 }
 
+/// What a column of 收入情况 is in 人均纯收入 = (Σ income lines − Σ costs) ÷ 家庭人口数
+/// (REFERENCE §1.1): the importer's sum check and every other sum read it from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An income line added to the total (工资性收入 … 其他转移性收入).
+    Income,
+    /// A cost subtracted from it (生产经营性支出).
+    Cost,
+}
+
 /// One column of a registry table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
@@ -74,6 +84,8 @@ pub struct Column {
     /// A row without it cannot be keyed or placed, and the file is refused.
     pub required: bool,
     pub personal: Option<Personal>,
+    /// Its part in a sum the schema defines (the income lines of 收入情况), if any.
+    pub role: Option<Role>,
 }
 
 /// One registry table and its exchange file.
@@ -104,6 +116,11 @@ impl Table {
         self.columns.iter().position(|c| c.header == header)
     }
 
+    /// The columns with this role, in the table's order.
+    pub fn columns_of(&self, role: Role) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(move |c| c.role == Some(role))
+    }
+
     /// Positions of the key columns.
     pub fn key_indices(&self) -> Vec<usize> {
         self.key.iter().map(|k| self.index_of(k).expect("key column exists")).collect()
@@ -111,13 +128,17 @@ impl Table {
 }
 
 const fn col(name: &'static str, header: &'static str, kind: Kind) -> Column {
-    Column { name, header, kind, required: false, personal: None }
+    Column { name, header, kind, required: false, personal: None, role: None }
 }
 const fn req(name: &'static str, header: &'static str, kind: Kind) -> Column {
-    Column { name, header, kind, required: true, personal: None }
+    Column { name, header, kind, required: true, personal: None, role: None }
 }
 const fn personal(name: &'static str, header: &'static str, kind: Kind, p: Personal) -> Column {
-    Column { name, header, kind, required: false, personal: Some(p) }
+    Column { name, header, kind, required: false, personal: Some(p), role: None }
+}
+/// A money column with its role in 人均纯收入.
+const fn money(name: &'static str, header: &'static str, role: Role) -> Column {
+    Column { name, header, kind: Money, required: false, personal: None, role: Some(role) }
 }
 
 use Kind::*;
@@ -244,19 +265,19 @@ pub static INCOMES: Table = Table {
         req("hh_id", "户编号", Ref("households")),
         req("year", "年度", Year),
         col("members", "家庭人口数", Int),
-        col("wages", "工资性收入", Money),
-        col("planting", "种植业收入", Money),
-        col("breeding", "养殖业收入", Money),
-        col("other_business", "其他生产经营性收入", Money),
-        col("business_costs", "生产经营性支出", Money),
-        col("dividend", "资产收益扶贫分红收入", Money),
-        col("other_property", "其他财产性收入", Money),
-        col("family_planning", "计划生育金", Money),
-        col("dibao_money", "低保金", Money),
-        col("tekun_money", "特困供养金", Money),
-        col("pension_money", "养老保险金", Money),
-        col("eco_money", "生态补偿金", Money),
-        col("other_transfer", "其他转移性收入", Money),
+        money("wages", "工资性收入", Role::Income),
+        money("planting", "种植业收入", Role::Income),
+        money("breeding", "养殖业收入", Role::Income),
+        money("other_business", "其他生产经营性收入", Role::Income),
+        money("business_costs", "生产经营性支出", Role::Cost),
+        money("dividend", "资产收益扶贫分红收入", Role::Income),
+        money("other_property", "其他财产性收入", Role::Income),
+        money("family_planning", "计划生育金", Role::Income),
+        money("dibao_money", "低保金", Role::Income),
+        money("tekun_money", "特困供养金", Role::Income),
+        money("pension_money", "养老保险金", Role::Income),
+        money("eco_money", "生态补偿金", Role::Income),
+        money("other_transfer", "其他转移性收入", Role::Income),
         col("medical_spending", "医疗刚性支出", Money),
         col("school_spending", "教育刚性支出", Money),
         col("net_per_capita", "人均纯收入", Money),
@@ -359,6 +380,15 @@ mod tests {
     use crate::codes::CodeLists;
 
     #[test]
+    fn the_income_lines_are_twelve_and_one_cost() {
+        let lines: Vec<&str> = INCOMES.columns_of(Role::Income).map(|c| c.name).collect();
+        assert_eq!(lines.len(), 12, "{lines:?}");
+        assert_eq!((lines[0], lines[11]), ("wages", "other_transfer"));
+        let costs: Vec<&str> = INCOMES.columns_of(Role::Cost).map(|c| c.name).collect();
+        assert_eq!(costs, ["business_costs"]);
+    }
+
+    #[test]
     fn every_table_is_consistent() {
         let codes = CodeLists::builtin();
         for t in TABLES {
@@ -378,6 +408,9 @@ mod tests {
                 }
                 if let Ref(r) = c.kind {
                     assert!(table(r).is_some());
+                }
+                if c.role.is_some() {
+                    assert_eq!((t.name, c.kind), ("incomes", Money), "{}: only income lines have a role", c.name);
                 }
             }
         }

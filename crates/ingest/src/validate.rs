@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use fupin_domain::id_number::IdNumber;
-use fupin_domain::schema::{Kind, TABLES, Table};
+use fupin_domain::schema::{Kind, Role, TABLES, Table};
 use fupin_domain::{Value, Yuan, date};
 
 use crate::cell::{Context, parse_cell};
@@ -484,22 +484,6 @@ pub(crate) fn fingerprint<S: AsRef<str>>(parts: &[S]) -> u128 {
     (u128::from(half(0x6675_7069_6e00_0001)) << 64) | u128::from(half(0x6675_7069_6e00_0002))
 }
 
-/// The income lines that add up to the total, and the one subtracted from it.
-const INCOME_PARTS: [&str; 12] = [
-    "wages",
-    "planting",
-    "breeding",
-    "other_business",
-    "dividend",
-    "other_property",
-    "family_planning",
-    "dibao_money",
-    "tekun_money",
-    "pension_money",
-    "eco_money",
-    "other_transfer",
-];
-
 /// 人均纯收入 against its parts: (Σ incomes − 生产经营性支出) ÷ 家庭人口数, more than
 /// 1 元 apart is reported with the formula, so the number explains itself.
 fn check_income(loc: &Locator, line: u64, values: &[Value], problems: &mut Vec<Problem>) {
@@ -508,11 +492,13 @@ fn check_income(loc: &Locator, line: u64, values: &[Value], problems: &mut Vec<P
     let (Some(members), Some(stated)) = (int("members"), int("net_per_capita")) else {
         return;
     };
-    if members <= 0 || INCOME_PARTS.iter().all(|p| int(p).is_none()) {
+    // The income lines that add up to the total, and the costs subtracted from it.
+    let parts = || t.columns_of(Role::Income).map(|c| c.name);
+    if members <= 0 || parts().all(|p| int(p).is_none()) {
         return;
     }
-    let total = Yuan::from_fen(INCOME_PARTS.iter().filter_map(|p| int(p)).sum());
-    let costs = Yuan::from_fen(int("business_costs").unwrap_or(0));
+    let total = Yuan::from_fen(parts().filter_map(int).sum());
+    let costs = Yuan::from_fen(t.columns_of(Role::Cost).filter_map(|c| int(c.name)).sum());
     let Some(computed) = (total - costs).per_person(members) else {
         return;
     };

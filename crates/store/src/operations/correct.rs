@@ -1,5 +1,6 @@
 //! 更正: one field of one registry row, from the text a user typed.
 
+use fupin_domain::household_rules;
 use fupin_domain::schema::{self, Kind, PERSONS};
 
 use super::{
@@ -93,7 +94,7 @@ async fn correct_in(
         check_heads(&hh, &before, &after)?;
     }
     let mut warnings = Vec::new();
-    if table.name == PERSONS.name && ["id_type", "id_number", "birth_date", "sex"].contains(&column.name) {
+    if table.name == PERSONS.name && household_rules::IDENTITY_COLUMNS.contains(&column.name) {
         warnings.extend(person_warnings(&new_row));
     } else if let Some(note) = warning {
         warnings.push(format!("「{}」{note}", column.header));

@@ -4,7 +4,7 @@
 //! kind's id must find exactly what its predicate finds.
 
 use fupin_domain::Yuan;
-use fupin_domain::schema::{self, Table};
+use fupin_domain::schema::{self, Role, Table};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -232,23 +232,10 @@ pub const ORACLES: &[(&str, Pred)] = &[
     (
         "income_not_adding_up",
         H(|_, h| {
-            const PARTS: [&str; 12] = [
-                "wages",
-                "planting",
-                "breeding",
-                "other_business",
-                "dividend",
-                "other_property",
-                "family_planning",
-                "dibao_money",
-                "tekun_money",
-                "pension_money",
-                "eco_money",
-                "other_transfer",
-            ];
             any_income(h, |i| {
                 let members = int(i, "members").unwrap_or(0);
-                let total: i64 = PARTS.iter().map(|f| fen(i, f)).sum::<i64>() - fen(i, "business_costs");
+                let sum = |role| schema::INCOMES.columns_of(role).map(|c| fen(i, c.name)).sum::<i64>();
+                let total = sum(Role::Income) - sum(Role::Cost);
                 // Compared in fen × members, so no division rounds.
                 members > 0 && (total - fen(i, "net_per_capita") * members).abs() > 100 * members
             })
