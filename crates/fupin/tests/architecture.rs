@@ -159,7 +159,6 @@ const MAX_LINES: usize = 650;
 /// Modules over the limit being split (issue 10): this list only shrinks.
 const RATCHET_LONG: &[&str] = &[
     "web/src/pages/edit.rs",
-    "synth/src/household.rs",
     "rules/src/check.rs",
     "rules/src/sql.rs",
     "rules/src/eval.rs",
