@@ -240,3 +240,5 @@ async fn verify_expect_catches_a_chain_recomputed_with_the_key() {
 mod chain;
 #[path = "store/operations.rs"]
 mod operations;
+#[path = "store/operations_members.rs"]
+mod operations_members;
