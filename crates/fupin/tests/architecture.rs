@@ -165,7 +165,6 @@ const RATCHET_LONG: &[&str] = &[
     "web/src/api/mod.rs",
     "web/src/api/more.rs",
     "web/src/pages/findings.rs",
-    "ingest/tests/ingest/import.rs",
     "web/tests/web/routes.rs",
     "web/tests/web/browser.rs",
     "fupin/tests/cli.rs",

@@ -4,6 +4,7 @@
 mod common;
 mod cross_checks;
 mod import;
+mod import_problems;
 mod no_panic;
 mod read_files;
 mod round_trip;
