@@ -167,7 +167,6 @@ const RATCHET_LONG: &[&str] = &[
     "web/src/pages/findings.rs",
     "web/tests/web/routes.rs",
     "web/tests/web/browser.rs",
-    "fupin/tests/cli.rs",
 ];
 
 #[test]

@@ -1,33 +1,35 @@
 //! The real `fupin` binary, run as an operator would: init, generate, import, export and
 //! audit, against a SQLite data directory (`--data`) or, when `FUPIN_TEST_DB` names a
-//! PostgreSQL server, a fresh database on it (`--db`).
+//! PostgreSQL server, a fresh database on it (`--db`). Accounts (`fupin user`) are
+//! tested in `cli/accounts.rs`, the chain key and the heads recorded outside in
+//! `cli/chain.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use calamine::{Data, Reader};
+use fupin_domain::schema::TABLES;
 use fupin_store::{Store, Target, testing};
 
-const TODAY: &str = "2026-11-27";
-const PASSWORD: &str = "Cli-Test-Passw0rd!";
-const TABLES: [&str; 6] = ["households", "helpers", "persons", "incomes", "village_years", "pairings"];
+pub(crate) const TODAY: &str = "2026-11-27";
+pub(crate) const PASSWORD: &str = "Cli-Test-Passw0rd!";
 
 /// What one run of the binary did.
 #[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn ok(self) -> Run {
+    pub(crate) fn ok(self) -> Run {
         assert_eq!(self.code, 0, "{self:#?}");
         self
     }
 }
 
-fn fupin<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+pub(crate) fn fupin<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_fupin"))
         .args(args)
         .env_remove("FUPIN_DB")
@@ -44,19 +46,19 @@ fn fupin<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
 }
 
 /// A registry that does not exist yet, on the test engine.
-struct Registry {
-    target: Target,
+pub(crate) struct Registry {
+    pub(crate) target: Target,
     _dir: Option<testing::TempDir>,
 }
 
 impl Registry {
-    async fn fresh() -> Registry {
+    pub(crate) async fn fresh() -> Registry {
         let (target, dir) = testing::fresh_target().await.unwrap();
         Registry { target, _dir: dir }
     }
 
     /// Runs `fupin <command…> <registry args> <rest…>`.
-    fn run(&self, command: &[&str], rest: &[&str]) -> Run {
+    pub(crate) fn run(&self, command: &[&str], rest: &[&str]) -> Run {
         let mut args: Vec<String> = command.iter().map(|s| s.to_string()).collect();
         match &self.target {
             Target::Dir(d) => args.extend(["--data".to_owned(), d.display().to_string()]),
@@ -71,27 +73,27 @@ impl Registry {
         fupin(&args)
     }
 
-    fn init(&self) -> Run {
+    pub(crate) fn init(&self) -> Run {
         self.run(&["init"], &["--county", "610981", "--admin-password", PASSWORD])
     }
 
-    fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         let out = self.run(&["audit", "head"], &[]).ok();
         out.stdout.trim().to_owned()
     }
 
-    fn import(&self, files: &[PathBuf], extra: &[&str]) -> Run {
+    pub(crate) fn import(&self, files: &[PathBuf], extra: &[&str]) -> Run {
         let mut rest: Vec<&str> = extra.to_vec();
         rest.extend(files.iter().map(|f| f.to_str().unwrap()));
         self.run(&["import"], &rest)
     }
 
-    async fn store(&self) -> Store {
+    pub(crate) async fn store(&self) -> Store {
         testing::open(&self.target).await.unwrap()
     }
 }
 
-fn generate(out: &Path, households: &str, seed: &str, faults: &str) -> Run {
+pub(crate) fn generate(out: &Path, households: &str, seed: &str, faults: &str) -> Run {
     fupin(&[
         "generate",
         "--households",
@@ -108,7 +110,7 @@ fn generate(out: &Path, households: &str, seed: &str, faults: &str) -> Run {
 }
 
 /// Every file under `dir`, as (relative path, bytes), sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -125,15 +127,20 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    TABLES.iter().map(|t| dir.join(format!("{t}.{ext}"))).collect()
+pub(crate) fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    TABLES.iter().map(|t| dir.join(format!("{}.{ext}", t.name))).collect()
 }
 
 /// The cells of a workbook's sheet as text, and the 证件号码 column's raw cells.
-fn sheet(path: &Path, name: &str) -> Vec<Vec<Data>> {
+pub(crate) fn sheet(path: &Path, name: &str) -> Vec<Vec<Data>> {
     let mut wb = calamine::open_workbook_auto(path).unwrap();
     wb.worksheet_range(name).unwrap().rows().map(<[Data]>::to_vec).collect()
 }
+
+#[path = "cli/accounts.rs"]
+mod accounts;
+#[path = "cli/chain.rs"]
+mod chain;
 
 #[test]
 fn help_lists_every_subcommand() {
@@ -237,7 +244,7 @@ fn generate_is_deterministic_and_keeps_the_key_apart() {
     assert_eq!(ta, tb, "same seed, same bytes");
     assert_ne!(ta, tc, "another seed, other data");
     let names: Vec<&str> = ta.iter().map(|(n, _)| n.as_str()).collect();
-    let mut want: Vec<String> = TABLES.iter().map(|t| format!("{t}.csv")).collect();
+    let mut want: Vec<String> = TABLES.iter().map(|t| format!("{}.csv", t.name)).collect();
     want.extend(["key/faults.csv".into(), "key/missed.csv".into(), "key/monitoring.csv".into()]);
     want.sort();
     assert_eq!(names, want);
@@ -336,284 +343,6 @@ async fn import_export_and_audit_round_trip() {
     assert_eq!(out.code, 2, "{out:#?}");
     assert!(out.stdout.contains("incomes") && out.stdout.contains(&hh), "{}", out.stdout);
     assert_eq!(r.head(), head, "the history itself is intact");
-}
-
-/// The audit log rows of one account, oldest first, as `event` texts.
-async fn auth_events(store: &Store, username: &str) -> Vec<String> {
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT event, actor FROM auth_log WHERE username = $1 ORDER BY id")
-            .bind(username)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    for (event, actor) in &rows {
-        assert_eq!(actor.as_deref(), Some("命令行"), "{event} is attributed to the command line");
-    }
-    rows.into_iter().map(|r| r.0).collect()
-}
-
-#[tokio::test]
-async fn user_add_disable_reset_and_role_manage_accounts() {
-    let help = fupin(&["user", "--help"]).ok();
-    for sub in ["add", "disable", "enable", "reset", "role"] {
-        assert!(help.stdout.contains(sub), "{}", help.stdout);
-    }
-    let r = Registry::fresh().await;
-    r.init().ok();
-    let village = "610981100004";
-
-    // Add with a generated password: printed once.
-    let out = r.run(&["user", "add", "zhangsan"], &["--role", "village_cadre", "--area", village]).ok();
-    assert!(out.stdout.contains("已创建账号 zhangsan") && out.stdout.contains("只显示这一次"), "{}", out.stdout);
-    let out = r.run(&["user", "add", "lisi"], &["--role", "乡镇干部", "--area", "610981100", "--password", PASSWORD]);
-    let out = out.ok();
-    assert!(!out.stdout.contains(PASSWORD), "a given password is not printed: {}", out.stdout);
-
-    // Refusals say why in Chinese, and create nothing.
-    let refused = |args: &[&str], rest: &[&str], why: &str| {
-        let out = r.run(args, rest);
-        assert_eq!(out.code, 1, "{out:#?}");
-        assert!(out.stderr.contains(why), "want “{why}”: {}", out.stderr);
-    };
-    refused(&["user", "add", "wangwu"], &["--role", "root", "--area", village], "未知角色");
-    refused(&["user", "add", "wangwu"], &["--role", "village_cadre", "--area", "610981999999"], "不在本登记库");
-    refused(&["user", "add", "wangwu"], &["--role", "village_cadre", "--area", "610981100"], "应绑定村级区划");
-    refused(&["user", "add", "zhangsan"], &["--role", "village_cadre", "--area", village], "已存在");
-    refused(
-        &["user", "add", "wangwu"],
-        &["--role", "inspector", "--area", "610981", "--password", "12345678"],
-        "密码太弱",
-    );
-    refused(
-        &["user", "add", "wangwu"],
-        &["--role", "inspector", "--area", "610981", "--password", "short"],
-        "密码太短",
-    );
-    refused(&["user", "disable", "nobody"], &[], "没有用户名为“nobody”的账号");
-    refused(&["user", "role", "lisi"], &["--role", "village_cadre"], "应绑定村级区划");
-
-    r.run(&["user", "disable", "zhangsan"], &[]).ok();
-    let out = r.run(&["user", "reset", "zhangsan"], &[]).ok();
-    assert!(out.stdout.contains("只显示这一次"), "{}", out.stdout);
-    r.run(&["user", "role", "zhangsan"], &["--role", "helper_cadre"]).ok();
-    r.run(&["user", "role", "lisi"], &["--role", "village_cadre", "--area", village]).ok();
-
-    let store = r.store().await;
-    let (role, area, disabled): (String, String, i64) =
-        sqlx::query_as("SELECT role, area_code, disabled FROM users WHERE username = 'zhangsan'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    assert_eq!((role.as_str(), area.as_str(), disabled), ("helper_cadre", village, 1));
-    let (role, area): (String, String) = sqlx::query_as("SELECT role, area_code FROM users WHERE username = 'lisi'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!((role.as_str(), area.as_str()), ("village_cadre", village));
-    assert_eq!(
-        auth_events(&store, "zhangsan").await,
-        ["user_created", "user_disabled", "password_reset", "role_changed"]
-    );
-    assert_eq!(auth_events(&store, "lisi").await, ["user_created", "role_changed"]);
-    assert!(auth_events(&store, "wangwu").await.is_empty(), "refusals create nothing");
-    store.close().await;
-}
-
-#[tokio::test]
-async fn a_department_officer_needs_a_known_department() {
-    let r = Registry::fresh().await;
-    r.init().ok();
-    let refused = |args: &[&str], rest: &[&str], why: &str| {
-        let out = r.run(args, rest);
-        assert_eq!(out.code, 1, "{out:#?}");
-        assert!(out.stderr.contains(why), "want “{why}”: {}", out.stderr);
-    };
-    let officer = ["--role", "department_officer", "--area", "610981"];
-    refused(&["user", "add", "mz"], &officer, "部门数据员账号须指定部门");
-    refused(&["user", "add", "mz"], &[&officer[..], &["--department", "消防"]].concat(), "未知部门“消防”");
-    refused(
-        &["user", "add", "mz"],
-        &["--role", "inspector", "--area", "610981", "--department", "03"],
-        "只有部门数据员",
-    );
-    let out = r.run(&["user", "add", "mz"], &[&officer[..], &["--department", "民政"]].concat()).ok();
-    assert!(out.stdout.contains("已创建账号 mz"), "{}", out.stdout);
-    r.run(&["user", "add", "insp"], &["--role", "inspector", "--area", "610981"]).ok();
-    refused(&["user", "role", "insp"], &["--role", "department_officer"], "须指定部门");
-    r.run(&["user", "role", "insp"], &["--role", "department_officer", "--department", "07"]).ok();
-
-    let store = r.store().await;
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT username, department FROM users WHERE username IN ('mz', 'insp') ORDER BY username")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    assert_eq!(rows, [("insp".to_owned(), Some("07".to_owned())), ("mz".to_owned(), Some("03".to_owned()))]);
-    store.close().await;
-}
-
-/// The tokens of one account as (name, revoked), and the security log's token
-/// revocations of it as (detail, actor).
-async fn tokens_of(store: &Store, username: &str) -> (Vec<(String, bool)>, Vec<(String, Option<String>)>) {
-    let tokens: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT name, revoked_at FROM api_tokens WHERE username = $1 ORDER BY id")
-            .bind(username)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let revoked = sqlx::query_as(
-        "SELECT detail, actor FROM auth_log WHERE username = $1 AND event = 'token_revoked' ORDER BY id",
-    )
-    .bind(username)
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    (tokens.into_iter().map(|(n, r)| (n, r.is_some())).collect(), revoked)
-}
-
-#[tokio::test]
-async fn user_reset_and_disable_revoke_api_tokens() {
-    let r = Registry::fresh().await;
-    r.init().ok();
-    r.run(&["user", "add", "lisi"], &["--role", "乡镇干部", "--area", "610981100", "--password", PASSWORD]).ok();
-    let store = r.store().await;
-    fupin_store::tokens::create(&store, "admin", "脚本", "hash-a", 30).await.unwrap();
-    fupin_store::tokens::create(&store, "lisi", "统计", "hash-l", 30).await.unwrap();
-
-    r.run(&["user", "reset", "admin"], &["--password", "New-Secret-Passw0rd"]).ok();
-    let (tokens, revoked) = tokens_of(&store, "admin").await;
-    assert_eq!(tokens, [("脚本".to_owned(), true)]);
-    assert_eq!(revoked, [("令牌“脚本”：重置密码时撤销".to_owned(), Some("命令行".to_owned()))]);
-    assert_eq!(tokens_of(&store, "lisi").await.0, [("统计".to_owned(), false)], "another account's stays");
-
-    r.run(&["user", "disable", "lisi"], &[]).ok();
-    let (tokens, revoked) = tokens_of(&store, "lisi").await;
-    assert_eq!(tokens, [("统计".to_owned(), true)]);
-    assert_eq!(revoked, [("令牌“统计”：停用账号时撤销".to_owned(), Some("命令行".to_owned()))]);
-    store.close().await;
-    r.run(&["audit", "verify"], &[]).ok();
-}
-
-#[tokio::test]
-async fn init_makes_a_private_key_and_heads_recorded_outside_are_checked() {
-    let r = Registry::fresh().await;
-    let out = r.init().ok();
-    let key = testing::key_file(&r.target);
-    assert!(out.stdout.contains("变更链密钥") && out.stdout.contains(&key.display().to_string()), "{}", out.stdout);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-            0o600,
-            "only the owner reads the key"
-        );
-    }
-
-    // Heads appended to a file kept elsewhere; verify checks every line.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let heads = elsewhere.path().join("heads.txt");
-    let heads_arg = heads.to_str().unwrap();
-    let printed = r.run(&["audit", "head"], &["--append", heads_arg]).ok().stdout;
-    r.run(&["user", "add", "lisi"], &["--role", "乡镇干部", "--area", "610981100", "--password", PASSWORD]).ok();
-    r.run(&["audit", "head"], &["--append", heads_arg]).ok();
-    let text = std::fs::read_to_string(&heads).unwrap();
-    assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.lines().next().unwrap().contains(&format!("change_log={}", printed.trim())), "{text}");
-    for chain in ["auth_log=", "reveal_log=", "visits=", "api_tokens="] {
-        assert!(text.contains(chain), "{text}");
-    }
-    let out = r.run(&["audit", "verify"], &["--heads", heads_arg]).ok();
-    assert!(out.stdout.contains("2 行链头都仍在链中"), "{}", out.stdout);
-
-    // The newest security-log row deleted in SQL: the chain alone still holds, the
-    // recorded head does not.
-    let store = r.store().await;
-    sqlx::query("DELETE FROM auth_log WHERE id = (SELECT MAX(id) FROM auth_log)").execute(store.pool()).await.unwrap();
-    store.close().await;
-    r.run(&["audit", "verify"], &[]).ok();
-    let out = r.run(&["audit", "verify"], &["--heads", heads_arg]);
-    assert_eq!(out.code, 2, "{out:#?}");
-    assert!(out.stdout.contains("链头文件第 2 行") && out.stdout.contains("auth_log"), "{}", out.stdout);
-
-    // Without the key nothing is written.
-    let away = elsewhere.path().join("chain.key");
-    std::fs::rename(&key, &away).unwrap();
-    let out = r.run(&["user", "add", "wangwu"], &["--role", "inspector", "--area", "610981", "--password", PASSWORD]);
-    assert_eq!(out.code, 1, "{out:#?}");
-    assert!(out.stderr.contains("没有变更链密钥"), "{}", out.stderr);
-    std::fs::rename(&away, &key).unwrap();
-}
-
-#[tokio::test]
-async fn init_key_seals_a_registry_from_before_keyed_chains() {
-    // An older registry: migrated, a security-log row without a hash, no key.
-    let r = Registry::fresh().await;
-    let store = Store::open(&r.target).await.unwrap();
-    sqlx::query(
-        "INSERT INTO auth_log (at, username, event, detail) VALUES ('2025-01-01T00:00:00Z', 'a', 'login_ok', '')",
-    )
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    let out = r.run(&["audit", "verify"], &[]).ok();
-    assert!(out.stdout.contains("尚未启用链密钥"), "{}", out.stdout);
-    let out = r.run(&["audit", "init-key"], &[]).ok();
-    assert!(out.stdout.contains("已启用带密钥的变更链"), "{}", out.stdout);
-    assert!(testing::key_file(&r.target).exists());
-    let out = r.run(&["audit", "verify"], &[]).ok();
-    assert!(out.stdout.contains("1 行日志"), "{}", out.stdout);
-    assert!(r.run(&["audit", "init-key"], &[]).ok().stdout.contains("未做改动"));
-    // The row is sealed now: changing it is found.
-    let store = r.store().await;
-    sqlx::query("UPDATE auth_log SET username = 'b'").execute(store.pool()).await.unwrap();
-    store.close().await;
-    let out = r.run(&["audit", "verify"], &[]);
-    assert_eq!(out.code, 2, "{out:#?}");
-    assert!(out.stdout.contains("表 auth_log 第 1 条记录"), "{}", out.stdout);
-}
-
-#[tokio::test]
-async fn serve_appends_the_heads_on_a_schedule() {
-    let r = Registry::fresh().await;
-    r.init().ok();
-    let elsewhere = tempfile::tempdir().unwrap();
-    let heads = elsewhere.path().join("heads.txt");
-    let mut args: Vec<String> =
-        ["serve", "--listen", "127.0.0.1:0", "--head-every", "1", "--head-file", heads.to_str().unwrap()]
-            .map(String::from)
-            .to_vec();
-    match &r.target {
-        Target::Dir(d) => args.extend(["--data".to_owned(), d.display().to_string()]),
-        Target::Url(u) => args.extend([
-            "--db".to_owned(),
-            u.clone(),
-            "--chain-key".to_owned(),
-            testing::key_file(&r.target).display().to_string(),
-        ]),
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fupin"))
-        .args(&args)
-        .env_remove("FUPIN_DB")
-        .env_remove("FUPIN_CHAIN_KEY")
-        .env("FUPIN_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut text = String::new();
-    for _ in 0..100 {
-        text = std::fs::read_to_string(&heads).unwrap_or_default();
-        if !text.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(text.lines().count(), 1, "the first heads line at start: {text:?}");
-    assert!(text.contains("change_log=") && text.contains("auth_log="), "{text}");
-    r.run(&["audit", "verify"], &["--heads", heads.to_str().unwrap()]).ok();
 }
 
 /// `fupin demo` runs the default checks after generating, so 问题清单 has findings on
