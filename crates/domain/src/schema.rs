@@ -355,6 +355,10 @@ pub static DIVISIONS: Table = Table {
 pub static ADDED_COLUMNS: [(&str, &str); 3] =
     [("persons", "person_status"), ("persons", "left_on"), ("persons", "employee_insurance")];
 
+/// The columns of 家庭成员 that only the operations a person leaves by (死亡, 婚出, 迁出)
+/// set, with the departure: a correction cannot change them.
+pub const DEPARTURE_COLUMNS: [&str; 2] = ["person_status", "left_on"];
+
 /// `persons.person_status` of a person who is a member now (also an empty cell).
 pub const PRESENT: &str = "1";
 
@@ -378,6 +382,13 @@ pub fn registry_table(name: &str) -> Option<&'static Table> {
 mod tests {
     use super::*;
     use crate::codes::CodeLists;
+
+    #[test]
+    fn the_departure_columns_are_persons_columns() {
+        for c in DEPARTURE_COLUMNS {
+            assert!(PERSONS.column(c).is_some(), "{c}");
+        }
+    }
 
     #[test]
     fn the_income_lines_are_twelve_and_one_cost() {

@@ -46,7 +46,7 @@ async fn correct_in(
     if table.name == PERSONS.name && column.name == "hh_id" {
         return refuse("成员换户请用“迁移成员”，不能直接更正户编号");
     }
-    if table.name == PERSONS.name && ["person_status", "left_on"].contains(&column.name) {
+    if table.name == PERSONS.name && schema::DEPARTURE_COLUMNS.contains(&column.name) {
         return refuse("成员死亡、婚出或迁出请用“死亡”“婚出”“迁出”登记，不能直接更正人员状态");
     }
     let Some(row) = w.fetch(table, &[key.to_owned()]).await?.remove(key) else {

@@ -358,7 +358,7 @@ fn correctable(t: Tr) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (table, prefix) in [(&HOUSEHOLDS, t.t("edit.correct.household")), (&PERSONS, t.t("edit.correct.person"))] {
         for c in table.columns {
-            if table.key.contains(&c.name) || matches!(c.name, "hh_id" | "person_status" | "left_on") {
+            if table.key.contains(&c.name) || c.name == "hh_id" || schema::DEPARTURE_COLUMNS.contains(&c.name) {
                 continue;
             }
             out.push((
