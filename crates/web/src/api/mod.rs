@@ -1,9 +1,9 @@
 //! The JSON API under `/api/v1`: the same records the pages show, for scripts and
 //! other systems, with the same scope checks (a record outside the caller's area is
 //! 404) and the same masking (ID numbers, phones and bank accounts leave the server
-//! masked). The API reads; it writes two things: a visit ([`more::record_visit`]),
+//! masked). The API reads; it writes two things: a visit ([`visits::record_visit`]),
 //! idempotent by its key like the page's form, and an explanation of a finding
-//! ([`more::explain_finding`]), through the worklist form's own checks.
+//! ([`findings::explain_finding`]), through the worklist form's own checks.
 //!
 //! A caller is either a browser with the pages' session cookie or a script with a
 //! personal access token (`Authorization: Bearer …`, created on `/account/tokens`),
@@ -12,7 +12,7 @@
 //!
 //! [`openapi`] serves the OpenAPI document that describes every route here.
 
-pub(crate) mod more;
+pub(crate) mod visits;
 pub(crate) mod openapi;
 pub(crate) mod tokens;
 
@@ -108,6 +108,14 @@ impl From<WebError> for ApiError {
 
 impl From<fupin_store::StoreError> for ApiError {
     fn from(e: fupin_store::StoreError) -> ApiError {
+        WebError::from(e).into()
+    }
+}
+
+/// A use case's answer as the API gives it, with the pages' statuses (see
+/// `From<AppError> for WebError`): 404, 403, 400, 422 with their messages, else 500.
+impl From<fupin_app::AppError> for ApiError {
+    fn from(e: fupin_app::AppError) -> ApiError {
         WebError::from(e).into()
     }
 }

@@ -7,7 +7,7 @@
 use axum::Json;
 use serde_json::{Value, json};
 
-use super::more::{FINDINGS_PER_PAGE, REVIEW_LIMIT, VISITS_LIMIT};
+use super::visits::{FINDINGS_PER_PAGE, REVIEW_LIMIT, VISITS_LIMIT};
 use super::{HISTORY_LIMIT, PER_PAGE, SEARCH_LIMIT};
 
 /// `GET /api/v1/openapi.json` (public: it describes, it holds no data).
