@@ -266,10 +266,15 @@ mod tests {
 
     #[test]
     fn rates_and_totals() {
-        let a = StatusFigures { households: [1, 2, 3], persons: [10, 5, 5], monitored_households: 1, monitored_persons: 2 };
-        let b = StatusFigures { households: [0, 1, 0], persons: [0, 5, 0], monitored_households: 0, monitored_persons: 0 };
+        let a =
+            StatusFigures { households: [1, 2, 3], persons: [10, 5, 5], monitored_households: 1, monitored_persons: 2 };
+        let b =
+            StatusFigures { households: [0, 1, 0], persons: [0, 5, 0], monitored_households: 0, monitored_persons: 0 };
         let t = sum([&a, &b]);
-        assert_eq!((t.households, t.persons, t.monitored_households, t.monitored_persons), ([1, 3, 3], [10, 10, 5], 1, 2));
+        assert_eq!(
+            (t.households, t.persons, t.monitored_households, t.monitored_persons),
+            ([1, 3, 3], [10, 10, 5], 1, 2)
+        );
         assert_eq!(rate(&a), Some(25.0));
         assert_eq!(rate(&StatusFigures::default()), None);
         assert!(below(Some(2.0), Some(3.0)));

@@ -165,8 +165,6 @@ const RATCHET_LONG: &[&str] = &[
     "rules/src/sql.rs",
     "rules/src/eval.rs",
     "web/src/api/mod.rs",
-    "web/src/api/more.rs",
-    "web/src/pages/findings.rs",
     "store/tests/store/operations.rs",
     "ingest/tests/ingest/import.rs",
     "web/tests/web/routes.rs",
