@@ -7,7 +7,12 @@
 //! through `fupin_store`, checks and compiles rules through `fupin_rules`, and knows
 //! nothing of `fupin_web`.
 
+pub mod dashboard;
 pub mod error;
+pub mod findings;
+pub mod search;
+#[cfg(test)]
+mod testing;
 pub mod viewer;
 
 pub use error::{AppError, AppResult};

@@ -163,8 +163,6 @@ const RATCHET_LONG: &[&str] = &[
     "rules/src/sql.rs",
     "rules/src/eval.rs",
     "web/src/api/mod.rs",
-    "web/src/api/more.rs",
-    "web/src/pages/findings.rs",
     "web/tests/web/routes.rs",
     "web/tests/web/browser.rs",
 ];

@@ -135,7 +135,7 @@ fn table() -> Vec<Route> {
         route!(GET "/review", RegistryEditor, review::list),
         // The same list as JSON, before the routes that decide a proposal (the route
         // matrix runs the table in order and expects the proposal still pending).
-        route!(GET "/api/v1/review", ApiEditor, api::more::review),
+        route!(GET "/api/v1/review", ApiEditor, api::review::review),
         route!(GET "/review/{key}", RegistryEditor, review::show),
         route!(POST "/review/{key}/apply", RegistryEditor, review::apply),
         route!(POST "/review/{key}/discard", RegistryEditor, review::discard),
@@ -176,14 +176,14 @@ fn table() -> Vec<Route> {
         route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
         route!(GET "/api/v1/search", Api, api::search),
         route!(POST "/api/v1/search", Api, api::search_post),
-        route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::more::dashboard),
-        route!(GET "/api/v1/households/{hh_id}/visits", Api, api::more::visits),
-        route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::more::record_visit),
-        route!(GET "/api/v1/findings", ApiOverview, api::more::findings),
+        route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::dashboard::dashboard),
+        route!(GET "/api/v1/households/{hh_id}/visits", Api, api::visits::visits),
+        route!(POST "/api/v1/households/{hh_id}/visits", ApiVisitor, api::visits::record_visit),
+        route!(GET "/api/v1/findings", ApiOverview, api::findings::findings),
         // One finding with its explanation's history; an explanation proposed,
         // confirmed or rejected by script (the worklist form's checks).
-        route!(GET "/api/v1/findings/{id}", Api, api::more::finding),
-        route!(POST "/api/v1/findings/{id}", ApiEditor, api::more::explain_finding),
+        route!(GET "/api/v1/findings/{id}", Api, api::findings::finding),
+        route!(POST "/api/v1/findings/{id}", ApiEditor, api::findings::explain_finding),
         route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
     ]
 }

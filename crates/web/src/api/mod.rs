@@ -1,9 +1,9 @@
 //! The JSON API under `/api/v1`: the same records the pages show, for scripts and
 //! other systems, with the same scope checks (a record outside the caller's area is
 //! 404) and the same masking (ID numbers, phones and bank accounts leave the server
-//! masked). The API reads; it writes two things: a visit ([`more::record_visit`]),
+//! masked). The API reads; it writes two things: a visit ([`visits::record_visit`]),
 //! idempotent by its key like the page's form, and an explanation of a finding
-//! ([`more::explain_finding`]), through the worklist form's own checks.
+//! ([`findings::explain_finding`]), through the worklist form's own checks.
 //!
 //! A caller is either a browser with the pages' session cookie or a script with a
 //! personal access token (`Authorization: Bearer …`, created on `/account/tokens`),
@@ -12,9 +12,12 @@
 //!
 //! [`openapi`] serves the OpenAPI document that describes every route here.
 
-pub(crate) mod more;
+pub(crate) mod dashboard;
+pub(crate) mod findings;
 pub(crate) mod openapi;
+pub(crate) mod review;
 pub(crate) mod tokens;
+pub(crate) mod visits;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -27,16 +30,16 @@ use fupin_store::writer::ChangeRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::display::{cell, masked, raw, scrub_ids};
-use crate::pages::search::classify;
 use crate::session::{self, CurrentUser};
 use crate::{AppState, WebError};
+use fupin_app::search::classify;
 
 /// Households on one page of a village's list (as on the village page).
 pub(crate) const PER_PAGE: i64 = 50;
 /// The newest change records a history answer holds.
 pub(crate) const HISTORY_LIMIT: i64 = 200;
 /// At most this many search hits.
-pub(crate) const SEARCH_LIMIT: i64 = 100;
+pub(crate) const SEARCH_LIMIT: i64 = fupin_app::search::LIMIT;
 
 /// An API error: a status and a Chinese sentence, answered as `{"error": "…"}`.
 #[derive(Debug)]
@@ -108,6 +111,14 @@ impl From<WebError> for ApiError {
 
 impl From<fupin_store::StoreError> for ApiError {
     fn from(e: fupin_store::StoreError) -> ApiError {
+        WebError::from(e).into()
+    }
+}
+
+/// A use case's answer as the API gives it, with the pages' statuses (see
+/// `From<AppError> for WebError`): 404, 403, 400, 422 with their messages, else 500.
+impl From<fupin_app::AppError> for ApiError {
+    fn from(e: fupin_app::AppError) -> ApiError {
         WebError::from(e).into()
     }
 }
@@ -610,12 +621,11 @@ pub(crate) async fn search_post(
 async fn search_for(state: &AppState, user: &CurrentUser, q: &str) -> ApiResult<SearchAnswer> {
     let query = classify(q)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "请给出查询内容 q：姓名、户编号或完整证件号码"))?;
-    let found = views::search(&state.store, user.area(), &query, SEARCH_LIMIT).await?;
+    let found = fupin_app::search::search(&state.store, user, &query).await?;
+    let limited = fupin_app::search::limited(&found);
     let codes = &state.codes;
     let hits: Vec<SearchHit> = found
         .into_iter()
-        .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
-        .map(|h| user.visible_hit(h))
         .map(|h| SearchHit {
             relation_label: h.relation.as_deref().map(|r| codes.label("relation", r).to_owned()),
             id_number: h.id_number.map(|n| masked(Personal::IdNumber, &n)),
@@ -631,7 +641,7 @@ async fn search_for(state: &AppState, user: &CurrentUser, q: &str) -> ApiResult<
         })
         .collect();
     let q = if matches!(query, SearchQuery::IdNumber(_)) { String::new() } else { q.trim().to_owned() };
-    Ok(Json(SearchAnswer { q, limited: hits.len() as i64 >= SEARCH_LIMIT, hits }))
+    Ok(Json(SearchAnswer { q, limited, hits }))
 }
 
 #[cfg(test)]

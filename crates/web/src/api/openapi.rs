@@ -7,8 +7,10 @@
 use axum::Json;
 use serde_json::{Value, json};
 
-use super::more::{FINDINGS_PER_PAGE, REVIEW_LIMIT, VISITS_LIMIT};
+use super::review::REVIEW_LIMIT;
+use super::visits::VISITS_LIMIT;
 use super::{HISTORY_LIMIT, PER_PAGE, SEARCH_LIMIT};
+use fupin_app::findings::PER_PAGE as FINDINGS_PER_PAGE;
 
 /// `GET /api/v1/openapi.json` (public: it describes, it holds no data).
 pub(crate) async fn document() -> Json<Value> {

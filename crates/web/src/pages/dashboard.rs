@@ -3,25 +3,16 @@
 //! households behind it (`/households?…`, module `households`), which uses the same
 //! store predicates, so the list has exactly that many lines.
 //!
-//! The figures are `GROUP BY` queries of the registry (`fupin_store::dashboard_views`);
-//! the exit threshold comes from `data/policy/exit.csv`; 走访合规 counts the visits
-//! of the quarter (the current one, or the year's last for a past year).
-//!
-//! Pre-aggregation: an area's figures for a year are kept in memory under the head of
-//! the change history. Every registry write moves the head, so a cached answer is
-//! never stale: after a write the next request counts again.
-
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+//! The figures, the sections a user sees and the exit threshold are
+//! `fupin_app::dashboard`'s (counted once for this page and the API, kept in memory
+//! under the head of the change history); this module draws them.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use fupin_domain::exit_policy::ExitPolicy;
+use fupin_app::dashboard::{self, Sections};
 use fupin_domain::{DivisionCode, DivisionLevel};
-use fupin_store::audit;
-use fupin_store::dashboard_views::{self, MonitorFigures, Quarter, STATUSES, StatusFigures};
-use fupin_store::views;
+use fupin_store::dashboard_views::{STATUSES, StatusFigures};
 use serde::Deserialize;
 
 use super::dashboard_charts::{Bars, bar_svg};
@@ -31,7 +22,7 @@ use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
 /// The first year the year selector offers (建档立卡 began in 2014).
-pub(crate) const FIRST_YEAR: i32 = 2014;
+pub(crate) use fupin_app::dashboard::FIRST_YEAR;
 
 /// `?year=` as typed: a year from [`FIRST_YEAR`] to this year, else this year.
 #[derive(Deserialize)]
@@ -41,45 +32,7 @@ pub(crate) struct YearQuery {
 
 /// The year asked for, or the year of `config.today` when none or out of range.
 pub(crate) fn year_of(state: &AppState, asked: Option<&str>) -> i32 {
-    let this_year = state.config.today.year();
-    asked
-        .and_then(|y| y.trim().parse::<i32>().ok())
-        .filter(|y| (FIRST_YEAR..=this_year).contains(y))
-        .unwrap_or(this_year)
-}
-
-/// An area's figures for a year, as the store counted them.
-struct Figures {
-    by_child: Vec<(String, StatusFigures)>,
-    exits: Vec<(i32, i64, i64)>,
-    monitoring: Vec<MonitorFigures>,
-}
-
-/// Figures by (head of the change history, area, year).
-type Cache = Mutex<HashMap<(String, String, i32), Arc<Figures>>>;
-static CACHE: LazyLock<Cache> = LazyLock::new(|| Mutex::new(HashMap::new()));
-/// Entries kept before the cache starts again (areas × years × a few heads).
-const CACHE_ENTRIES: usize = 1024;
-
-/// The figures of `code` in `year`, counted again only when the registry has changed.
-async fn figures(state: &AppState, code: &DivisionCode, year: i32) -> Result<Arc<Figures>, WebError> {
-    let head = audit::head(&state.store).await?;
-    let key = (head.hash, code.to_string(), year);
-    if let Some(f) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(f);
-    }
-    let figures = Arc::new(Figures {
-        by_child: dashboard_views::status_by_child(&state.store, code, year).await?,
-        exits: dashboard_views::exits_by_year(&state.store, code, year).await?,
-        monitoring: dashboard_views::monitoring_by_type(&state.store, code, year).await?,
-    });
-    if let Ok(mut cache) = CACHE.lock() {
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, figures.clone());
-    }
-    Ok(figures)
+    dashboard::year_of(state.config.today, asked)
 }
 
 /// A number and the list of households behind it.
@@ -165,7 +118,7 @@ struct DashboardPage {
     findings: super::findings::Summary,
     /// The sections the user sees: a department officer those over their own columns
     /// (户类型 and 贫困发生率, 脱贫年度, 监测对象), and no 走访 (field work).
-    shown: super::households::Shown,
+    shown: Sections,
     visits_shown: bool,
 }
 
@@ -190,9 +143,6 @@ pub(crate) async fn show(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let code = DivisionCode::parse(&code).map_err(|_| WebError::NotFound)?;
-    if !user.may_see(&code) {
-        return Err(WebError::NotFound);
-    }
     let year = year_of(&state, q.year.as_deref());
     show_dashboard(&state, t, &user, &code, year).await
 }
@@ -220,12 +170,6 @@ fn status_line(name: String, href: Option<String>, code: &str, year: i32, f: &St
     }
 }
 
-/// 贫困发生率 in percent, or `None` for an area without persons.
-fn rate(f: &StatusFigures) -> Option<f64> {
-    let all = f.total_persons();
-    (all > 0).then(|| f.poor_persons() as f64 * 100.0 / all as f64)
-}
-
 async fn show_dashboard(
     state: &AppState,
     t: Tr,
@@ -233,13 +177,12 @@ async fn show_dashboard(
     code: &DivisionCode,
     year: i32,
 ) -> Result<Response, WebError> {
-    let division = views::division(&state.store, code).await?.ok_or(WebError::NotFound)?;
-    let (child_label, children) = match code.level() {
-        DivisionLevel::County => (t.t("level.township"), views::children(&state.store, code).await?),
-        DivisionLevel::Township => (t.t("level.village"), views::children(&state.store, code).await?),
-        DivisionLevel::Village => (t.t("level.village"), vec![division.clone()]),
-        _ => return Err(WebError::NotFound),
+    let counted = dashboard::dashboard(&state.store, user, code, year, state.config.today).await?;
+    let child_label = match code.level() {
+        DivisionLevel::County => t.t("level.township"),
+        _ => t.t("level.village"),
     };
+    let children = &counted.children;
     let nav = Some(Nav::of(state, user).await?);
     let crumbs = crumbs(state, user, code)
         .await?
@@ -253,18 +196,7 @@ async fn show_dashboard(
         })
         .collect();
 
-    let counted = figures(state, code, year).await?;
-    let by_child = &counted.by_child;
-    let figures = |c: &str| by_child.iter().find(|(k, _)| k == c).map(|(_, f)| *f).unwrap_or_default();
-    let mut total = StatusFigures::default();
-    for (_, f) in by_child {
-        for i in 0..3 {
-            total.households[i] += f.households[i];
-            total.persons[i] += f.persons[i];
-        }
-        total.monitored_households += f.monitored_households;
-        total.monitored_persons += f.monitored_persons;
-    }
+    let figures = |c: &str| counted.of(c);
     let below_village = code.level() != DivisionLevel::Village;
     let status_lines: Vec<StatusLine> = children
         .iter()
@@ -273,7 +205,7 @@ async fn show_dashboard(
             status_line(d.name.clone(), href, &d.code, year, &figures(&d.code))
         })
         .collect();
-    let status_total = status_line(t.t("common.total").to_owned(), None, code.as_str(), year, &total);
+    let status_total = status_line(t.t("common.total").to_owned(), None, code.as_str(), year, &counted.total);
     let status_labels: Vec<String> =
         STATUSES.iter().map(|s| state.codes.label("household_status", s).to_owned()).collect();
     let names: Vec<String> = children.iter().map(|d| d.name.clone()).collect();
@@ -296,24 +228,18 @@ async fn show_dashboard(
     });
 
     // 贫困发生率 against the exit threshold of the county's province.
-    let province = &code.as_str()[..2];
-    let exit_policy = ExitPolicy::builtin();
-    let criteria = exit_policy.for_year(year, province);
-    let threshold = criteria.map(|c| c.village_incidence_max_percent);
+    let threshold = counted.threshold;
     let incidence_lines: Vec<IncidenceLine> = children
         .iter()
         .map(|d| {
             let f = figures(&d.code);
-            let r = rate(&f);
+            let r = dashboard::rate(&f);
             IncidenceLine {
                 name: d.name.clone(),
                 poor_persons: Linked { n: f.poor_persons(), href: list_href(&d.code, year, "status=2") },
                 persons: Linked { n: f.total_persons(), href: list_href(&d.code, year, "") },
                 rate: r.map(|r| format!("{r:.2}%")).unwrap_or_default(),
-                below: match (r, threshold) {
-                    (Some(r), Some(t)) => r < t,
-                    _ => false,
-                },
+                below: dashboard::below(r, threshold),
             }
         })
         .collect();
@@ -322,7 +248,7 @@ async fn show_dashboard(
         categories: names,
         series: vec![(
             t.t("dashboard.incidence"),
-            children.iter().map(|d| rate(&figures(&d.code)).unwrap_or(0.0)).collect(),
+            children.iter().map(|d| dashboard::rate(&figures(&d.code)).unwrap_or(0.0)).collect(),
         )],
         stacked: false,
         mark: threshold,
@@ -389,21 +315,18 @@ async fn show_dashboard(
         .collect();
 
     // 走访合规: counted on every request (visits are not in the change history).
-    let quarter = Quarter::for_year(year, state.config.today);
-    let visits = dashboard_views::visits_by_child(&state.store, code, year, &quarter).await?;
-    let visit_of = |c: &str| visits.iter().find(|(k, _, _)| k == c).map(|(_, d, v)| (*d, *v)).unwrap_or((0, 0));
-    let visit_lines: Vec<VisitLine> = children
+    let quarter = &counted.quarter;
+    let visit_lines: Vec<VisitLine> = counted
+        .visits
         .iter()
-        .filter(|d| visit_of(&d.code).0 > 0)
-        .map(|d| {
-            let (due, visited) = visit_of(&d.code);
-            let link = |n: i64, s: &str| Linked { n, href: list_href(&d.code, year, &format!("visits={s}")) };
+        .map(|v| {
+            let link = |n: i64, s: &str| Linked { n, href: list_href(&v.code, year, &format!("visits={s}")) };
             VisitLine {
-                name: d.name.clone(),
-                due: link(due, "due"),
-                visited: link(visited, "visited"),
-                missed: link(due - visited, "missed"),
-                rate: format!("{:.1}%", visited as f64 * 100.0 / due as f64),
+                name: v.name.clone(),
+                due: link(v.due, "due"),
+                visited: link(v.visited, "visited"),
+                missed: link(v.missed(), "missed"),
+                rate: format!("{:.1}%", v.rate()),
             }
         })
         .collect();
@@ -425,8 +348,8 @@ async fn show_dashboard(
 
     let findings = super::findings::summary(state, t, user, code, year).await?;
     let page = DashboardPage {
-        shown: super::households::Shown::of(user),
-        visits_shown: user.user.role != fupin_store::users::Role::DepartmentOfficer,
+        shown: counted.sections,
+        visits_shown: counted.sections.visits,
         t,
         findings,
         quarter_start: quarter.start.clone(),
@@ -435,16 +358,16 @@ async fn show_dashboard(
         visit_lines,
         nav,
         crumbs,
-        title: division.name,
+        title: counted.area.name.clone(),
         year,
-        years: (FIRST_YEAR..=state.config.today.year()).rev().collect(),
+        years: dashboard::years(state.config.today),
         child_label,
         status_labels,
         status_chart,
         status_lines,
         status_total,
         threshold,
-        threshold_note: criteria.map(|c| c.note.clone()).unwrap_or_default(),
+        threshold_note: counted.threshold_note.clone().unwrap_or_default(),
         incidence_chart,
         incidence_lines,
         exit_chart,

@@ -4,23 +4,22 @@
 //! its household. The household page lists its open findings, and the dashboard counts
 //! them by rule and by village ([`summary`]), so explaining away shows up.
 //!
-//! Explanations (`POST /findings/{id}`, same-origin like every form): a registry
-//! editor proposes one with a reason; a warning or an info is explained at once, an
-//! error only when a township officer or county admin of that area, not the proposer,
-//! confirms it, or stays open when they reject it (with a reason). Each step is an
-//! event in the change history (`fupin_store::findings`).
+//! Explanations (`POST /findings/{id}`, same-origin like every form) are proposed,
+//! confirmed or rejected by `fupin_app::findings::explain`, which decides who may take
+//! which step; what a viewer sees is `fupin_app::findings` too. This module only turns
+//! the answers into HTML (and the worklist into a download).
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use fupin_app::AppError;
+use fupin_app::findings::{self as app, MAX_REASON};
 use fupin_domain::DivisionCode;
-use fupin_store::StoreError;
-use fupin_store::findings::{self, Finding, Status};
-use fupin_store::findings_worklist::{self as worklist, Group, StateCounts, StateFilter, WorkFilter};
+use fupin_store::findings::{Finding, Status};
+use fupin_store::findings_worklist::{StateCounts, StateFilter, WorkFilter, WorkLine};
 use fupin_store::users::Role;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use super::dashboard::Linked;
 use super::dashboard_charts::{Bars, bar_svg};
@@ -28,17 +27,6 @@ use super::{Crumb, Nav, crumbs, division_name, html};
 use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
-
-/// Findings on one page of the worklist.
-const PER_PAGE: i64 = 50;
-/// The longest reason kept.
-const MAX_REASON: usize = 500;
-
-/// Whether a role may confirm or reject an explanation: township officers and county
-/// admins (of the finding's area).
-pub(crate) fn may_confirm(role: Role) -> bool {
-    matches!(role, Role::TownshipOfficer | Role::CountyAdmin)
-}
 
 /// The worklist's query as typed; anything unknown is ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -133,13 +121,8 @@ pub(crate) struct Line {
 }
 
 fn line(t: Tr, f: &Finding) -> Line {
-    let pending = findings::is_pending(f);
-    let state = match f.status {
-        Status::Open if pending => StateFilter::Proposed,
-        Status::Open => StateFilter::Open,
-        Status::Explained => StateFilter::Explained,
-        Status::Fixed => StateFilter::Fixed,
-    };
+    let state = app::state_of(f);
+    let pending = state == StateFilter::Proposed;
     let proposal = match (&f.proposed_by, &f.proposed_reason) {
         (Some(by), Some(reason)) => {
             Some(t.f2("findings.proposal", "by", by, "reason", crate::display::scrub_ids(reason)))
@@ -148,7 +131,7 @@ fn line(t: Tr, f: &Finding) -> Line {
     };
     Line {
         id: f.id,
-        title: crate::checks::title(&f.rule_id),
+        title: app::title(&f.rule_id),
         head: String::new(),
         place: String::new(),
         rejection: None,
@@ -181,17 +164,6 @@ fn count_line(label: String, base: &WorkFilter, c: &StateCounts) -> CountLine {
             .map(|s| Linked { n: c.of(s), href: href(&WorkFilter { state: Some(s), ..base.clone() }) })
             .collect(),
     }
-}
-
-fn total(lines: &[StateCounts]) -> StateCounts {
-    let mut t = StateCounts::default();
-    for l in lines {
-        t.open += l.open;
-        t.proposed += l.proposed;
-        t.explained += l.explained;
-        t.fixed += l.fixed;
-    }
-    t
 }
 
 #[derive(Template)]
@@ -234,39 +206,23 @@ struct FindingsPage {
     ran: Option<String>,
 }
 
-/// The worklist's filter from the query: the area inside the user's (404 outside),
-/// the year asked for (`all`: every year; none: the newest year with findings, so a
-/// problem found in several years is counted once), and for a department officer
-/// only the rules over their own columns.
-async fn work_filter(state: &AppState, user: &CurrentUser, q: &WorkQuery) -> Result<WorkFilter, WebError> {
-    let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => DivisionCode::parse(a).map_err(|_| WebError::NotFound)?,
-        None => user.area().clone(),
-    };
-    if !user.may_see(&area) {
-        return Err(WebError::NotFound);
+impl WorkQuery {
+    /// The query as the use case takes it.
+    fn asked(&self) -> app::WorkQuery {
+        app::WorkQuery {
+            area: self.area.clone(),
+            rule: self.rule.clone(),
+            severity: self.severity.clone(),
+            status: self.status.clone(),
+            year: self.year.clone(),
+            hh: self.hh.clone(),
+        }
     }
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    let rules = crate::checks::visible_rules(user);
-    let year = match text(&q.year).as_deref() {
-        Some("all") => None,
-        Some(y) => y.parse().ok(),
-        None => worklist::choices(&state.store, area.as_str(), rules.clone()).await?.1.first().copied(),
-    };
-    Ok(WorkFilter {
-        area: area.to_string(),
-        year,
-        rule_id: text(&q.rule),
-        severity: text(&q.severity).filter(|s| ["error", "warning", "info"].contains(&s.as_str())),
-        state: text(&q.status).and_then(|s| StateFilter::parse(&s)),
-        hh_id: text(&q.hh).filter(|h| h.chars().count() <= 40),
-        rules,
-    })
 }
 
 /// The worklist's lines with the head, the place and a rejection's reason.
-async fn lines(state: &AppState, t: Tr, found: &[worklist::WorkLine]) -> Result<Vec<Line>, WebError> {
-    let rejected = findings::rejections(&state.store, &found.iter().map(|w| &w.finding).collect::<Vec<_>>()).await?;
+async fn lines(state: &AppState, t: Tr, found: &[WorkLine]) -> Result<Vec<Line>, WebError> {
+    let rejected = app::rejections(&state.store, found).await?;
     Ok(found
         .iter()
         .map(|w| {
@@ -289,27 +245,23 @@ pub(crate) async fn list(
     user: CurrentUser,
     Query(q): Query<WorkQuery>,
 ) -> Result<Response, WebError> {
-    let filter = work_filter(&state, &user, &q).await?;
+    let filter = app::work_filter(&state.store, &user, &q.asked()).await?;
     let area = DivisionCode::parse(&filter.area).map_err(|_| WebError::NotFound)?;
     if super::edit_xlsx::wants_xlsx(q.format.as_deref()) {
         return xlsx(&state, t, &filter).await;
     }
-    let page = q.page.as_deref().and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
-    let (found, total_found) = worklist::page(&state.store, &filter, (page - 1) * PER_PAGE, PER_PAGE).await?;
-    let pages = ((total_found + PER_PAGE - 1) / PER_PAGE).max(1);
-    let unruled = WorkFilter { rule_id: None, state: None, ..filter.clone() };
-    let rule_counts = worklist::counts(&state.store, &unruled, Group::Rule).await?;
-    let by_rule = rule_counts
+    let found = app::page(&state.store, &filter, app::page_number(q.page.as_deref())).await?;
+    let (page, pages) = (found.page, found.pages);
+    let overview = app::overview(&state.store, &filter).await?;
+    let by_rule = overview
+        .by_rule
         .iter()
         .map(|c| {
-            let label = crate::checks::title(&c.key);
-            count_line(label, &WorkFilter { rule_id: Some(c.key.clone()), ..unruled.clone() }, c)
+            let label = app::title(&c.key);
+            count_line(label, &WorkFilter { rule_id: Some(c.key.clone()), ..overview.unruled.clone() }, c)
         })
         .collect();
-    let stateless = WorkFilter { state: None, ..filter.clone() };
-    let state_counts = worklist::counts(&state.store, &stateless, Group::Rule).await?;
-    let by_state = count_line(t.t("common.total").to_owned(), &stateless, &total(&state_counts));
-    let (rules, years) = worklist::choices(&state.store, area.as_str(), filter.rules.clone()).await?;
+    let by_state = count_line(t.t("common.total").to_owned(), &overview.stateless, &overview.total);
     let mut areas = vec![(user.area().to_string(), division_name(&state, user.area()).await?.unwrap_or_default())];
     if user.area().level() != fupin_domain::DivisionLevel::Village {
         for d in fupin_store::views::children(&state.store, user.area()).await? {
@@ -337,20 +289,20 @@ pub(crate) async fn list(
         severity: filter.severity.clone().unwrap_or_default(),
         status: filter.state.map(|s| s.as_str()).unwrap_or_default().to_owned(),
         hh: filter.hh_id.clone().unwrap_or_default(),
-        years,
-        rules: rules.into_iter().map(|r| (crate::checks::title(&r), r)).map(|(title, r)| (r, title)).collect(),
+        years: overview.years,
+        rules: overview.rules.into_iter().map(|r| (app::title(&r), r)).map(|(title, r)| (r, title)).collect(),
         states: StateFilter::ALL.into_iter().map(|s| (s.as_str(), state_label(t, s))).collect(),
         by_rule,
         by_state,
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),
-        lines: lines(&state, t, &found).await?,
-        total: total_found,
+        lines: lines(&state, t, &found.lines).await?,
+        total: found.total,
         page,
         pages,
         prev: (page > 1).then(|| at_page(page - 1)),
         next: (page < pages).then(|| at_page(page + 1)),
-        editor: super::edit::may_edit(user.user.role),
-        confirmer: may_confirm(user.user.role),
+        editor: app::may_propose(user.user.role),
+        confirmer: app::may_confirm(user.user.role),
         xlsx: format!("{}&format=xlsx", href(&filter)),
         runner: user.user.role == Role::CountyAdmin,
         ran,
@@ -368,13 +320,10 @@ fn ran_text(t: Tr, new: usize, still: usize, reopened: usize, fixed: usize) -> S
     .join(" · ")
 }
 
-/// The most findings one download holds.
-const XLSX_MAX: i64 = 100_000;
-
 /// The filtered worklist as a workbook: one line per finding, values masked as on the page.
 async fn xlsx(state: &AppState, t: Tr, filter: &WorkFilter) -> Result<Response, WebError> {
     use super::edit_xlsx::XCell::{Number, Text};
-    let (found, _) = worklist::page(&state.store, filter, 0, XLSX_MAX).await?;
+    let found = app::export(&state.store, filter).await?;
     let lines = lines(state, t, &found).await?;
     let rows: Vec<Vec<super::edit_xlsx::XCell>> = lines
         .into_iter()
@@ -423,98 +372,20 @@ pub(crate) struct ActForm {
     reason: String,
 }
 
-/// The division a finding lies in (its village, or the division it judged).
-fn place_of(f: &Finding) -> Option<DivisionCode> {
-    let code = match f.level.as_str() {
-        "village" | "township" | "county" => Some(f.entity_key.as_str()),
-        _ => f.village_code.as_deref(),
-    }?;
-    DivisionCode::parse(code).ok()
-}
-
-/// An explanation step, as a form's or an API body's `action` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Action {
-    Propose,
-    Confirm,
-    Reject,
-}
-
-impl Action {
-    pub(crate) fn parse(s: &str) -> Option<Action> {
-        Some(match s.trim() {
-            "propose" => Action::Propose,
-            "confirm" => Action::Confirm,
-            "reject" => Action::Reject,
-            _ => return None,
-        })
-    }
-}
-
-/// The finding a URL's id names, if it lies inside the user's scope; else 404 like a
-/// missing one. A household's finding is in scope where the household is (for a helper
-/// cadre: a paired one; an attempt outside goes to the security log like any household
-/// request); a finding above households where its division is, never for a helper
-/// cadre, whose scope is households, not an area.
-pub(crate) async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: &str) -> Result<Finding, WebError> {
-    let id: i64 = id.trim().parse().map_err(|_| WebError::NotFound)?;
-    let f = findings::get(&state.store, id).await?.ok_or(WebError::NotFound)?;
-    // A department officer's findings are those of rules over their own columns.
-    if !crate::checks::may_see_rule(user, &f.rule_id) {
-        return Err(WebError::NotFound);
-    }
-    let place = place_of(&f).ok_or(WebError::NotFound)?;
-    let seen = match &f.hh_id {
-        Some(hh_id) => user.household_in_scope(&state.store, hh_id, &place).await?,
-        None => user.may_see(&place) && !user.paired_only(),
-    };
-    if !seen {
-        return Err(WebError::NotFound);
-    }
-    Ok(f)
-}
-
-/// Proposes, confirms or rejects an explanation: the one set of checks behind the
-/// worklist's form (`POST /findings/{id}`) and the API (`POST /api/v1/findings/{id}`).
-/// 404 for a finding outside the user's scope; 403 for a role that keeps no registry,
-/// or a village cadre confirming or rejecting; a bad request for an unknown action or
-/// an overlong reason; refused, with the store's sentence, when the finding's state
-/// does not allow the step (no reason, nothing to confirm, the proposer confirming).
-pub(crate) async fn explain(
-    state: &AppState,
-    tr: Tr,
-    user: &CurrentUser,
-    id: &str,
-    action: &str,
-    reason: &str,
-) -> Result<Finding, WebError> {
-    if !super::edit::may_edit(user.user.role) {
-        return Err(WebError::Forbidden);
-    }
-    let f = finding_in_scope(state, user, id).await?;
-    if reason.chars().count() > MAX_REASON {
-        return Err(WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON)));
-    }
-    let action = Action::parse(action).ok_or_else(|| WebError::BadRequest(tr.t("findings.bad_action").to_owned()))?;
-    if action != Action::Propose && !may_confirm(user.user.role) {
-        return Err(WebError::Forbidden);
-    }
-    let by = user.user.username.as_str();
-    let done = match action {
-        Action::Propose => {
-            findings::propose_explanation(&state.store, f.id, by, reason, OffsetDateTime::now_utc()).await
+/// An explanation refused as a bad request, in the reader's language: the reason is
+/// checked before the action (as `fupin_app::findings::explain` does).
+fn localized(tr: Tr, reason: &str, e: AppError) -> WebError {
+    match e {
+        AppError::BadRequest(_) if reason.chars().count() > MAX_REASON => {
+            WebError::BadRequest(tr.f1("findings.reason_too_long", "max", MAX_REASON))
         }
-        Action::Confirm => findings::confirm_explanation(&state.store, f.id, by, OffsetDateTime::now_utc()).await,
-        Action::Reject => findings::reject_explanation(&state.store, f.id, by, reason).await,
-    };
-    match done {
-        Ok(f) => Ok(f),
-        Err(StoreError::Refused(m)) => Err(WebError::Refused(m)),
-        Err(e) => Err(e.into()),
+        AppError::BadRequest(_) => WebError::BadRequest(tr.t("findings.bad_action").to_owned()),
+        e => e.into(),
     }
 }
 
-/// `POST /findings/{id}`: propose, confirm or reject an explanation ([`explain`]), then
+/// `POST /findings/{id}`: propose, confirm or reject an explanation
+/// (`fupin_app::findings::explain`), then
 /// back to the worklist of the finding's household (or rule).
 pub(crate) async fn act(
     State(state): State<AppState>,
@@ -523,7 +394,9 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, WebError> {
-    let f = explain(&state, tr, &user, &id, &form.action, &form.reason).await?;
+    let f = app::explain(&state.store, &user, &id, &form.action, &form.reason)
+        .await
+        .map_err(|e| localized(tr, &form.reason, e))?;
     let back = WorkFilter {
         area: user.area().to_string(),
         year: Some(f.year),
@@ -542,14 +415,7 @@ pub(crate) async fn open_of_household(
     user: &CurrentUser,
     hh_id: &str,
 ) -> Result<Vec<Line>, WebError> {
-    let filter =
-        findings::Filter { hh_id: Some(hh_id.to_owned()), statuses: vec![Status::Open], ..findings::Filter::default() };
-    Ok(findings::list(&state.store, &filter)
-        .await?
-        .iter()
-        .filter(|f| crate::checks::may_see_rule(user, &f.rule_id))
-        .map(|f| line(t, f))
-        .collect())
+    Ok(app::open_of_household(&state.store, user, hh_id).await?.iter().map(|f| line(t, f)).collect())
 }
 
 /// The dashboard's 问题清单 section: counts by rule and by village of an area's
@@ -569,18 +435,14 @@ pub(crate) async fn summary(
     code: &DivisionCode,
     year: i32,
 ) -> Result<Summary, WebError> {
-    let rules = crate::checks::visible_rules(user);
-    let base = WorkFilter { area: code.to_string(), year: Some(year), rules, ..WorkFilter::default() };
-    let rules = worklist::counts(&state.store, &base, Group::Rule).await?;
-    let villages = worklist::counts(&state.store, &base, Group::Village).await?;
+    let counted = app::summary(&state.store, user, code, year).await?;
+    let (base, rules, villages) = (&counted.base, &counted.by_rule, &counted.by_village);
     let by_rule: Vec<CountLine> = rules
         .iter()
-        .map(|c| {
-            count_line(crate::checks::title(&c.key), &WorkFilter { rule_id: Some(c.key.clone()), ..base.clone() }, c)
-        })
+        .map(|c| count_line(app::title(&c.key), &WorkFilter { rule_id: Some(c.key.clone()), ..base.clone() }, c))
         .collect();
     let mut by_village = Vec::with_capacity(villages.len());
-    for c in &villages {
+    for c in villages {
         let (label, area) = match DivisionCode::parse(&c.key) {
             Ok(v) => (division_name(state, &v).await?.unwrap_or_else(|| c.key.clone()), c.key.clone()),
             Err(_) => (t.t("findings.above_village").to_owned(), code.to_string()),
@@ -607,7 +469,7 @@ pub(crate) async fn summary(
     });
     Ok(Summary {
         state_labels: StateFilter::ALL.into_iter().map(|s| state_label(t, s)).collect(),
-        total: count_line(t.t("common.total").to_owned(), &base, &total(&rules)),
+        total: count_line(t.t("common.total").to_owned(), base, &counted.total),
         by_rule,
         by_village,
         chart,

@@ -1,5 +1,6 @@
 //! 查询: find people and households in the user's area by name, 户编号, or a whole
-//! ID number (matched exactly, shown masked).
+//! ID number (matched exactly, shown masked); what is found and what the user may see
+//! of it is `fupin_app::search`'s, this module shows it.
 //!
 //! The search forms post (`POST /search`): a whole ID number typed into them must not
 //! end up in a URL, where browser history, proxies and server logs keep it. `GET
@@ -11,8 +12,8 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fupin_domain::DivisionCode;
-use fupin_store::views::{self, SearchQuery};
+use fupin_app::search::{self, classify};
+use fupin_store::views::SearchQuery;
 use serde::Deserialize;
 
 use super::{Nav, html};
@@ -21,12 +22,6 @@ use crate::i18n::Tr;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 use fupin_domain::schema::Personal;
-
-/// At most this many hits are listed.
-const LIMIT: i64 = 100;
-
-/// Longer input is cut: nobody's name or number is this long.
-const MAX_CHARS: usize = 50;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct SearchParams {
@@ -58,21 +53,6 @@ struct SearchPage {
     limited: bool,
     /// Why nothing was searched (a whole ID number in a URL).
     message: String,
-}
-
-/// An 18- or 15-character ID number (digits, perhaps ending in X) is looked up
-/// exactly; anything else is a 户编号 or part of a name.
-pub(crate) fn classify(q: &str) -> Option<SearchQuery> {
-    let q: String = q.trim().chars().take(MAX_CHARS).collect();
-    if q.is_empty() {
-        return None;
-    }
-    let n = q.len();
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if q.is_ascii() && (n == 18 || n == 15) && digits(&q[..n - 1]) && (digits(&q[n - 1..]) || q.ends_with(['x', 'X'])) {
-        return Some(SearchQuery::IdNumber(q.to_ascii_uppercase()));
-    }
-    Some(SearchQuery::Text(q))
 }
 
 /// `GET /search?q=`: names and 户编号; a whole ID number is refused (400), not looked up.
@@ -112,14 +92,13 @@ async fn answer(state: AppState, t: Tr, user: CurrentUser, params: SearchParams)
     let q = params.q.unwrap_or_default();
     let query = classify(&q);
     let found = match &query {
-        Some(query) => views::search(&state.store, user.area(), query, LIMIT).await?,
+        Some(query) => search::search(&state.store, &user, query).await?,
         None => Vec::new(),
     };
+    let limited = search::limited(&found);
     let codes = &state.codes;
     let hits: Vec<Hit> = found
         .into_iter()
-        .filter(|h| DivisionCode::parse(&h.village_code).is_ok_and(|v| user.may_see_household(&h.hh_id, &v)))
-        .map(|h| user.visible_hit(h))
         .map(|h| Hit {
             name: h.person_name.unwrap_or_default(),
             relation: h.relation.map(|r| codes.label("relation", &r).to_owned()).unwrap_or_default(),
@@ -145,7 +124,7 @@ async fn answer(state: AppState, t: Tr, user: CurrentUser, params: SearchParams)
         // otherwise sit unmasked on the page.
         q: if matches!(query, Some(SearchQuery::IdNumber(_))) { String::new() } else { q.trim().to_owned() },
         searched: query.is_some(),
-        limited: hits.len() as i64 >= LIMIT,
+        limited,
         hits,
         message: String::new(),
     };
@@ -166,18 +145,4 @@ fn xlsx(hits: &[Hit]) -> Result<Response, WebError> {
         .collect();
     let headers = ["姓名", "与户主关系", "证件号码", "户编号", "村", "户类型"];
     Ok(edit_xlsx::download("search.xlsx", edit_xlsx::workbook("查询结果", &headers, &rows)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn whole_id_numbers_are_looked_up_exactly() {
-        assert_eq!(classify(" 61098119900101123x "), Some(SearchQuery::IdNumber("61098119900101123X".into())));
-        assert_eq!(classify("610981900101123"), Some(SearchQuery::IdNumber("610981900101123".into())));
-        assert_eq!(classify("张三"), Some(SearchQuery::Text("张三".into())));
-        assert_eq!(classify("6109811990"), Some(SearchQuery::Text("6109811990".into())));
-        assert_eq!(classify("   "), None);
-    }
 }
