@@ -7,7 +7,10 @@
 //! through `fupin_store`, checks and compiles rules through `fupin_rules`, and knows
 //! nothing of `fupin_web`.
 
+pub mod accounts;
 pub mod error;
+pub mod password;
+pub mod sign_in;
 pub mod viewer;
 
 pub use error::{AppError, AppResult};

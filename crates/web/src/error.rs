@@ -60,6 +60,25 @@ pub enum WebError {
     /// The server stopped with an I/O error.
     #[error("网页服务出错：{0}")]
     Serve(#[source] std::io::Error),
+    /// A use case failed inside (`fupin_app::AppError::Internal`); details go to the log.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A use case's answer as the pages give it, with the same status: not found 404,
+/// forbidden 403, a bad request 400, refused 422 (their messages kept), the rest 500.
+impl From<fupin_app::AppError> for WebError {
+    fn from(e: fupin_app::AppError) -> WebError {
+        use fupin_app::AppError;
+        match e {
+            AppError::NotFound => WebError::NotFound,
+            AppError::Forbidden => WebError::Forbidden,
+            AppError::BadRequest(m) => WebError::BadRequest(m),
+            AppError::Refused(m) => WebError::Refused(m),
+            AppError::Store(e) => WebError::Store(e),
+            AppError::Internal(m) => WebError::Internal(m),
+        }
+    }
 }
 
 /// The page every error shows: a status, a title and one sentence.

@@ -112,6 +112,14 @@ impl From<fupin_store::StoreError> for ApiError {
     }
 }
 
+/// A use case's answer as the API gives it, with the pages' statuses (see
+/// `From<AppError> for WebError`): 404, 403, 400, 422 with their messages, else 500.
+impl From<fupin_app::AppError> for ApiError {
+    fn from(e: fupin_app::AppError) -> ApiError {
+        WebError::from(e).into()
+    }
+}
+
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// The caller of an API route: a bearer token if the request carries an
