@@ -7,10 +7,13 @@
 //! through `fupin_store`, checks and compiles rules through `fupin_rules`, and knows
 //! nothing of `fupin_web`.
 
+pub mod accounts;
 pub mod dashboard;
 pub mod error;
 pub mod findings;
+pub mod password;
 pub mod search;
+pub mod sign_in;
 #[cfg(test)]
 mod testing;
 pub mod viewer;

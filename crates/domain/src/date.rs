@@ -42,6 +42,18 @@ pub fn year_end(year: i32) -> Date {
     Date::from_calendar_date(year, Month::December, 31).expect("31 December exists")
 }
 
+/// Beijing time of a stored RFC 3339 instant: `2026-11-05 16:30`.
+pub fn beijing(at: &str) -> String {
+    let parsed = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339);
+    match (parsed, time::UtcOffset::from_hms(8, 0, 0)) {
+        (Ok(t), Ok(offset)) => {
+            let t = t.to_offset(offset);
+            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+        }
+        _ => at.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

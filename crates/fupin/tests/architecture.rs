@@ -84,15 +84,11 @@ fn crates_depend_only_downstream_and_nothing_but_the_binary_on_web() {
     }
 }
 
-/// Files still calling into web while their use cases move to app (issue 10): this
-/// list only shrinks.
-const RATCHET_WEB: &[&str] = &["cmd/init.rs", "cmd/user.rs", "cmd/check.rs"];
-
 #[test]
 fn the_binary_reaches_into_web_only_to_serve() {
     for file in rust_files(&root().join("crates/fupin/src")) {
         let text = std::fs::read_to_string(&file).unwrap();
-        if file.ends_with("cmd/serve.rs") || RATCHET_WEB.iter().any(|f| file.ends_with(f)) {
+        if file.ends_with("cmd/serve.rs") {
             continue;
         }
         assert!(!text.contains("fupin_web::"), "{} uses fupin_web: only cmd/serve.rs may", file.display());

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use fupin_domain::schema::{Column, Kind, Personal, Table};
 use fupin_domain::{CodeLists, Value, Yuan, date, mask};
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 
 use crate::i18n::Tr;
 
@@ -67,17 +67,7 @@ pub(crate) fn birth_with_age(t: Tr, birth: &str, today: Date) -> String {
     }
 }
 
-/// Beijing time of a stored RFC 3339 instant: `2026-11-05 16:30`.
-pub(crate) fn beijing(at: &str) -> String {
-    let parsed = OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339);
-    match (parsed, UtcOffset::from_hms(8, 0, 0)) {
-        (Ok(t), Ok(offset)) => {
-            let t = t.to_offset(offset);
-            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-        }
-        _ => at.to_owned(),
-    }
-}
+pub(crate) use fupin_domain::date::beijing;
 
 pub(crate) use fupin_domain::mask::scrub_ids;
 

@@ -14,7 +14,6 @@
 //! does not exist (404), so household numbers cannot be probed. ID and phone numbers
 //! leave the server only masked (module `display`).
 
-pub mod accounts;
 mod api;
 mod cache;
 mod checks;
@@ -22,7 +21,6 @@ mod display;
 mod error;
 mod i18n;
 mod pages;
-mod password;
 mod router;
 mod security;
 mod session;

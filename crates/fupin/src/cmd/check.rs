@@ -177,7 +177,7 @@ const MAX_REASON: usize = 500;
 /// Who the reveal log names for a run on the command line: `命令行` as for every other
 /// write of the CLI (`fupin user`), with the operating-system account when known.
 fn actor() -> String {
-    let name = fupin_web::accounts::ChangedBy::COMMAND_LINE.name;
+    let name = fupin_app::accounts::ChangedBy::COMMAND_LINE.name;
     match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
         Ok(user) if !user.trim().is_empty() => format!("{name}（{}）", user.trim()),
         _ => name.to_owned(),

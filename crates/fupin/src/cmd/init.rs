@@ -38,7 +38,7 @@ pub async fn run(a: InitArgs) -> anyhow::Result<ExitCode> {
     // The key first: every record from the first one on is keyed.
     let (store, key_file, created) = a.registry.ensure_key(store).await?;
     write_divisions(&store, &tree, &a.county).await?;
-    let password = fupin_web::accounts::create_admin(&store, &a.admin, a.admin_password.as_deref()).await?;
+    let password = fupin_app::accounts::create_admin(&store, &a.admin, a.admin_password.as_deref()).await?;
     let county = tree.get(&a.county).map(|d| d.name.clone()).unwrap_or_default();
     let towns = tree.at_level(fupin_domain::DivisionLevel::Township).count();
     let villages = tree.at_level(fupin_domain::DivisionLevel::Village).count();

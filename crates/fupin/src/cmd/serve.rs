@@ -156,7 +156,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         store.set_meta("demo_checked", "yes").await?;
     }
     // New passwords at every start: no demo password is ever stored in clear.
-    let accounts = fupin_web::accounts::create_demo_accounts(&store).await?;
+    let accounts = fupin_app::accounts::create_demo_accounts(&store).await?;
     println!("演示账号（仅供本机演示，每次启动重新生成密码）：");
     for account in &accounts {
         println!("  {account}");

@@ -1,11 +1,11 @@
 //! `fupin user add|disable|enable|reset|role`: the county admin's account management
 //! from the server's command line, with the same checks and audit log rows as the
-//! `/admin/users` pages (both call `fupin_web::accounts`).
+//! `/admin/users` pages (both call `fupin_app::accounts`).
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use fupin_web::accounts::{self, AccountRequest, ChangedBy};
+use fupin_app::accounts::{self, AccountRequest, ChangedBy};
 
 use crate::RegistryArgs;
 

@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use fupin_store::tokens;
 use serde::Deserialize;
 
-use crate::accounts::{self, ChangedBy};
 use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::pages::{Nav, html};
 use crate::session::{self, CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
+use fupin_app::AppError;
+use fupin_app::accounts::{self, ChangedBy};
 
 /// Prefix of every token, so a token pasted where it should not be is recognisable.
 const TOKEN_PREFIX: &str = "fupin_";
@@ -141,8 +142,8 @@ pub(crate) async fn create(
             tracing::info!(username = %user.user.username, name = %name, "创建访问令牌");
             page(&state, t, &user, StatusCode::OK, Some((name, token)), String::new()).await
         }
-        Err(WebError::Refused(m)) => page(&state, t, &user, StatusCode::UNPROCESSABLE_ENTITY, None, m).await,
-        Err(e) => Err(e),
+        Err(AppError::Refused(m)) => page(&state, t, &user, StatusCode::UNPROCESSABLE_ENTITY, None, m).await,
+        Err(e) => Err(e.into()),
     }
 }
 

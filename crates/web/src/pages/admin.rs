@@ -2,7 +2,7 @@
 //! disabled, last sign-in), creating one, and on each account's page disabling or
 //! enabling it, resetting its password and changing its role or area. Each change is
 //! a same-origin POST form; a generated password is shown once, on the answer to the
-//! POST, and never again. The checks themselves live in [`crate::accounts`], shared
+//! POST, and never again. The checks themselves live in `fupin_app::accounts`, shared
 //! with `fupin user`.
 
 use std::collections::HashMap;
@@ -17,11 +17,12 @@ use fupin_store::views::{self, DivisionRow};
 use serde::Deserialize;
 
 use super::{Nav, html};
-use crate::accounts::{self, AccountRequest, ChangedBy};
 use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::session::{Admin, RemoteAddr};
 use crate::{AppState, WebError};
+use fupin_app::AppError;
+use fupin_app::accounts::{self, AccountRequest, ChangedBy};
 use fupin_domain::departments::Departments;
 
 /// A role as a choice on a form.
@@ -294,12 +295,12 @@ pub(crate) async fn create(
             let nav = Nav::of(&state, &admin.0).await?;
             password_page(t, nav, t.t("admin.created"), form.username.trim(), password)
         }
-        Err(WebError::Refused(m)) => {
+        Err(AppError::Refused(m)) => {
             // The form comes back as typed, without the password.
             let form = CreateForm { password: String::new(), ..form };
             users_page(&state, t, &admin, StatusCode::UNPROCESSABLE_ENTITY, m, form).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -320,15 +321,15 @@ async fn after(
     t: Tr,
     admin: &Admin,
     username: &str,
-    outcome: Result<(), WebError>,
+    outcome: Result<(), AppError>,
 ) -> Result<Response, WebError> {
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{username}")).into_response()),
-        Err(WebError::Refused(m)) => {
+        Err(AppError::Refused(m)) => {
             let user = target(state, username).await?;
             user_page(state, t, admin, &user, StatusCode::UNPROCESSABLE_ENTITY, m).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

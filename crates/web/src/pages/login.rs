@@ -10,7 +10,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use fupin_store::users::{self, AuthEvent, AuthRecord};
+use fupin_store::users::{self, AuthEvent};
 use serde::Deserialize;
 use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
@@ -20,12 +20,10 @@ use crate::display::beijing;
 use crate::i18n::Tr;
 use crate::session::RemoteAddr;
 use crate::throttle::Claim;
-use crate::{AppState, WebError, password, session};
+use crate::{AppState, WebError, session};
+use fupin_app::sign_in::{self, Attempt, LOGGED_NAME_CHARS, Outcome, UnknownName};
 
-/// Wrong passwords in a row that lock an account.
-pub const MAX_FAILURES: i64 = 5;
-/// How long a lock lasts.
-pub const LOCK_MINUTES: i64 = 15;
+pub use fupin_app::sign_in::{LOCK_MINUTES, MAX_FAILURES};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -68,9 +66,6 @@ pub(crate) async fn form(t: Tr) -> Result<Response, WebError> {
     page(t, StatusCode::OK, "", "")
 }
 
-/// Usernames longer than this are cut in the audit log (a typed name is kept as typed).
-const LOGGED_NAME_CHARS: usize = 64;
-
 /// Appends a sign-in event to the audit log.
 async fn log(
     state: &AppState,
@@ -79,9 +74,7 @@ async fn log(
     event: AuthEvent,
     detail: &str,
 ) -> Result<(), WebError> {
-    let username: String = username.chars().take(LOGGED_NAME_CHARS).collect();
-    let record = AuthRecord { username: &username, event, detail, actor: None, remote_addr: remote.0.as_deref() };
-    Ok(users::log_auth(&state.store, &record).await?)
+    Ok(sign_in::log(&state.store, remote.0.as_deref(), username, event, detail).await?)
 }
 
 /// Sign-in attempts from one address within [`LOCK_MINUTES`] before it must wait:
@@ -106,7 +99,6 @@ pub(crate) async fn submit(
     }
     let now = OffsetDateTime::now_utc();
     let window = Duration::minutes(LOCK_MINUTES);
-    let lock_until = now + window;
     // The address first: a machine trying many names is stopped whatever the names.
     let address = client_address(&remote, &headers).map(|a| format!("addr:{a}"));
     if let Some(key) = &address
@@ -124,40 +116,24 @@ pub(crate) async fn submit(
         return page(t, StatusCode::TOO_MANY_REQUESTS, username, &t.f1("login.throttled", "until", beijing(&until)));
     }
     let name_key = format!("name:{}", username.chars().take(LOGGED_NAME_CHARS).collect::<String>());
-    let (locks, until) = match users::claim_attempt(&state.store, username, MAX_FAILURES, now, lock_until).await? {
-        users::Attempt::Allowed { locks, until } => (locks, until),
-        users::Attempt::Locked(until) => return locked(&state, &remote, t, username, &until).await,
-        users::Attempt::NoSuchUser => match state.attempts.claim(&name_key, MAX_FAILURES, window, now) {
-            Claim::Allowed { locks } => (locks, users::timestamp(lock_until)),
-            Claim::Locked(until) => return locked(&state, &remote, t, username, &users::timestamp(until)).await,
-        },
+    let unknown_name = || match state.attempts.claim(&name_key, MAX_FAILURES, window, now) {
+        Claim::Allowed { locks } => UnknownName::Allowed { locks },
+        Claim::Locked(until) => UnknownName::Locked(until),
     };
-    let user = users::find(&state.store, username).await?;
-    let ok = password::verify(&f.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-    let known = user.is_some();
-    let Some(user) = user.filter(|u| ok && !u.disabled) else {
-        let detail = match known {
-            false => "用户名不存在",
-            true if ok => "账号已停用",
-            true => "密码错误",
-        };
-        log(&state, &remote, username, AuthEvent::LoginFailed, detail).await?;
-        // A disabled account's right password counts as a failure too: the answer must
-        // not tell that it was right.
-        if locks {
-            tracing::warn!(username, "连续密码错误，账号已锁定");
-            let detail = format!("连续 {MAX_FAILURES} 次密码错误，锁定至 {}", beijing(&until));
-            log(&state, &remote, username, AuthEvent::Locked, &detail).await?;
-            return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
-        }
+    let attempt =
+        Attempt { username, password: &f.password, remote_addr: remote.0.as_deref(), now, unknown_name: &unknown_name };
+    let user = match sign_in::sign_in(&state.store, &attempt).await? {
+        Outcome::SignedIn(user) => user,
         // The same words for a wrong name, a wrong password and a disabled account, so
         // the answer does not tell which names exist.
-        return page(t, StatusCode::UNAUTHORIZED, username, t.t("login.wrong"));
+        Outcome::Wrong => return page(t, StatusCode::UNAUTHORIZED, username, t.t("login.wrong")),
+        Outcome::Locked { until, .. } => {
+            return page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, &until));
+        }
     };
     if let Some(key) = &address {
         state.attempts.refund(key);
     }
-    users::record_success(&state.store, &user.username).await?;
     let cookie = session::start(&state, &user.username).await?;
     log(&state, &remote, &user.username, AuthEvent::LoginOk, "").await?;
     tracing::info!(username = %user.username, "登录");
@@ -198,18 +174,6 @@ fn counted(ip: IpAddr) -> String {
         }
         v4 => v4.to_string(),
     }
-}
-
-/// The answer to an attempt on a locked name (an account or not), logged.
-async fn locked(
-    state: &AppState,
-    remote: &RemoteAddr,
-    t: Tr,
-    username: &str,
-    until: &str,
-) -> Result<Response, WebError> {
-    log(state, remote, username, AuthEvent::LoginLocked, &format!("锁定至 {}", beijing(until))).await?;
-    page(t, StatusCode::TOO_MANY_REQUESTS, username, &locked_message(t, until))
 }
 
 /// What sign-out asks the browser to clear (not `"cookies"`: the session cookie is

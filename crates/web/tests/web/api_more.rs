@@ -330,8 +330,8 @@ async fn a_script_explains_a_finding_with_the_pages_checks() {
     .await;
     let (error_h1, warning_h3, error_h2) = (ids[0], ids[1], ids[2]);
     // A village cadre of another village (西关村), with a token like the others.
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
-    let request = fupin_web::accounts::AccountRequest {
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
+    let request = fupin_app::accounts::AccountRequest {
         username: "village2",
         display_name: "",
         role: fupin_store::users::Role::VillageCadre,
@@ -339,7 +339,7 @@ async fn a_script_explains_a_finding_with_the_pages_checks() {
         password: None,
         department: None,
     };
-    let password = fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    let password = fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     let client = app.client();
     assert_eq!(app.login_as(&client, "village2", &password).await.status(), 200);
     let village2 = token_on(&create_token(&app, &client, &password, "说明脚本").await.text().await.unwrap());

@@ -215,7 +215,7 @@ async fn one_address_trying_many_names_is_throttled() {
 async fn secure_cookies_can_be_forced_behind_a_tls_proxy_with_hsts() {
     let db = fupin_store::testing::fresh().await.expect("a fresh test database");
     seed(&db.store).await;
-    let password = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
+    let password = fupin_app::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
     let config = fupin_web::Config {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         today: time::macros::date!(2026 - 06 - 01),

@@ -220,11 +220,11 @@ async fn a_department_officer_sees_no_other_department_s_column_anywhere() {
     let checked: Marks = marks.into_iter().filter(|(_, shown)| seen_by_admin.contains(shown.as_str())).collect();
     assert!(checked.len() >= 40, "the administrator sees the marked values: {checked:?}");
 
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
     let mut leaks = Vec::new();
     for (department, own) in departments() {
         let username = format!("dept{department}");
-        let request = fupin_web::accounts::AccountRequest {
+        let request = fupin_app::accounts::AccountRequest {
             username: &username,
             display_name: "",
             role: fupin_store::users::Role::DepartmentOfficer,
@@ -232,7 +232,7 @@ async fn a_department_officer_sees_no_other_department_s_column_anywhere() {
             password: Some("部门数据员的密码-2026"),
             department: Some(&department),
         };
-        fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+        fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
         let client = app.client();
         let r = app.login_as(&client, &username, "部门数据员的密码-2026").await;
         assert_eq!(r.status(), 200, "{username} signs in");
@@ -268,9 +268,9 @@ async fn a_department_officer_sees_no_other_department_s_column_anywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_department_officer_reveals_only_their_own_department_s_numbers() {
     let app = spawn_app().await;
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
     for (username, department) in [("police", "公安"), ("civil", "民政")] {
-        let request = fupin_web::accounts::AccountRequest {
+        let request = fupin_app::accounts::AccountRequest {
             username,
             display_name: "",
             role: fupin_store::users::Role::DepartmentOfficer,
@@ -278,7 +278,7 @@ async fn a_department_officer_reveals_only_their_own_department_s_numbers() {
             password: Some("部门数据员的密码-2026"),
             department: Some(department),
         };
-        fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+        fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     }
     let id = [("table", "persons"), ("key", "P1"), ("field", "id_number"), ("reason", "户籍核对")];
     let phone = [("table", "households"), ("key", "H1"), ("field", "phone"), ("reason", "户籍核对")];
@@ -322,8 +322,8 @@ async fn reveal(app: &TestApp, client: &Client, fields: &[(&str, &str)]) -> (u16
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_and_figures_over_other_columns_are_not_for_a_department() {
     let app = spawn_app().await;
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
-    let request = fupin_web::accounts::AccountRequest {
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
+    let request = fupin_app::accounts::AccountRequest {
         username: "rural",
         display_name: "",
         role: fupin_store::users::Role::DepartmentOfficer,
@@ -331,7 +331,7 @@ async fn filters_and_figures_over_other_columns_are_not_for_a_department() {
         password: Some("部门数据员的密码-2026"),
         department: Some("乡村振兴"),
     };
-    fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     let civil = app.signed_in("department").await;
     let rural = officer(&app, "rural").await;
     for list in ["status=2", "exit_year=2020", "monitor=open", "visits=due"] {
@@ -373,11 +373,11 @@ async fn a_department_officer_sees_no_masked_number_of_a_column_not_its_own() {
     for (_, shown) in masked {
         assert!(seen_by_admin.contains(shown), "the administrator sees {shown}");
     }
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
     let mut leaks = Vec::new();
     for (department, own) in departments() {
         let username = format!("dept{department}");
-        let request = fupin_web::accounts::AccountRequest {
+        let request = fupin_app::accounts::AccountRequest {
             username: &username,
             display_name: "",
             role: fupin_store::users::Role::DepartmentOfficer,
@@ -385,7 +385,7 @@ async fn a_department_officer_sees_no_masked_number_of_a_column_not_its_own() {
             password: Some("部门数据员的密码-2026"),
             department: Some(&department),
         };
-        fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+        fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
         let client = officer(&app, &username).await;
         let hidden: Vec<_> =
             masked.iter().filter(|((t, c), _)| !own.contains(&((*t).to_owned(), (*c).to_owned()))).collect();

@@ -506,8 +506,8 @@ async fn land(app: &TestApp, client: &Client, r: Response) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_role_as_its_policy_says() {
     let app = spawn_app().await;
-    let by = fupin_web::accounts::ChangedBy { name: "test", remote_addr: None };
-    let request = fupin_web::accounts::AccountRequest {
+    let by = fupin_app::accounts::ChangedBy { name: "test", remote_addr: None };
+    let request = fupin_app::accounts::AccountRequest {
         username: TARGET,
         display_name: "",
         role: fupin_store::users::Role::VillageCadre,
@@ -515,7 +515,7 @@ async fn every_route_answers_every_role_as_its_policy_says() {
         password: None,
         department: None,
     };
-    fupin_web::accounts::add_user(&app.db.store, by, &request).await.unwrap();
+    fupin_app::accounts::add_user(&app.db.store, by, &request).await.unwrap();
     // A token of the target account, for a county admin to revoke.
     fupin_store::tokens::create(&app.db.store, TARGET, "matrix-target", "matrix-target-hash", 30).await.unwrap();
     // 孙七 gets a 劳动技能 (人社's column) and 低保 (民政's), for the department cells.

@@ -5,10 +5,10 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
+use fupin_app::accounts::{self, AccountRequest, ChangedBy};
 use fupin_domain::Value;
 use fupin_domain::schema::{INCOMES, PERSONS};
 use fupin_store::Actor;
-use fupin_web::accounts::{self, AccountRequest, ChangedBy};
 
 use crate::support::*;
 

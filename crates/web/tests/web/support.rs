@@ -30,7 +30,7 @@ pub const PHONE_H1: &str = "13912345678";
 pub const SECRETS: &[&str] =
     &[ID_ZHANG, ID_LI, "610981197507070031", "610981196601010057", PHONE_H1, "13800001111", "6228480012345678"];
 
-/// The county administrator created with [`fupin_web::accounts::create_admin`].
+/// The county administrator created with [`fupin_app::accounts::create_admin`].
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "管理员的密码-2026";
 
@@ -203,9 +203,9 @@ pub async fn spawn_generated(households: usize) -> TestApp {
 
 async fn start(db: TestDb) -> TestApp {
     let mut passwords = HashMap::new();
-    let admin = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.expect("admin");
+    let admin = fupin_app::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.expect("admin");
     passwords.insert(ADMIN.to_owned(), admin);
-    for a in fupin_web::accounts::create_demo_accounts(&db.store).await.expect("demo accounts") {
+    for a in fupin_app::accounts::create_demo_accounts(&db.store).await.expect("demo accounts") {
         passwords.insert(a.username, a.password);
     }
     let (base, server, stop) = serve(&db, SocketAddr::from(([127, 0, 0, 1], 0))).await;

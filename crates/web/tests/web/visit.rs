@@ -142,7 +142,7 @@ async fn a_helper_cadre_sees_and_visits_only_the_paired_households() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_helper_cadre_account_is_linked_to_its_helper() {
-    use fupin_web::accounts::{self, AccountRequest, ChangedBy};
+    use fupin_app::accounts::{self, AccountRequest, ChangedBy};
     let mut app = spawn_app().await;
     let by = ChangedBy { name: "test", remote_addr: None };
     let role = fupin_store::users::Role::HelperCadre;
@@ -264,7 +264,7 @@ async fn grouped_phone_and_id_numbers_in_visit_notes_are_masked() {
 async fn https_with_a_certificate_and_secure_cookies() {
     let db = fupin_store::testing::fresh().await.expect("a fresh test database");
     seed(&db.store).await;
-    let password = fupin_web::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
+    let password = fupin_app::accounts::create_admin(&db.store, ADMIN, Some(ADMIN_PASSWORD)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));

@@ -9,7 +9,7 @@ use fupin_store::users::{self, AuthEvent, AuthRecord, NewUser, Role};
 use fupin_store::views::{self, DivisionRow};
 use fupin_store::{Store, StoreError, tokens};
 
-use crate::{WebError, password};
+use crate::{AppError, password};
 use fupin_domain::departments::Departments;
 
 /// Shortest password accepted.
@@ -34,13 +34,13 @@ impl std::fmt::Display for DemoAccount {
 }
 
 /// Usernames are what people type on a phone: ASCII letters, digits, `.`, `_`, `-`.
-fn check_username(username: &str) -> Result<(), WebError> {
+fn check_username(username: &str) -> Result<(), AppError> {
     let ok = (1..=32).contains(&username.len())
         && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
     } else {
-        Err(WebError::Refused(format!("用户名“{username}”无效：应为 1–32 个英文字母、数字或 . _ -")))
+        Err(AppError::Refused(format!("用户名“{username}”无效：应为 1–32 个英文字母、数字或 . _ -")))
     }
 }
 
@@ -65,10 +65,10 @@ const COMMON_PASSWORDS: &[&str] = &[
 ];
 
 /// Refuses a password that is short or easy to guess, saying why.
-fn check_password(password: &str, username: &str) -> Result<(), WebError> {
-    let weak = |why: &str| Err(WebError::Refused(format!("密码太弱：{why}")));
+fn check_password(password: &str, username: &str) -> Result<(), AppError> {
+    let weak = |why: &str| Err(AppError::Refused(format!("密码太弱：{why}")));
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(WebError::Refused(format!("密码太短：至少 {MIN_PASSWORD_CHARS} 个字符")));
+        return Err(AppError::Refused(format!("密码太短：至少 {MIN_PASSWORD_CHARS} 个字符")));
     }
     let lower = password.to_lowercase();
     if password.chars().all(|c| c.is_ascii_digit()) {
@@ -86,19 +86,19 @@ fn check_password(password: &str, username: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-fn code_of(d: &DivisionRow) -> Result<DivisionCode, WebError> {
-    DivisionCode::parse(&d.code).map_err(|e| WebError::Refused(e.to_string()))
+fn code_of(d: &DivisionRow) -> Result<DivisionCode, AppError> {
+    DivisionCode::parse(&d.code).map_err(|e| AppError::Refused(e.to_string()))
 }
 
-async fn county(store: &Store) -> Result<DivisionRow, WebError> {
+async fn county(store: &Store) -> Result<DivisionRow, AppError> {
     views::county(store)
         .await?
-        .ok_or_else(|| WebError::Refused("登记库中还没有县级区划：请先用 fupin init 写入区划".to_owned()))
+        .ok_or_else(|| AppError::Refused("登记库中还没有县级区划：请先用 fupin init 写入区划".to_owned()))
 }
 
 /// `fupin init`: one county administrator; returns the password (generated if
 /// `None`) to print once.
-pub async fn create_admin(store: &Store, username: &str, password: Option<&str>) -> Result<String, WebError> {
+pub async fn create_admin(store: &Store, username: &str, password: Option<&str>) -> Result<String, AppError> {
     check_username(username)?;
     let password = password.map(str::to_owned).unwrap_or_else(password::generate);
     check_password(&password, username)?;
@@ -120,10 +120,10 @@ pub async fn create_admin(store: &Store, username: &str, password: Option<&str>)
 }
 
 /// A store refusal (name taken) is the user's to read, not a server fault.
-fn refused(e: StoreError) -> WebError {
+fn refused(e: StoreError) -> AppError {
     match e {
-        StoreError::Refused(m) => WebError::Refused(m),
-        other => WebError::Store(other),
+        StoreError::Refused(m) => AppError::Refused(m),
+        other => AppError::Store(other),
     }
 }
 
@@ -132,7 +132,7 @@ fn refused(e: StoreError) -> WebError {
 /// village cadre and a helper cadre of the village with most households, a
 /// department officer and an inspector for the county. An account that exists gets
 /// a new password. Returns what to print.
-pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, WebError> {
+pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, AppError> {
     let county = county(store).await?;
     let township = views::first_township_with_households(store).await?;
     let village = views::village_with_most_households(store).await?;
@@ -213,24 +213,24 @@ pub struct AccountRequest<'a> {
 }
 
 /// A role by its stored name (`village_cadre`) or its Chinese name (村干部).
-pub fn parse_role(text: &str) -> Result<Role, WebError> {
+pub fn parse_role(text: &str) -> Result<Role, AppError> {
     let text = text.trim();
     Role::parse(text).or_else(|| Role::ALL.into_iter().find(|r| r.label() == text)).ok_or_else(|| {
         let known: Vec<String> = Role::ALL.iter().map(|r| format!("{}（{}）", r.as_str(), r.label())).collect();
-        WebError::Refused(format!("未知角色“{text}”：应为 {}", known.join("、")))
+        AppError::Refused(format!("未知角色“{text}”：应为 {}", known.join("、")))
     })
 }
 
 /// The division `text` names, if it is in the registry and of the level `role` needs.
-async fn check_area(store: &Store, role: Role, text: &str) -> Result<(DivisionCode, DivisionRow), WebError> {
+async fn check_area(store: &Store, role: Role, text: &str) -> Result<(DivisionCode, DivisionRow), AppError> {
     let text = text.trim();
-    let code = DivisionCode::parse(text).map_err(|e| WebError::Refused(e.to_string()))?;
+    let code = DivisionCode::parse(text).map_err(|e| AppError::Refused(e.to_string()))?;
     let Some(row) = views::division(store, &code).await? else {
-        return Err(WebError::Refused(format!("区划代码 {text} 不在本登记库的区划中")));
+        return Err(AppError::Refused(format!("区划代码 {text} 不在本登记库的区划中")));
     };
     let want = role.area_level();
     if code.level() != want {
-        return Err(WebError::Refused(format!(
+        return Err(AppError::Refused(format!(
             "角色“{}”应绑定{}级区划，而 {}（{text}）是{}级",
             role.label(),
             want.label(),
@@ -243,39 +243,39 @@ async fn check_area(store: &Store, role: Role, text: &str) -> Result<(DivisionCo
 
 /// The department code an account of `role` gets from `text`: required (and known)
 /// for a department officer, refused for any other role. Returns it with its name.
-fn check_department(role: Role, text: Option<&str>) -> Result<Option<(String, String)>, WebError> {
+fn check_department(role: Role, text: Option<&str>) -> Result<Option<(String, String)>, AppError> {
     let text = text.map(str::trim).filter(|t| !t.is_empty());
     let departments = Departments::builtin();
     match (role, text) {
         (Role::DepartmentOfficer, Some(text)) => {
-            let code = departments.find(text).map_err(WebError::Refused)?;
+            let code = departments.find(text).map_err(AppError::Refused)?;
             Ok(Some((code.code.clone(), code.label.clone())))
         }
         (Role::DepartmentOfficer, None) => {
             let known: Vec<String> =
                 departments.codes.codes.iter().map(|c| format!("{}（{}）", c.code, c.label)).collect();
-            Err(WebError::Refused(format!("部门数据员账号须指定部门：{}", known.join("、"))))
+            Err(AppError::Refused(format!("部门数据员账号须指定部门：{}", known.join("、"))))
         }
         (_, Some(text)) => {
-            Err(WebError::Refused(format!("只有部门数据员账号有部门，角色“{}”不能指定部门“{text}”", role.label())))
+            Err(AppError::Refused(format!("只有部门数据员账号有部门，角色“{}”不能指定部门“{text}”", role.label())))
         }
         (_, None) => Ok(None),
     }
 }
 
 /// The account named `username`, or a refusal naming it.
-async fn existing(store: &Store, username: &str) -> Result<users::User, WebError> {
-    users::find(store, username).await?.ok_or_else(|| WebError::Refused(format!("没有用户名为“{username}”的账号")))
+async fn existing(store: &Store, username: &str) -> Result<users::User, AppError> {
+    users::find(store, username).await?.ok_or_else(|| AppError::Refused(format!("没有用户名为“{username}”的账号")))
 }
 
-async fn log(store: &Store, by: ChangedBy<'_>, username: &str, event: AuthEvent, detail: &str) -> Result<(), WebError> {
+async fn log(store: &Store, by: ChangedBy<'_>, username: &str, event: AuthEvent, detail: &str) -> Result<(), AppError> {
     let record = AuthRecord { username, event, detail, actor: Some(by.name), remote_addr: by.remote_addr };
     Ok(users::log_auth(store, &record).await?)
 }
 
 /// Creates an account; returns its first password (generated when none was given),
 /// to be shown once.
-pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>) -> Result<String, WebError> {
+pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>) -> Result<String, AppError> {
     let username = req.username.trim();
     check_username(username)?;
     let (code, area) = check_area(store, req.role, req.area).await?;
@@ -289,7 +289,7 @@ pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>
     };
     let display_name = match req.display_name.trim() {
         "" => format!("{}{}", area.name, req.role.label()),
-        name if name.chars().count() > 40 => return Err(WebError::Refused("姓名太长：最多 40 个字".to_owned())),
+        name if name.chars().count() > 40 => return Err(AppError::Refused("姓名太长：最多 40 个字".to_owned())),
         name => name.to_owned(),
     };
     let hash = password::hash(&password).await?;
@@ -312,10 +312,10 @@ pub async fn add_user(store: &Store, by: ChangedBy<'_>, req: &AccountRequest<'_>
 
 /// Disables (ending its sessions and revoking its API tokens) or enables an account. An admin cannot disable
 /// their own account, so the county is never left without one by a slip.
-pub async fn set_disabled(store: &Store, by: ChangedBy<'_>, username: &str, disabled: bool) -> Result<(), WebError> {
+pub async fn set_disabled(store: &Store, by: ChangedBy<'_>, username: &str, disabled: bool) -> Result<(), AppError> {
     existing(store, username).await?;
     if disabled && by.name == username {
-        return Err(WebError::Refused("不能停用自己的账号".to_owned()));
+        return Err(AppError::Refused("不能停用自己的账号".to_owned()));
     }
     let (_, revoked) = users::set_disabled(store, username, disabled).await?;
     let event = if disabled { AuthEvent::UserDisabled } else { AuthEvent::UserEnabled };
@@ -330,7 +330,7 @@ async fn log_revoked(
     username: &str,
     names: &[String],
     why: &str,
-) -> Result<(), WebError> {
+) -> Result<(), AppError> {
     for name in names {
         log(store, by, username, AuthEvent::TokenRevoked, &tokens::revocation_detail(name, why)).await?;
     }
@@ -349,9 +349,9 @@ pub async fn create_token(
     name: &str,
     days: Option<i64>,
     token_hash: &str,
-) -> Result<String, WebError> {
+) -> Result<String, AppError> {
     if !password::verify(password, Some(&user.password_hash)).await? {
-        return Err(WebError::Refused("密码不对：创建访问令牌须再次输入自己的登录密码".to_owned()));
+        return Err(AppError::Refused("密码不对：创建访问令牌须再次输入自己的登录密码".to_owned()));
     }
     let days = days.unwrap_or(tokens::DEFAULT_DAYS);
     let expires = tokens::create(store, &user.username, name, token_hash, days).await.map_err(refused)?;
@@ -361,11 +361,11 @@ pub async fn create_token(
 }
 
 /// Revokes `owner`'s token `name` (by the owner, or a county admin); logged. A name
-/// `owner` has no token of is [`WebError::NotFound`]; one revoked already is a no-op.
-pub async fn revoke_token(store: &Store, by: ChangedBy<'_>, owner: &str, name: &str) -> Result<(), WebError> {
+/// `owner` has no token of is [`AppError::NotFound`]; one revoked already is a no-op.
+pub async fn revoke_token(store: &Store, by: ChangedBy<'_>, owner: &str, name: &str) -> Result<(), AppError> {
     let name = name.trim();
     if !tokens::exists(store, owner, name).await? {
-        return Err(WebError::NotFound);
+        return Err(AppError::NotFound);
     }
     if tokens::revoke(store, owner, name).await? {
         let why = if by.name == owner { "本人撤销" } else { "管理员撤销" };
@@ -382,7 +382,7 @@ pub async fn reset_password(
     by: ChangedBy<'_>,
     username: &str,
     password: Option<&str>,
-) -> Result<String, WebError> {
+) -> Result<String, AppError> {
     existing(store, username).await?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => {
@@ -409,10 +409,10 @@ pub async fn change_role(
     role: Role,
     area: Option<&str>,
     department: Option<&str>,
-) -> Result<(), WebError> {
+) -> Result<(), AppError> {
     let user = existing(store, username).await?;
     if by.name == username {
-        return Err(WebError::Refused("不能更改自己的角色或区域".to_owned()));
+        return Err(AppError::Refused("不能更改自己的角色或区域".to_owned()));
     }
     let area = area.map(str::trim).filter(|a| !a.is_empty()).unwrap_or(user.area.as_str()).to_owned();
     let (code, row) = check_area(store, role, &area).await?;
@@ -431,15 +431,15 @@ pub async fn change_role(
 /// Links a helper-cadre account to its helper (`helpers.helper_id`): 我的农户 then
 /// lists the households paired with that helper. Refuses another role or an unknown
 /// helper; logged like a role change.
-pub async fn set_helper(store: &Store, by: ChangedBy<'_>, username: &str, helper_id: &str) -> Result<(), WebError> {
+pub async fn set_helper(store: &Store, by: ChangedBy<'_>, username: &str, helper_id: &str) -> Result<(), AppError> {
     let user = existing(store, username).await?;
     if user.role != Role::HelperCadre {
-        return Err(WebError::Refused(format!("{username} 不是帮扶责任人账号，不能关联帮扶责任人")));
+        return Err(AppError::Refused(format!("{username} 不是帮扶责任人账号，不能关联帮扶责任人")));
     }
     let helper_id = helper_id.trim();
     let name = fupin_store::visits::helper_name(store, helper_id)
         .await?
-        .ok_or_else(|| WebError::Refused(format!("帮扶责任人 {helper_id} 不存在")))?;
+        .ok_or_else(|| AppError::Refused(format!("帮扶责任人 {helper_id} 不存在")))?;
     fupin_store::visits::set_helper(store, username, Some(helper_id)).await?;
     log(store, by, username, AuthEvent::RoleChanged, &format!("关联帮扶责任人 {name}（{helper_id}）")).await
 }

@@ -9,23 +9,23 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::Rng;
 
-use crate::WebError;
+use crate::AppError;
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or
 /// copied from paper (no 0/O, 1/l/I).
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 
 /// A random password of 16 characters (about 93 bits).
-pub(crate) fn generate() -> String {
+pub fn generate() -> String {
     let mut rng = rand::rng();
     (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-fn hash_blocking(password: &str) -> Result<String, WebError> {
+fn hash_blocking(password: &str) -> Result<String, AppError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| WebError::Password(e.to_string()))
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// Hashes at once. Each takes 19 MiB and a core for tens of milliseconds, so a flood
@@ -33,10 +33,12 @@ fn hash_blocking(password: &str) -> Result<String, WebError> {
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// The Argon2id PHC string of a password.
-pub(crate) async fn hash(password: &str) -> Result<String, WebError> {
+pub async fn hash(password: &str) -> Result<String, AppError> {
     let password = password.to_owned();
-    let _permit = HASHING.acquire().await.map_err(|e| WebError::Password(e.to_string()))?;
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    let _permit = HASHING.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
 }
 
 /// A hash of a password nobody knows, checked when the username does not exist so
@@ -47,18 +49,19 @@ fn decoy() -> &'static str {
 }
 
 /// Whether `password` matches the stored hash; `None` checks the decoy and is false.
-pub(crate) async fn verify(password: &str, stored: Option<&str>) -> Result<bool, WebError> {
+pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AppError> {
     let password = password.to_owned();
     let known = stored.is_some();
     let stored = stored.map(str::to_owned);
-    let _permit = HASHING.acquire().await.map_err(|e| WebError::Password(e.to_string()))?;
+    let _permit = HASHING.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let phc = stored.as_deref().unwrap_or_else(|| decoy());
-        let parsed = PasswordHash::new(phc).map_err(|e| WebError::Password(e.to_string()))?;
+        let parsed = PasswordHash::new(phc).map_err(|e| AppError::Internal(e.to_string()))?;
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(known && ok)
     })
-    .await?
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
 }
 
 #[cfg(test)]
