@@ -159,8 +159,6 @@ const RATCHET_LONG: &[&str] = &[
     "rules/src/sql.rs",
     "rules/src/eval.rs",
     "web/src/api/mod.rs",
-    "web/tests/web/routes.rs",
-    "web/tests/web/browser.rs",
 ];
 
 #[test]

@@ -3,6 +3,9 @@
 //! with content inside the user's area, 404 for an id outside it, 403 for a role the
 //! page is not for, 303 to `/login` when signed out. A route without a case here
 //! fails the test; a route without a policy does not compile.
+//!
+//! Longer than 600 lines because it is one table: a case per route of the router, kept
+//! together so that a route missing from it is seen at a glance.
 
 use fupin_web::{Policy, RouteSpec};
 use reqwest::{Client, Response};
