@@ -7,6 +7,7 @@
 //! through `fupin_store`, checks and compiles rules through `fupin_rules`, and knows
 //! nothing of `fupin_web`.
 
+pub mod check;
 pub mod error;
 pub mod viewer;
 

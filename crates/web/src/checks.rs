@@ -1,19 +1,15 @@
-//! The shipped rule sets as the worklist needs them: each rule's Chinese title, the
+//! The shipped rule sets as the worklist needs them: each rule's Chinese title and the
 //! registry columns it reads (a department officer sees the findings of a rule only
-//! when they see every column it reads, `departments.rs`), and 运行检查, the county
-//! administrator's run of the default sets for the county and the policy year, as
-//! `fupin check` does it.
+//! when they see every column it reads, `departments.rs`). 运行检查, the county
+//! administrator's run of the default sets, is `fupin_app::check::run_default`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use fupin_domain::CodeLists;
-use fupin_rules::RuleSet;
-use fupin_rules::run::{Plan, Quiet, Report};
 use fupin_store::users::Role;
 
 use crate::session::CurrentUser;
-use crate::{AppState, WebError};
 
 /// A rule as the worklist shows it.
 #[derive(Debug)]
@@ -23,7 +19,6 @@ pub(crate) struct RuleInfo {
 }
 
 struct Catalog {
-    sets: Vec<RuleSet>,
     rules: HashMap<String, RuleInfo>,
 }
 
@@ -44,7 +39,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .flat_map(|s| &s.rules)
         .map(|r| (r.id.clone(), RuleInfo { title: r.title.clone(), columns: r.columns() }))
         .collect();
-    Catalog { sets, rules }
+    Catalog { rules }
 });
 
 /// The rule's title, or its id for a rule not shipped (a user rule set run by `fupin check`).
@@ -70,31 +65,6 @@ pub(crate) fn visible_rules(user: &CurrentUser) -> Option<Vec<String>> {
     let mut ids: Vec<String> = CATALOG.rules.keys().filter(|id| may_see_rule(user, id)).cloned().collect();
     ids.sort();
     Some(ids)
-}
-
-/// 运行检查: the default sets (all but `sample`) on the whole county for the policy
-/// year (the newest income year, else this year), findings recorded as `fupin check`
-/// records them. The runner reports progress through a `&mut dyn Progress`, which a
-/// handler's future may not hold across an await, so the run has a blocking thread of
-/// its own.
-pub(crate) async fn run_default(state: &AppState) -> Result<(i32, Report), WebError> {
-    let year = match fupin_store::rules_sql::latest_income_year(&state.store).await? {
-        Some(y) => y,
-        None => state.config.today.year(),
-    };
-    let province = state.store.meta("province").await?.unwrap_or_default();
-    let store = state.store.clone();
-    let handle = tokio::runtime::Handle::current();
-    let report = tokio::task::spawn_blocking(move || {
-        let env = fupin_rules::Env::builtin(year, &province);
-        let sets: Vec<&RuleSet> = CATALOG.sets.iter().filter(|s| s.default).collect();
-        let plan = Plan { sets, env: &env, scope: None, now: time::OffsetDateTime::now_utc() };
-        handle.block_on(fupin_rules::run::run(&store, &plan, &mut Quiet)).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| WebError::Refused(format!("运行检查失败：{e}")))?
-    .map_err(|e| WebError::Refused(format!("运行检查失败：{e}")))?;
-    Ok((year, report))
 }
 
 #[cfg(test)]
