@@ -17,7 +17,7 @@
 use fupin_domain::schema::Storage;
 
 use crate::eval::Env;
-use crate::ir::Ty;
+use crate::ir::{Ir, Ty};
 use crate::rule::{Level, Rule};
 use crate::sql::{Compiler, Dialect, RuleColumns, select};
 
@@ -59,7 +59,11 @@ pub fn plan(rules: &[&Rule], env: &Env, dialect: Dialect, max_rules: usize) -> P
     }
     let mut out = Plan { batches: Vec::new(), single: Vec::new() };
     for level in levels {
-        let mut open = Open::new(env, dialect, level);
+        // What the level's rules compute for every row more than once is computed once
+        // per statement (`Compiler::prepare`).
+        let exprs: Vec<&Ir> =
+            rules.iter().filter(|r| r.level == level && r.sql_blocker.is_none()).map(|r| &r.expr).collect();
+        let mut open = Open::new(env, dialect, level, &exprs);
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.level == level) {
             if let Some(reason) = rule.sql_blocker {
                 out.single.push((i, reason.to_owned()));
@@ -71,7 +75,7 @@ pub fn plan(rules: &[&Rule], env: &Env, dialect: Dialect, max_rules: usize) -> P
                 Err(reason) => out.single.push((i, reason)),
             }
             if open.rules.len() >= max_rules.max(1) {
-                std::mem::replace(&mut open, Open::new(env, dialect, level)).finish(&mut out);
+                std::mem::replace(&mut open, Open::new(env, dialect, level, &exprs)).finish(&mut out);
             }
         }
         open.finish(&mut out);
@@ -93,9 +97,11 @@ struct Open<'a> {
 }
 
 impl<'a> Open<'a> {
-    fn new(env: &'a Env, dialect: Dialect, level: Level) -> Open<'a> {
+    fn new(env: &'a Env, dialect: Dialect, level: Level, exprs: &[&Ir]) -> Open<'a> {
+        let mut compiler = Compiler::new(env, dialect, level);
+        compiler.prepare(exprs);
         Open {
-            compiler: Compiler::new(env, dialect, level),
+            compiler,
             level,
             year: env.year,
             rules: Vec::new(),

@@ -7,7 +7,7 @@ use crate::ast::AggKind;
 use crate::ir::{AreaValue, Arith, Cmp, Const, Conv, Ir, IrKind, Line, List, Rec, TextTest, Ty, VillageTotal};
 
 use super::arith::{is_int_arith, text_to_int_sql};
-use super::id_number::{id_checksum_sql, id_part_sql};
+use super::id_number::id_part_sql;
 use super::{Compiler, Dialect, counted_in, poor_in};
 
 fn alias(rec: Rec) -> String {
@@ -130,7 +130,8 @@ impl Compiler<'_> {
             }
             IrKind::Id(part, a) => {
                 let x = self.expr(a)?;
-                id_part_sql(*part, &x)
+                let checksum = self.checksum(a, &x);
+                id_part_sql(*part, &x, &checksum)
             }
             IrKind::TextTest(test, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
@@ -179,7 +180,10 @@ impl Compiler<'_> {
                 }
             }
             IrKind::Length(a) => format!("LENGTH({})", self.expr(a)?),
-            IrKind::IdChecksum(a) => id_checksum_sql(&self.expr(a)?),
+            IrKind::IdChecksum(a) => {
+                let x = self.expr(a)?;
+                self.checksum(a, &x)
+            }
             IrKind::Upper(a) => format!("UPPER({})", self.expr(a)?),
             IrKind::Village(total) => match total {
                 VillageTotal::Persons => "va.persons",
@@ -242,6 +246,9 @@ impl Compiler<'_> {
                 )
             }
             IrKind::Agg { kind, list, depth, body } => {
+                if let Some(grouped) = self.grouped_agg(ir)? {
+                    return Ok(grouped);
+                }
                 let year = self.env.year;
                 let n = self.area.unwrap_or(6);
                 let household_joins = format!(

@@ -1,14 +1,69 @@
 //! The ID-number functions in SQL both engines run (GB 11643: `id_valid`,
 //! `id_birth_date`, `id_sex`, `id_checksum_ok`), without regular expressions.
+//!
+//! The checksum is the costly part (some sixty string functions per number). A person
+//! statement whose rules test the checksum of the person's number more than once (the
+//! data-quality set's `id_checksum`, `id_malformed`, `birth_date_id_mismatch`,
+//! `sex_id_mismatch` in one batch) computes it once per person, in a join on
+//! `p.person_id`; the `GROUP BY` on the key keeps both engines from inlining the
+//! subquery (which would compute it again at every use).
 
-use crate::ir::IdPart;
+use crate::ir::{IdPart, Ir, IrKind, Rec};
+use crate::rule::Level;
 
-/// `id_valid`, `id_birth_date`, `id_sex` of `x` ([`IdPart`]): the casts sit inside
-/// branches only a valid number reaches.
-pub(super) fn id_part_sql(part: IdPart, x: &str) -> String {
+use super::Compiler;
+
+/// The person columns whose checksum `exprs` test at least twice in all.
+pub(super) fn repeated_checksums(exprs: &[&Ir]) -> Vec<&'static str> {
+    let mut seen: Vec<(&'static str, usize)> = Vec::new();
+    for e in exprs {
+        e.walk(&mut |n| {
+            if let IrKind::IdChecksum(a) | IrKind::Id(_, a) = &n.kind
+                && let Some(column) = person_column(a)
+            {
+                match seen.iter_mut().find(|(c, _)| *c == column) {
+                    Some((_, k)) => *k += 1,
+                    None => seen.push((column, 1)),
+                }
+            }
+            true
+        });
+    }
+    seen.into_iter().filter(|(_, k)| *k >= 2).map(|(c, _)| c).collect()
+}
+
+/// The column of `p` that `ir` reads directly, if it does.
+fn person_column(ir: &Ir) -> Option<&'static str> {
+    match &ir.kind {
+        IrKind::Col { rec: Rec::Person, column, .. } => Some(column.name),
+        _ => None,
+    }
+}
+
+impl Compiler<'_> {
+    /// `id_checksum_ok` of `a` (whose SQL is `x`): a column of the person's join when
+    /// the statement's person rules test it more than once, else computed in place.
+    pub(super) fn checksum(&mut self, a: &Ir, x: &str) -> String {
+        let Some(column) = person_column(a).filter(|c| self.level == Level::Person && self.checksums.contains(c))
+        else {
+            return id_checksum_sql(x);
+        };
+        let alias = format!("ck_{column}");
+        let join = format!(
+            "LEFT JOIN (SELECT pc.person_id AS person_id, {} AS ok FROM persons pc GROUP BY pc.person_id) {alias} \
+             ON {alias}.person_id = p.person_id",
+            id_checksum_sql(&format!("pc.{column}"))
+        );
+        self.county_join(join);
+        format!("{alias}.ok")
+    }
+}
+
+/// `id_valid`, `id_birth_date`, `id_sex` of `x` ([`IdPart`]), `checksum` being
+/// `id_checksum_ok(x)`: the casts sit inside branches only a valid number reaches.
+pub(super) fn id_part_sql(part: IdPart, x: &str, checksum: &str) -> String {
     let valid = format!(
-        "(CASE WHEN COALESCE({}, FALSE) THEN CAST(SUBSTR({x}, 7, 4) AS BIGINT) BETWEEN 1880 AND 2100 ELSE FALSE END)",
-        id_checksum_sql(x)
+        "(CASE WHEN COALESCE({checksum}, FALSE) THEN CAST(SUBSTR({x}, 7, 4) AS BIGINT) BETWEEN 1880 AND 2100 ELSE FALSE END)"
     );
     match part {
         IdPart::Valid => format!("(CASE WHEN {x} IS NULL THEN NULL ELSE {valid} END)"),

@@ -12,14 +12,16 @@
 //!
 //! One module each: this one the statement around a rule (its rows, joins and
 //! verdict); [`expr`] the translation of the checked form node by node; [`arith`]
-//! 64-bit integer arithmetic with its overflow guards; [`id_number`] the ID-number
-//! functions; [`batch`] several rules of a level in one statement (what a check run
+//! 64-bit integer arithmetic with its overflow guards; [`grouped`] aggregates over a
+//! household's own lists as one grouped join per statement; [`id_number`] the
+//! ID-number functions; [`batch`] several rules of a level in one statement (what a check run
 //! sends).
 
 pub mod batch;
 
 mod arith;
 mod expr;
+mod grouped;
 mod id_number;
 
 use crate::eval::{Env, storage_of};
@@ -81,6 +83,7 @@ pub fn compile_parts(
 ) -> Result<CompiledSql, NotCompilable> {
     let refuse = |reason: String| NotCompilable { rule: id.to_owned(), reason };
     let mut c = Compiler::new(env, dialect, level);
+    c.prepare(&[expr]);
     let RuleColumns { verdict, values, value_storages } = c.rule_columns(missing, expr, values).map_err(refuse)?;
     let fails = format!("{verdict} IN (0, 3)");
     let columns: Vec<String> = std::iter::once(verdict).chain(values).collect();
@@ -171,22 +174,52 @@ pub(crate) struct Compiler<'a> {
     pub county_joins: Vec<String>,
     /// A township or county rule: the digits of the area code `ar.code`.
     area: Option<usize>,
+    /// The level of the statement's rows.
+    level: Level,
+    /// The aggregates the statement evaluates for every row more than once
+    /// ([`Compiler::prepare`]): each is one grouped join (`grouped.rs`).
+    shared: Vec<Ir>,
+    /// The grouped subqueries joined so far, alias `g{index}`.
+    grouped: Vec<String>,
+    /// The person columns whose GB 11643 checksum the statement tests more than once
+    /// ([`Compiler::prepare`]): computed once per person in a join (`id_number.rs`).
+    checksums: Vec<&'static str>,
 }
 
 impl<'a> Compiler<'a> {
     /// A compiler for rules of `level` (township and county rules read `ar.code`).
     pub fn new(env: &'a Env, dialect: Dialect, level: Level) -> Compiler<'a> {
-        Compiler { env, dialect, params: Vec::new(), county_joins: Vec::new(), area: level.area_digits() }
+        Compiler {
+            env,
+            dialect,
+            params: Vec::new(),
+            county_joins: Vec::new(),
+            area: level.area_digits(),
+            level,
+            shared: Vec::new(),
+            grouped: Vec::new(),
+            checksums: Vec::new(),
+        }
+    }
+
+    /// Looks at the expressions of the rules the statement will judge (before their
+    /// columns are compiled): what they compute for every row more than once is then
+    /// computed once per statement. It changes how a value is computed, never the
+    /// value.
+    pub fn prepare(&mut self, exprs: &[&Ir]) {
+        self.shared = grouped::shared_aggregates(exprs);
+        self.checksums = id_number::repeated_checksums(exprs);
     }
 
     /// A rule's verdict and value columns. On an error the compiler is left as it was
     /// (no parameter or join of the refused rule stays behind).
     pub fn rule_columns(&mut self, missing: Missing, expr: &Ir, values: &[&Ir]) -> Result<RuleColumns, String> {
-        let (params, joins) = (self.params.len(), self.county_joins.len());
+        let (params, joins, grouped) = (self.params.len(), self.county_joins.len(), self.grouped.len());
         let columns = self.rule_columns_inner(missing, expr, values);
         if columns.is_err() {
             self.params.truncate(params);
             self.county_joins.truncate(joins);
+            self.grouped.truncate(grouped);
         }
         columns
     }
