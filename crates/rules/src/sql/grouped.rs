@@ -32,15 +32,14 @@ pub(super) fn shared_aggregates(exprs: &[&Ir]) -> Vec<Ir> {
 /// reached only on some rows), the condition of `?:`.
 fn eager_aggregates<'a>(ir: &'a Ir, seen: &mut Vec<(&'a Ir, usize)>) {
     match &ir.kind {
-        IrKind::Agg { kind, list, depth, body } => {
+        IrKind::Agg { kind, list, depth, body }
             if *kind != AggKind::Sum
                 && matches!(list, List::Members | List::Incomes | List::Pairings)
-                && reads_only_its_row(body, *depth)
-            {
-                match seen.iter_mut().find(|(s, _)| *s == ir) {
-                    Some((_, n)) => *n += 1,
-                    None => seen.push((ir, 1)),
-                }
+                && reads_only_its_row(body, *depth) =>
+        {
+            match seen.iter_mut().find(|(s, _)| *s == ir) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((ir, 1)),
             }
         }
         IrKind::And(a, _) | IrKind::Or(a, _) | IrKind::Cond(a, _, _) => eager_aggregates(a, seen),
