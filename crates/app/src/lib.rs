@@ -8,6 +8,7 @@
 //! nothing of `fupin_web`.
 
 pub mod accounts;
+pub mod check;
 pub mod dashboard;
 pub mod error;
 pub mod findings;

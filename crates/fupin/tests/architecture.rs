@@ -51,8 +51,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 const ALLOWED: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("store", &["domain"]),
-    // TODO(issue 10, helper "check"): the runner moves to app; then rules depends on domain only.
-    ("rules", &["domain", "store"]),
+    ("rules", &["domain"]),
     ("synth", &["domain"]),
     ("ingest", &["domain", "store"]),
     ("app", &["domain", "store", "rules", "ingest"]),
@@ -111,8 +110,9 @@ const SQL_STARTS: &[&str] = &[
 ];
 
 /// Where SQL text may be written outside the store: the rules compiler, whose output
-/// is SQL the store runs (`fupin_store::rules_sql`).
-const SQL_ALLOWED: &[&str] = &["crates/rules/src/sql.rs"];
+/// is SQL the store runs (`fupin_store::rules_sql`); a path ending in `/` allows the
+/// files under it.
+const SQL_ALLOWED: &[&str] = &["crates/rules/src/sql/"];
 
 #[test]
 fn sql_is_written_only_in_the_store() {
@@ -125,7 +125,7 @@ fn sql_is_written_only_in_the_store() {
         for file in rust_files(&root().join("crates").join(&krate).join("src")) {
             let rel = file.strip_prefix(root()).unwrap_or(&file).to_string_lossy().replace("/../..", "");
             let rel = rel.trim_start_matches("../../").to_owned();
-            if SQL_ALLOWED.iter().any(|a| rel.ends_with(a)) {
+            if SQL_ALLOWED.iter().any(|a| rel.ends_with(a) || (a.ends_with('/') && rel.contains(a))) {
                 continue;
             }
             let text = std::fs::read_to_string(&file).unwrap();
@@ -153,13 +153,7 @@ fn sql_is_written_only_in_the_store() {
 const MAX_LINES: usize = 650;
 
 /// Modules over the limit being split (issue 10): this list only shrinks.
-const RATCHET_LONG: &[&str] = &[
-    "web/src/pages/edit.rs",
-    "rules/src/check.rs",
-    "rules/src/sql.rs",
-    "rules/src/eval.rs",
-    "web/src/api/mod.rs",
-];
+const RATCHET_LONG: &[&str] = &["web/src/pages/edit.rs", "web/src/api/mod.rs"];
 
 #[test]
 fn no_module_is_over_600_lines_without_a_reason_at_its_top() {

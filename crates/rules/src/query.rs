@@ -4,7 +4,7 @@ use fupin_domain::CodeLists;
 
 use crate::ir::{Ir, Ty};
 use crate::load::LoadError;
-use crate::rule::Level;
+use crate::rule::{Level, Missing, Outcome, Rule, Severity, Verdict, Years};
 
 /// A checked ad-hoc expression: entities for which it is true "match".
 #[derive(Debug, Clone)]
@@ -66,52 +66,39 @@ pub struct TryResult {
     pub interpreter_reason: Option<String>,
 }
 
-/// Runs a query on a registry: in SQL when it compiles, else in the interpreter.
-pub async fn run(
-    store: &fupin_store::Store,
-    query: &Query,
-    env: &crate::Env,
-) -> Result<TryResult, crate::db::RunError> {
-    use crate::rule::{Missing, Verdict};
-    let values: Vec<Ir> =
-        shown_columns(query.level).iter().filter_map(|(_, e)| value(e, query.level, &env.codes)).collect();
-    let refs: Vec<&Ir> = values.iter().collect();
-    let compiled = crate::sql::compile_parts(
-        "try",
-        query.level,
-        Missing::NeverSkip,
-        &query.expr,
-        &refs,
-        env,
-        crate::db::dialect(store),
-    );
-    let (outcomes, interpreter_reason) = match compiled {
-        Ok(c) => {
-            let types: Vec<Ty> = values.iter().map(|v| v.ty).collect();
-            (crate::db::run_compiled(store, &c, &types).await?, None)
+impl Query {
+    /// The query as a rule judging every entity of its level (never skipped), with the
+    /// shown columns ([`shown_columns`]) as its values: what the SQL compiler or the
+    /// interpreter runs for a dry run (`fupin_app::check::try_query`).
+    pub fn rule(&self, codes: &CodeLists) -> Rule {
+        let values: Vec<Ir> =
+            shown_columns(self.level).iter().filter_map(|(_, e)| value(e, self.level, codes)).collect();
+        Rule {
+            id: "try".into(),
+            title: String::new(),
+            level: self.level,
+            severity: Severity::Info,
+            missing: Missing::NeverSkip,
+            years: Years::default(),
+            explain: String::new(),
+            source: String::new(),
+            expr: self.expr.clone(),
+            values: values.into_iter().map(|v| (String::new(), v)).collect(),
+            examples: Vec::new(),
+            place: String::new(),
+            sql_blocker: None,
         }
-        Err(e) => {
-            let records = crate::db::load_records(store, env.year).await?;
-            let rule = crate::Rule {
-                id: "try".into(),
-                title: String::new(),
-                level: query.level,
-                severity: crate::Severity::Info,
-                missing: Missing::NeverSkip,
-                years: crate::Years::default(),
-                explain: String::new(),
-                source: String::new(),
-                expr: query.expr.clone(),
-                values: values.iter().map(|v| (String::new(), v.clone())).collect(),
-                examples: Vec::new(),
-                place: String::new(),
-                sql_blocker: None,
-            };
-            (crate::db::interpret(&rule, env, &records), Some(e.reason))
-        }
-    };
-    let total = outcomes.len();
-    let matches =
-        outcomes.into_iter().filter(|(_, o)| o.verdict == Verdict::Pass).map(|(k, o)| (k, o.values)).collect();
-    Ok(TryResult { total, matches, interpreter_reason })
+    }
+}
+
+impl TryResult {
+    /// The dry run's result from every entity's outcome (in key order): the entities
+    /// for which the expression is true match; `interpreter_reason` says why SQL did
+    /// not run it, if it did not.
+    pub fn of(outcomes: Vec<(String, Outcome)>, interpreter_reason: Option<String>) -> TryResult {
+        let total = outcomes.len();
+        let matches =
+            outcomes.into_iter().filter(|(_, o)| o.verdict == Verdict::Pass).map(|(k, o)| (k, o.values)).collect();
+        TryResult { total, matches, interpreter_reason }
+    }
 }

@@ -1,12 +1,10 @@
-//! Integration tests of the rules crate, on the engine `FUPIN_TEST_DB` names.
+//! Integration tests of the rules crate that need no database: load errors and
+//! robustness of the checker, interpreter and compiler. The tests that run rules on a
+//! registry (the interpreter against SQL, batches, the answer key) are the app crate's
+//! (`crates/app/tests/check.rs`).
 
 mod rules {
-    mod agreement;
-    mod check_run;
-    mod conformance;
-    mod county;
-    mod examples;
+    mod batch_plan;
     mod load_errors;
     mod robust;
-    mod semantics;
 }

@@ -1,6 +1,6 @@
 //! Runs the statements the rules compiler (`fupin_rules::sql`) builds: one `SELECT`
 //! per rule returning the entity key, the verdict and the rule's values, or one
-//! `SELECT` for several rules of a level (`fupin_rules::batch`) returning the key and,
+//! `SELECT` for several rules of a level (`fupin_rules::sql::batch`) returning the key and,
 //! rule after rule, each one's verdict and values.
 //!
 //! The statement text comes from the compiler, which assembles it from schema

@@ -16,7 +16,6 @@
 
 mod api;
 mod cache;
-mod checks;
 mod display;
 mod error;
 mod i18n;

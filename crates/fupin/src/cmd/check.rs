@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use fupin_app::check::{Plan, Progress, Report};
 use fupin_domain::{CodeLists, DivisionCode};
-use fupin_rules::run::{Plan, Progress, Report};
 use fupin_rules::{Rule, RuleSet};
 use fupin_store::findings::{self, Filter, Finding, Status};
 use fupin_store::reveals::{self, RevealRecord};
@@ -117,11 +117,11 @@ pub async fn run(a: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = Plan { sets: sets.clone(), env: &env, scope: scope.clone(), now: time::OffsetDateTime::now_utc() };
     let mut bar = Bar::new(a.timings);
-    let max_rules = a.batch.map_or(fupin_rules::batch::MAX_RULES, usize::from);
-    let report = match fupin_rules::run::run_batched(&store, &plan, &mut bar, max_rules).await {
+    let max_rules = a.batch.map_or(fupin_app::check::MAX_RULES, usize::from);
+    let report = match fupin_app::check::run_batched(&store, &plan, &mut bar, max_rules).await {
         Ok(r) => r,
         Err(
-            e @ (fupin_rules::run::CheckError::DuplicateRule { .. } | fupin_rules::run::CheckError::LineBasis { .. }),
+            e @ (fupin_app::check::CheckError::DuplicateRule { .. } | fupin_app::check::CheckError::LineBasis { .. }),
         ) => {
             bar.0.finish_and_clear();
             return usage(e.to_string());

@@ -87,7 +87,7 @@ async fn try_expr(a: TryArgs) -> anyhow::Result<ExitCode> {
     super::require_county(&store).await?;
     let env = super::rules_env(&store, &a.registry, a.year).await?;
     let year = env.year;
-    let result = fupin_rules::query::run(&store, &query, &env).await.context("试运行表达式")?;
+    let result = fupin_app::check::try_query(&store, &query, &env).await.context("试运行表达式")?;
     let unit = match level {
         Level::Person => "人",
         Level::Household => "户",

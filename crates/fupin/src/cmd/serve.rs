@@ -140,13 +140,13 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         let codes = fupin_domain::CodeLists::builtin();
         let sets = fupin_rules::load::builtin(&codes).context("加载内置规则")?;
         let env = super::rules_env(&store, &registry, None).await?;
-        let plan = fupin_rules::run::Plan {
+        let plan = fupin_app::check::Plan {
             sets: sets.iter().filter(|s| s.default).collect(),
             env: &env,
             scope: None,
             now: time::OffsetDateTime::now_utc(),
         };
-        let report = fupin_rules::run::run(&store, &plan, &mut fupin_rules::run::Quiet).await.context("运行检查")?;
+        let report = fupin_app::check::run(&store, &plan, &mut fupin_app::check::Quiet).await.context("运行检查")?;
         println!(
             "已运行检查（{} 年度，{} 条规则）：发现 {} 个问题",
             env.year,

@@ -356,7 +356,12 @@ pub(crate) async fn run(State(state): State<AppState>, user: CurrentUser) -> Res
     if user.user.role != Role::CountyAdmin {
         return Err(WebError::Forbidden);
     }
-    let (year, report) = crate::checks::run_default(&state).await?;
+    let (year, report) =
+        fupin_app::check::run_default(&state.store, &user, state.config.today).await.map_err(|e| match e {
+            fupin_app::AppError::Store(e) => WebError::Store(e),
+            fupin_app::AppError::Forbidden => WebError::Forbidden,
+            e => WebError::Refused(e.to_string()),
+        })?;
     let s = report.summary;
     tracing::info!(username = %user.user.username, year, new = s.new, fixed = s.fixed, "运行检查");
     let back = WorkFilter { area: user.area().to_string(), year: Some(year), ..WorkFilter::default() };

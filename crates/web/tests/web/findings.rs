@@ -281,13 +281,13 @@ async fn the_runner_s_findings_on_a_generated_county_are_listed_and_counted_exac
     let year = fupin_store::rules_sql::latest_income_year(store).await.expect("read").expect("incomes");
     let province = store.meta("province").await.expect("meta").unwrap_or_default();
     let env = fupin_rules::eval::Env::builtin(year, &province);
-    let plan = fupin_rules::run::Plan {
+    let plan = fupin_app::check::Plan {
         sets: sets.iter().collect(),
         env: &env,
         scope: None,
         now: time::OffsetDateTime::now_utc(),
     };
-    fupin_rules::run::run(store, &plan, &mut fupin_rules::run::Quiet).await.expect("the check runs");
+    fupin_app::check::run(store, &plan, &mut fupin_app::check::Quiet).await.expect("the check runs");
     let all = app.sql_count("SELECT COUNT(*) FROM findings").await;
     assert!(all > 0, "the shipped rules find something on generated data");
 

@@ -350,13 +350,13 @@ async fn no_answer_of_any_role_lets_a_masked_id_number_be_rebuilt() {
     let codes = fupin_domain::CodeLists::builtin();
     let sets = fupin_rules::load::builtin(&codes).expect("the shipped rules load");
     let env = fupin_rules::eval::Env::builtin(2020, "61");
-    let plan = fupin_rules::run::Plan {
+    let plan = fupin_app::check::Plan {
         sets: sets.iter().collect(),
         env: &env,
         scope: None,
         now: time::OffsetDateTime::now_utc(),
     };
-    fupin_rules::run::run(store, &plan, &mut fupin_rules::run::Quiet).await.expect("the check runs");
+    fupin_app::check::run(store, &plan, &mut fupin_app::check::Quiet).await.expect("the check runs");
     let finding_ids: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM findings WHERE hh_id = 'H1'").fetch_all(store.pool()).await.unwrap();
     assert!(!finding_ids.is_empty(), "the shipped rules find something on H1 (so findings are read too)");

@@ -16,8 +16,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use fupin_app::check::{load_records, run_sql, write_records};
 use fupin_domain::{CodeLists, DivisionTree, Value, schema};
-use fupin_rules::db::{interpret, load_records, run_sql, write_records};
+use fupin_rules::interpret;
 use fupin_rules::{Env, HouseholdRecord, Outcome, Rule, RuleSet, Verdict, load};
 use fupin_store::Store;
 use fupin_synth::{Config, Mix, generate};

@@ -2,9 +2,10 @@
 //! `h.pairings`, `first_with_id`, `helper_count`, `id_checksum_ok`, `upper`) give the
 //! same results in the interpreter and in SQL, over several households at once.
 
+use fupin_app::check::{load_records, run_sql, write_records};
 use fupin_domain::schema::{self, Table};
 use fupin_domain::{CodeLists, Value};
-use fupin_rules::db::{interpret, load_records, run_sql, write_records};
+use fupin_rules::interpret;
 use fupin_rules::load::parse_file;
 use fupin_rules::{Env, HouseholdRecord, Outcome, Val, Verdict};
 

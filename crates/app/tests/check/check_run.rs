@@ -1,11 +1,11 @@
 //! The check runner and the findings worklist: first/last seen, fixed on a rerun,
 //! explained findings staying explained, the years filter and the scope.
 
+use fupin_app::check::write_records;
+use fupin_app::check::{Plan, Quiet, Report, run};
 use fupin_domain::schema::{self, Table};
 use fupin_domain::{CodeLists, DivisionCode, Value};
-use fupin_rules::db::write_records;
 use fupin_rules::load::parse_file;
-use fupin_rules::run::{Plan, Quiet, Report, run};
 use fupin_rules::{Env, HouseholdRecord, RuleSet};
 use fupin_store::Store;
 use fupin_store::findings::{self, Filter, Finding, Status};

@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use fupin_app::check::{load_records, run_sql, run_sql_failures};
 use fupin_domain::schema;
 use fupin_domain::{CodeLists, DivisionTree};
-use fupin_rules::db::{interpret, load_records, run_sql, run_sql_failures};
+use fupin_rules::interpret;
 use fupin_rules::{Env, HouseholdRecord, Level, Outcome, RuleSet, Verdict, load};
 use fupin_store::Store;
 use fupin_synth::{Config, FAULT_KINDS, generate};

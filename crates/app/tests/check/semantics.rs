@@ -1,9 +1,10 @@
 //! Missing values and division by zero give each policy's stated result, the same
 //! in the interpreter and in SQL.
 
+use fupin_app::check::{run_sql, write_records};
 use fupin_domain::CodeLists;
 use fupin_rules::Env;
-use fupin_rules::db::{interpret, run_sql, write_records};
+use fupin_rules::interpret;
 use fupin_rules::load::parse_file;
 
 /// A one-rule file with the given expression and policy; its examples are the records

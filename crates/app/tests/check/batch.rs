@@ -1,17 +1,18 @@
-//! Several rules in one statement (`fupin_rules::batch`) against each rule on its own
-//! (`db::run_sql_failures`), on the engine `FUPIN_TEST_DB` names: for the shipped sets
-//! (dq, exit, monitoring, eligibility) on generated counties with planted faults,
-//! every rule fails exactly the same entities with exactly the same values, whether
-//! its level's rules share one statement or statements of a few; a check run records
-//! the same findings batched as rule by rule; a rule the batch cannot take is left to
-//! run by itself, with the reason.
+//! Several rules in one statement (`fupin_rules::sql::batch`, run by
+//! `fupin_app::check::batch`) against each rule on its own (`check::run_sql_failures`),
+//! on the engine `FUPIN_TEST_DB` names: for the shipped sets (dq, exit, monitoring,
+//! eligibility) on generated counties with planted faults, every rule fails exactly
+//! the same entities with exactly the same values, whether its level's rules share one
+//! statement or statements of a few; a check run records the same findings batched as
+//! rule by rule. (That a rule the batch cannot take is left to run by itself is the
+//! rules crate's `tests/rules/batch_plan.rs`.)
 
+use fupin_app::check::batch;
+use fupin_app::check::{Plan, Quiet, run, run_batched};
+use fupin_app::check::{dialect, run_sql_failures};
 use fupin_domain::{CodeLists, DivisionTree};
-use fupin_rules::batch::{self, MAX_RULES};
-use fupin_rules::db::{dialect, run_sql_failures};
-use fupin_rules::load::parse_file;
-use fupin_rules::run::{Plan, Quiet, run, run_batched};
-use fupin_rules::{Env, Level, Outcome, Rule, RuleSet, load};
+use fupin_rules::sql::batch::{self as planner, MAX_RULES};
+use fupin_rules::{Env, Outcome, Rule, RuleSet, load};
 use fupin_store::Store;
 use fupin_store::findings::{self, Filter};
 use fupin_synth::{Config, FAULT_KINDS, generate};
@@ -48,7 +49,7 @@ async fn policy_year(store: &Store) -> i32 {
 /// Each rule's failures by one statement per batch of at most `max_rules` rules, in
 /// the order of `rules`.
 async fn batched(store: &Store, rules: &[&Rule], env: &Env, max_rules: usize) -> Vec<Vec<(String, Outcome)>> {
-    let plan = batch::plan(rules, env, dialect(store), max_rules);
+    let plan = planner::plan(rules, env, dialect(store), max_rules);
     assert!(plan.single.is_empty(), "the shipped rules all go into batches: {:?}", plan.single);
     for b in &plan.batches {
         assert!(b.rules.len() <= max_rules, "a batch of {} rules, at most {max_rules}", b.rules.len());
@@ -117,7 +118,7 @@ async fn a_check_run_records_the_same_findings_batched_as_rule_by_rule() {
     let env = Env::builtin(year, "61");
     let now = time::OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
     let plan = Plan { sets: sets.iter().collect(), env: &env, scope: None, now };
-    let list = |report: &fupin_rules::run::Report| Filter {
+    let list = |report: &fupin_app::check::Report| Filter {
         year: Some(year),
         rule_ids: report.rules_run.clone(),
         division: None,
@@ -139,96 +140,4 @@ async fn a_check_run_records_the_same_findings_batched_as_rule_by_rule() {
     let second = findings::list(&db.store, &list(&together)).await.expect("findings");
     assert_eq!(second, first, "same findings, values and explanations");
     db.store.close().await;
-}
-
-const MIXED: &str = r#"
-[[rule]]
-id = "b_id_pattern"
-title = "证件号码的字符（解释器）"
-level = "person"
-severity = "error"
-expr = "p.id_type != '01' || p.id_number.matches('^[0-9]{17}[0-9Xx]$')"
-missing = "skip_if_any_missing"
-explain = "证件号码 {id} 含有不该有的字符"
-values.id = "p.id_number"
-
-  [[rule.example]]
-  pass = true
-  p = { id_type = "01", id_number = "11010519491231002X" }
-
-  [[rule.example]]
-  pass = false
-  p = { id_type = "01", id_number = "1101051949123100Z1" }
-
-[[rule]]
-id = "b_ethnicity"
-title = "民族为空"
-level = "person"
-severity = "warning"
-expr = "has(p.ethnicity)"
-missing = "never_skip"
-explain = "{name} 没有填写民族"
-values.name = "p.name"
-
-  [[rule.example]]
-  pass = true
-  p = { ethnicity = "01" }
-
-  [[rule.example]]
-  pass = false
-  p = { name = "示例甲" }
-
-[[rule]]
-id = "b_home_power"
-title = "是否通生活用电为空"
-level = "household"
-severity = "warning"
-expr = "has(h.home_power)"
-missing = "never_skip"
-explain = "没有填写是否通生活用电"
-
-  [[rule.example]]
-  pass = true
-  h = { home_power = true }
-
-  [[rule.example]]
-  pass = false
-  h = { }
-
-[[rule]]
-id = "b_education"
-title = "文化程度为空"
-level = "person"
-severity = "warning"
-expr = "has(p.education)"
-missing = "never_skip"
-explain = "{name} 没有填写文化程度"
-values.name = "p.name"
-
-  [[rule.example]]
-  pass = true
-  p = { education = "03" }
-
-  [[rule.example]]
-  pass = false
-  p = { name = "示例乙" }
-"#;
-
-#[test]
-fn a_rule_the_batch_cannot_take_runs_alone_with_the_reason() {
-    let set = parse_file("batch.toml", MIXED, &CodeLists::builtin()).unwrap_or_else(|e| panic!("{e}"));
-    let rules: Vec<&Rule> = set.rules.iter().collect();
-    let env = Env::builtin(2025, "61");
-    for dialect in [fupin_rules::sql::Dialect::Sqlite, fupin_rules::sql::Dialect::Postgres] {
-        let plan = batch::plan(&rules, &env, dialect, MAX_RULES);
-        assert_eq!(plan.single.len(), 1, "{:?}", plan.single);
-        assert_eq!(plan.single[0].0, 0, "the matches() rule runs alone");
-        assert!(plan.single[0].1.contains("matches"), "with the reason: {}", plan.single[0].1);
-        let levels: Vec<(Level, Vec<usize>)> = plan.batches.iter().map(|b| (b.level, b.rules.clone())).collect();
-        assert_eq!(levels, vec![(Level::Person, vec![1, 3]), (Level::Household, vec![2])]);
-        let person = &plan.batches[0];
-        assert_eq!(person.sql.matches(" IN (0, 3)").count(), 2, "one failure test per rule: {}", person.sql);
-        let two = batch::plan(&rules, &env, dialect, 1);
-        assert_eq!(two.batches.len(), 3, "batches of one rule each");
-    }
 }

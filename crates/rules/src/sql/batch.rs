@@ -4,23 +4,21 @@
 //! `SELECT key, verdict₁, values₁…, verdict₂, values₂… FROM <the level's rows> WHERE
 //! verdict₁ IN (0, 3) OR verdict₂ IN (0, 3) … ORDER BY key`
 //!
-//! Each rule's columns are exactly those of its own statement (`sql::compile`): the
+//! Each rule's columns are exactly those of its own statement ([`super::compile`]): the
 //! same [`Compiler`] builds them, here with one numbering of `$1…` and one set of
 //! county-wide joins for all the rules of the statement. A row comes back when any of
 //! its rules fails, and a rule's failures are the rows where its own verdict is 0, so
-//! every rule finds the same entities with the same values as on its own
-//! (`tests/batch.rs` compares them on both engines). A rule the batch cannot take (one
-//! that runs in the interpreter, or whose columns do not compile) is left to run by
-//! itself, with the reason; none is dropped.
+//! every rule finds the same entities with the same values as on its own (the app
+//! crate's `tests/check/batch.rs` compares them on both engines). A rule the batch
+//! cannot take (one that runs in the interpreter, or whose columns do not compile) is
+//! left to run by itself, with the reason; none is dropped. The statements run in the
+//! store (`fupin_store::rules_sql::run_rules_select`, called by `fupin_app::check`).
 
 use fupin_domain::schema::Storage;
-use fupin_store::Store;
-use fupin_store::rules_sql::{RulePart, WideRow, run_rules_select};
 
-use crate::db::RunError;
-use crate::eval::{Env, Val};
-use crate::ir::Ty;
-use crate::rule::{Level, Outcome, Rule, Verdict};
+use crate::eval::Env;
+use crate::ir::{Ir, Ty};
+use crate::rule::{Level, Rule};
 use crate::sql::{Compiler, Dialect, RuleColumns, select};
 
 /// How many rules one statement judges at most. One statement per level measured
@@ -36,9 +34,10 @@ pub struct Batch {
     pub sql: String,
     /// Bound to `$1…` in order.
     pub params: Vec<String>,
-    /// Per rule: the storage and the type of each value column.
-    layout: Vec<Vec<Storage>>,
-    types: Vec<Vec<Ty>>,
+    /// Per rule: how the store reads each value column back.
+    pub layout: Vec<Vec<Storage>>,
+    /// Per rule: the type of each value, as the interpreter types it.
+    pub types: Vec<Vec<Ty>>,
 }
 
 /// How a list of rules runs: in batches, and the rules left to run by themselves.
@@ -60,7 +59,11 @@ pub fn plan(rules: &[&Rule], env: &Env, dialect: Dialect, max_rules: usize) -> P
     }
     let mut out = Plan { batches: Vec::new(), single: Vec::new() };
     for level in levels {
-        let mut open = Open::new(env, dialect, level);
+        // What the level's rules compute for every row more than once is computed once
+        // per statement (`Compiler::prepare`).
+        let exprs: Vec<&Ir> =
+            rules.iter().filter(|r| r.level == level && r.sql_blocker.is_none()).map(|r| &r.expr).collect();
+        let mut open = Open::new(env, dialect, level, &exprs);
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.level == level) {
             if let Some(reason) = rule.sql_blocker {
                 out.single.push((i, reason.to_owned()));
@@ -72,7 +75,7 @@ pub fn plan(rules: &[&Rule], env: &Env, dialect: Dialect, max_rules: usize) -> P
                 Err(reason) => out.single.push((i, reason)),
             }
             if open.rules.len() >= max_rules.max(1) {
-                std::mem::replace(&mut open, Open::new(env, dialect, level)).finish(&mut out);
+                std::mem::replace(&mut open, Open::new(env, dialect, level, &exprs)).finish(&mut out);
             }
         }
         open.finish(&mut out);
@@ -94,9 +97,11 @@ struct Open<'a> {
 }
 
 impl<'a> Open<'a> {
-    fn new(env: &'a Env, dialect: Dialect, level: Level) -> Open<'a> {
+    fn new(env: &'a Env, dialect: Dialect, level: Level, exprs: &[&Ir]) -> Open<'a> {
+        let mut compiler = Compiler::new(env, dialect, level);
+        compiler.prepare(exprs);
         Open {
-            compiler: Compiler::new(env, dialect, level),
+            compiler,
             level,
             year: env.year,
             rules: Vec::new(),
@@ -133,27 +138,4 @@ impl<'a> Open<'a> {
             Err(reason) => out.single.extend(self.rules.into_iter().map(|i| (i, reason.clone()))),
         }
     }
-}
-
-/// Runs a batch: for each of its rules (in [`Batch::rules`] order) the entities it
-/// fails, as (key, outcome) sorted by key, values typed as the interpreter types them.
-pub async fn run(store: &Store, batch: &Batch) -> Result<Vec<Vec<(String, Outcome)>>, RunError> {
-    let rows = run_rules_select(store, &batch.sql, &batch.params, &batch.layout).await?;
-    let mut out: Vec<Vec<(String, Outcome)>> = vec![Vec::new(); batch.rules.len()];
-    for WideRow { key, rules } in rows {
-        for ((RulePart { verdict, values }, types), failing) in rules.into_iter().zip(&batch.types).zip(&mut out) {
-            match verdict {
-                0 | 3 => {
-                    let values = values.iter().zip(types).map(|(v, t)| Val::from_cell(v, *t)).collect();
-                    failing.push((key.clone(), Outcome { verdict: Verdict::Fail, values, undetermined: verdict == 3 }));
-                }
-                1 | 2 => {}
-                v => return Err(RunError::BadVerdict(v)),
-            }
-        }
-    }
-    for failing in &mut out {
-        failing.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    Ok(out)
 }

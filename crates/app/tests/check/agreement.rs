@@ -1,9 +1,10 @@
 //! Property: on generated households the interpreter and SQL give the same verdict
 //! and the same values for every sample rule.
 
+use fupin_app::check::{dialect, run_compiled, run_sql, write_records};
 use fupin_domain::schema::{self, Table};
 use fupin_domain::{CodeLists, Value};
-use fupin_rules::db::{dialect, interpret, run_compiled, run_sql, write_records};
+use fupin_rules::interpret;
 use fupin_rules::sql::compile;
 use fupin_rules::{Env, HouseholdRecord, Level, Rule, load};
 use proptest::prelude::*;

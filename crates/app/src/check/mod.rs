@@ -1,29 +1,43 @@
-//! The check runner behind `fupin check`: evaluates every applicable rule of the
-//! chosen sets for a policy year (in SQL when the rule compiles, in the interpreter
-//! otherwise), keeps the failures within the scope and records them as findings
-//! (`fupin_store::findings`) in one transaction.
+//! The check: evaluates every applicable rule of the chosen sets for a policy year
+//! (in SQL when the rule compiles, in the interpreter otherwise), keeps the failures
+//! within the scope and records them as findings (`fupin_store::findings`) in one
+//! transaction. `fupin check`, `fupin demo` and 运行检查 (`POST /findings/run`,
+//! [`run_default`]) run it.
 //!
-//! The SQL rules of a level run together, one statement per level (`batch.rs`), so
-//! the registry is read once per level; a rule the batch cannot take, or the rules of
-//! a batch statement that fails, run one by one as before.
+//! The rules crate checks, interprets and compiles; this module runs what it compiles
+//! through `fupin_store::rules_sql`: the SQL rules of a level together, one statement
+//! per level (`fupin_rules::sql::batch`, run by [`batch`]), so the registry is read
+//! once per level; a rule the batch cannot take, or the rules of a batch statement
+//! that fails, run one by one ([`statements`]); rules without SQL run in the
+//! interpreter on the records [`records`] reads.
+
+pub mod batch;
+pub mod records;
+pub mod statements;
+
+use std::sync::LazyLock;
 
 use fupin_domain::schema::Personal;
-use fupin_domain::{DivisionCode, mask};
+use fupin_domain::{CodeLists, DivisionCode, mask};
+use fupin_rules::ir::{Ir, IrKind};
+use fupin_rules::sql::batch as plan_batches;
+use fupin_rules::{Env, HouseholdRecord, Level, Outcome, Rule, RuleSet, Severity, Val, Verdict, interpret};
 use fupin_store::findings::{self, EntityIndex, NewFinding, RunScope, RunSummary};
+use fupin_store::users::Role;
 use fupin_store::{Store, StoreError};
 use time::OffsetDateTime;
 
-use crate::batch;
-use crate::db::{RunError, dialect, interpret, load_records, run_sql_failures};
-use crate::eval::{Env, HouseholdRecord, Val};
-use crate::ir::{Ir, IrKind};
-use crate::load::RuleSet;
-use crate::rule::{Level, Outcome, Rule, Severity, Verdict};
+use crate::{AppError, AppResult, Viewer};
+pub use fupin_rules::sql::batch::MAX_RULES;
+pub use records::{load_records, write_records};
+pub use statements::{RunError, dialect, run_compiled, run_sql, run_sql_failures, try_query};
 
 /// What to check.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {
+    /// The rule sets whose rules run (those of the policy year).
     pub sets: Vec<&'a RuleSet>,
+    /// The policy year and its built-ins.
     pub env: &'a Env,
     /// Only entities whose household's village lies within this division.
     pub scope: Option<DivisionCode>,
@@ -87,6 +101,7 @@ pub enum CheckError {
     DuplicateRule { id: String, first: String, second: String },
 }
 
+/// How findings store a rule's severity.
 pub fn severity_str(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -97,7 +112,7 @@ pub fn severity_str(s: Severity) -> &'static str {
 
 /// Runs the plan and records its findings.
 pub async fn run(store: &Store, plan: &Plan<'_>, progress: &mut dyn Progress) -> Result<Report, CheckError> {
-    run_batched(store, plan, progress, batch::MAX_RULES).await
+    run_batched(store, plan, progress, MAX_RULES).await
 }
 
 /// [`run`] with at most `max_rules` rules in one statement (1: each rule by itself).
@@ -148,7 +163,7 @@ pub async fn run_batched(
     };
     progress.start(rules.len(), rules.iter().map(|(_, r)| per_level(r.level)).sum());
     let only_rules: Vec<&Rule> = rules.iter().map(|(_, r)| *r).collect();
-    let batches = batch::plan(&only_rules, plan.env, dialect(store), max_rules);
+    let batches = plan_batches::plan(&only_rules, plan.env, dialect(store), max_rules);
     let mut batched: Vec<Option<Vec<(String, Outcome)>>> = vec![None; rules.len()];
     let mut batch_errors = Vec::new();
     for b in &batches.batches {
@@ -294,4 +309,44 @@ fn masked(ir: &Ir, value: &Val) -> Val {
         (Some(Personal::Phone), _) => Val::Text(mask::phone(&shown)),
         (Some(Personal::Account), _) => Val::Text(mask::account(&shown)),
     }
+}
+
+/// The shipped rule sets (`data/rules/*.toml`), loaded once: the rules crate's tests
+/// load them, so a build that ships them loads them.
+static BUILTIN: LazyLock<Result<Vec<RuleSet>, String>> =
+    LazyLock::new(|| fupin_rules::load::builtin(&CodeLists::builtin()).map_err(|e| e.to_string()));
+
+/// 运行检查 (county administrators): the default sets (all but `sample`) on the whole
+/// county for the policy year (the newest income year, else `today`'s), findings
+/// recorded as `fupin check` records them; answers the year and the report. The
+/// runner reports progress through a `&mut dyn Progress`, which an async task may not
+/// hold across an await, and interprets rules without SQL on every household, so the
+/// run has a blocking thread of its own.
+pub async fn run_default(store: &Store, viewer: &Viewer, today: time::Date) -> AppResult<(i32, Report)> {
+    if viewer.user.role != Role::CountyAdmin {
+        return Err(AppError::Forbidden);
+    }
+    let year = match fupin_store::rules_sql::latest_income_year(store).await? {
+        Some(y) => y,
+        None => today.year(),
+    };
+    let province = store.meta("province").await?.unwrap_or_default();
+    let store = store.clone();
+    let handle = tokio::runtime::Handle::current();
+    let refused = |e: String| AppError::Refused(format!("运行检查失败：{e}"));
+    let report = tokio::task::spawn_blocking(move || {
+        let sets = BUILTIN.as_ref().map_err(Clone::clone)?;
+        let env = Env::builtin(year, &province);
+        let plan = Plan {
+            sets: sets.iter().filter(|s| s.default).collect(),
+            env: &env,
+            scope: None,
+            now: OffsetDateTime::now_utc(),
+        };
+        handle.block_on(run(&store, &plan, &mut Quiet)).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| refused(e.to_string()))?
+    .map_err(refused)?;
+    Ok((year, report))
 }

@@ -1,8 +1,9 @@
 //! Every shipped rule carries a passing and a failing example; each example gives
 //! its stated verdict in the interpreter and, in a fresh registry, in SQL.
 
+use fupin_app::check::{run_sql, write_records};
 use fupin_domain::CodeLists;
-use fupin_rules::db::{interpret, run_sql, write_records};
+use fupin_rules::interpret;
 use fupin_rules::{Env, Verdict, load};
 
 #[tokio::test]
@@ -51,7 +52,7 @@ async fn every_shipped_example_holds_in_the_interpreter_and_in_sql() {
                         assert_eq!(row.1.verdict, ex.expect, "SQL: {} example at {}", rule.id, ex.place);
                         checked_in_sql += 1;
                     }
-                    Err(fupin_rules::db::RunError::NotCompilable(e)) => {
+                    Err(fupin_app::check::RunError::NotCompilable(e)) => {
                         assert!(rule.sql_blocker.is_some(), "{} was not compiled but names no reason: {e}", rule.id);
                     }
                     Err(e) => panic!("{}: {e}", rule.id),

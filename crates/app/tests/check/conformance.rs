@@ -5,8 +5,8 @@
 //! integers, bytes, maps, heterogeneous comparisons…) is refused at load with a
 //! message, never evaluated to something else.
 
+use fupin_app::check::{run_compiled, write_records};
 use fupin_domain::CodeLists;
-use fupin_rules::db::{run_compiled, write_records};
 use fupin_rules::eval::{County, Scope};
 use fupin_rules::ir::{Const, Ir, IrKind, Ty};
 use fupin_rules::load::{BUILTIN_FILES, parse_file};
@@ -74,7 +74,7 @@ async fn cel_conformance_cases_hold_in_the_interpreter_and_in_sql() {
     let county = County::of(records).with_villages(records, env.year);
     let db = fupin_store::testing::fresh().await.expect("fresh registry");
     write_records(&db.store, records, "测试").await.expect("rows");
-    let dialect = fupin_rules::db::dialect(&db.store);
+    let dialect = fupin_app::check::dialect(&db.store);
     let cases = cases();
     let mut wrong = Vec::new();
     for c in &cases {
