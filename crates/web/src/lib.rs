@@ -24,6 +24,7 @@ mod i18n;
 mod pages;
 mod password;
 mod router;
+mod scope;
 mod security;
 mod session;
 mod throttle;

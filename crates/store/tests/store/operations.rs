@@ -100,11 +100,11 @@ async fn add_household_numbers_the_household_and_its_members() {
     let s = &db.store;
     let hh = family(s).await;
     assert_eq!(hh, format!("{VILLAGE}00001"));
-    let members = views::persons_of(s, &hh).await.unwrap();
+    let members = views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap();
     assert_eq!(members.len(), 3);
     assert_eq!(relation(s, &format!("{hh}01")).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &format!("{hh}02")).await.as_deref(), Some("02"));
-    let row = views::household(s, &hh).await.unwrap().unwrap();
+    let row = views::household(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().unwrap();
     assert_eq!(row[HOUSEHOLDS.index_of("group_no").unwrap()], fupin_domain::Value::Int(3));
     assert_eq!(row[HOUSEHOLDS.index_of("status").unwrap()], fupin_domain::Value::from("2"));
 
@@ -239,10 +239,10 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     // The person stays in the household's rows as history, with status and date.
     assert_eq!(hh_of(s, &son).await, Some(hh.clone()));
     assert_eq!(status(s, &son).await, (Some("2".into()), Some("2024-03-01".into())));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2, "not a member now");
-    assert_eq!(views::former_persons_of(s, &hh).await.unwrap().len(), 1);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2, "not a member now");
+    assert_eq!(views::former_persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 1);
     // The history of the household shows it.
-    let history = views::history_of(s, &hh, 100).await.unwrap();
+    let history = views::history_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap(), 100).await.unwrap();
     assert!(history.iter().any(|r| r.entity_key == son && r.field.as_deref() == Some("person_status")));
     // Nobody dies twice, and the dead cannot move.
     let before = audit::head(s).await.unwrap();
@@ -275,7 +275,7 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     attributed(&out, "村委会核实");
     assert_eq!(relation(s, &spouse).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &format!("{hh}04")).await.as_deref(), Some("03"), "the head's child stays 之子");
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2);
     // The household is found by number with its new head, not the dead one.
     let hits = views::search(
         s,
@@ -289,7 +289,7 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     // The last member may die: the household has no members left, and so no head.
     operations::record_death(s, &e, &format!("{hh}04"), "2024-08-01", None).await.unwrap();
     operations::record_death(s, &e, &spouse, "2024-09-01", None).await.unwrap();
-    assert!(views::persons_of(s, &hh).await.unwrap().is_empty());
+    assert!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().is_empty());
     verify(s).await;
 }
 
@@ -317,7 +317,7 @@ async fn marriages_in_and_out() {
     attributed(&out, "结婚登记");
     assert!(out.changes[0].reason.as_deref().unwrap().starts_with("婚出（2024-10-01）"));
     assert_eq!(status(s, &format!("{hh}03")).await, (Some("3".into()), Some("2024-10-01".into())));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 3);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 3);
     verify(s).await;
 }
 
@@ -466,8 +466,8 @@ async fn a_household_splits() {
     assert_eq!(hh_of(s, &son).await, Some(new.clone()));
     assert_eq!(relation(s, &son).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &bride).await.as_deref(), Some("02"));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2);
-    let row = views::household(s, &new).await.unwrap().unwrap();
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2);
+    let row = views::household(s, &fupin_domain::HouseholdId::parse(&new).unwrap()).await.unwrap().unwrap();
     assert_eq!(row[HOUSEHOLDS.index_of("status").unwrap()], fupin_domain::Value::from("2"), "taken from the old");
     assert_eq!(row[HOUSEHOLDS.index_of("group_no").unwrap()], fupin_domain::Value::Int(4));
     verify(s).await;
@@ -525,9 +525,9 @@ async fn households_merge() {
     let out = operations::merge_households(s, &e, &from, &into, rel).await.unwrap();
     attributed(&out, "老人随子合户");
     assert!(out.warnings.iter().any(|w| w.contains("收入")), "{:?}", out.warnings);
-    assert!(views::household(s, &from).await.unwrap().is_none(), "the emptied household is removed");
+    assert!(views::household(s, &fupin_domain::HouseholdId::parse(&from).unwrap()).await.unwrap().is_none(), "the emptied household is removed");
     assert_eq!(s.count("incomes").await.unwrap(), 0);
-    assert_eq!(views::persons_of(s, &into).await.unwrap().len(), 5);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&into).unwrap()).await.unwrap().len(), 5);
     assert_eq!(relation(s, &old).await.as_deref(), Some("12"));
     assert_eq!(hh_of(s, &young).await, Some(into.clone()));
     verify(s).await;

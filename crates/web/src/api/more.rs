@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fupin_domain::exit_policy::ExitPolicy;
 use fupin_domain::schema::{self, HOUSEHOLDS, PERSONS};
-use fupin_domain::{DivisionCode, DivisionLevel, Value};
+use fupin_domain::{DivisionCode, DivisionLevel, HouseholdId, Value};
 use fupin_store::StoreError;
 use fupin_store::dashboard_views::{self, Quarter, STATUSES, StatusFigures};
 use fupin_store::findings::{self, Finding, Status};
@@ -22,11 +22,12 @@ use fupin_store::visits::{self, MAX_NOTES_CHARS, Mode, NewVisit, Visit};
 use fupin_store::{offline_edits, views};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiResult, AreaRef, area_ref, code_in_scope, household_in_scope};
+use super::{ApiError, ApiResult, AreaRef, area_ref, code_in_scope};
 use crate::AppState;
 use crate::display::{cell, raw, scrub_ids};
 use crate::pages::dashboard::year_of;
 use crate::pages::findings::Action;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 
 /// The newest visits a visits answer holds.
@@ -272,12 +273,12 @@ pub(crate) struct VisitsAnswer {
 /// `GET /api/v1/households/{hh_id}/visits`: the household's visits, newest first.
 pub(crate) async fn visits(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
 ) -> ApiResult<VisitsAnswer> {
-    household_in_scope(&state, &user, &hh_id).await?;
-    let found = visits::visits_of(&state.store, &hh_id, VISITS_LIMIT).await?;
-    let total = visits::count_of(&state.store, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
+    let found = visits::visits_of(&state.store, &id, VISITS_LIMIT).await?;
+    let total = visits::count_of(&state.store, &id).await?;
     Ok(Json(VisitsAnswer {
         limited: (found.len() as i64) < total,
         total,
@@ -314,10 +315,11 @@ fn refused(message: impl Into<String>) -> ApiError {
 pub(crate) async fn record_visit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
     if body.len() > MAX_BODY_BYTES {
         return Err(refused(format!("请求内容过长：走访情况最多 {MAX_NOTES_CHARS} 个字")));
     }
@@ -407,10 +409,12 @@ pub(crate) async fn review(State(state): State<AppState>, user: CurrentUser) -> 
     let total = offline_edits::pending_count(&state.store, user.area()).await?;
     let mut corrections = Vec::with_capacity(pending.len());
     for e in pending {
-        let persons = views::persons_of(&state.store, &e.hh_id).await?;
+        // A stored key always has a key's shape: one that does not is no household.
+        let hh = HouseholdId::parse(&e.hh_id).map_err(|_| ApiError::not_found())?;
+        let persons = views::persons_of(&state.store, &hh).await?;
         let head_name = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
         let current = if e.entity == "households" {
-            views::household(&state.store, &e.hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default()
+            views::household(&state.store, &hh).await?.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default()
         } else {
             persons
                 .iter()
