@@ -172,7 +172,8 @@ async fn by_key(store: &Store, key: &str) -> Result<Option<Visit>, StoreError> {
 /// A household's newest visits, newest first.
 pub async fn visits_of(store: &Store, hh_id: &HouseholdId, limit: i64) -> Result<Vec<Visit>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM visits WHERE hh_id = $1 ORDER BY visited_on DESC, id DESC LIMIT $2");
-    let rows = sqlx::query(crate::rows::safe(sql)).bind(hh_id.as_str().to_owned()).bind(limit).fetch_all(store.pool()).await?;
+    let rows =
+        sqlx::query(crate::rows::safe(sql)).bind(hh_id.as_str().to_owned()).bind(limit).fetch_all(store.pool()).await?;
     rows.iter().map(read_visit).collect()
 }
 

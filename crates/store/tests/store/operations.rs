@@ -239,7 +239,11 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     // The person stays in the household's rows as history, with status and date.
     assert_eq!(hh_of(s, &son).await, Some(hh.clone()));
     assert_eq!(status(s, &son).await, (Some("2".into()), Some("2024-03-01".into())));
-    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2, "not a member now");
+    assert_eq!(
+        views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(),
+        2,
+        "not a member now"
+    );
     assert_eq!(views::former_persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 1);
     // The history of the household shows it.
     let history = views::history_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap(), 100).await.unwrap();
@@ -525,7 +529,10 @@ async fn households_merge() {
     let out = operations::merge_households(s, &e, &from, &into, rel).await.unwrap();
     attributed(&out, "老人随子合户");
     assert!(out.warnings.iter().any(|w| w.contains("收入")), "{:?}", out.warnings);
-    assert!(views::household(s, &fupin_domain::HouseholdId::parse(&from).unwrap()).await.unwrap().is_none(), "the emptied household is removed");
+    assert!(
+        views::household(s, &fupin_domain::HouseholdId::parse(&from).unwrap()).await.unwrap().is_none(),
+        "the emptied household is removed"
+    );
     assert_eq!(s.count("incomes").await.unwrap(), 0);
     assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&into).unwrap()).await.unwrap().len(), 5);
     assert_eq!(relation(s, &old).await.as_deref(), Some("12"));

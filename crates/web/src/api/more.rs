@@ -271,10 +271,7 @@ pub(crate) struct VisitsAnswer {
 }
 
 /// `GET /api/v1/households/{hh_id}/visits`: the household's visits, newest first.
-pub(crate) async fn visits(
-    State(state): State<AppState>,
-    scope: HouseholdInScope,
-) -> ApiResult<VisitsAnswer> {
+pub(crate) async fn visits(State(state): State<AppState>, scope: HouseholdInScope) -> ApiResult<VisitsAnswer> {
     let HouseholdInScope { id, .. } = scope;
     let hh_id = id.to_string();
     let found = visits::visits_of(&state.store, &id, VISITS_LIMIT).await?;

@@ -18,10 +18,10 @@ use fupin_store::reveals::{self, RevealRecord};
 use fupin_store::views;
 use serde::Deserialize;
 
-use crate::scope::HouseholdInScope;
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::{CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
 

@@ -557,7 +557,10 @@ async fn pick_list(
     let current = match (typed.get("value"), table) {
         (v, _) if !v.is_empty() => v.to_owned(),
         (_, "households") => {
-            views::household(&state.store, &HouseholdId::parse(&hh.hh_id).map_err(|_| WebError::NotFound)?).await?.map(|r| raw(&HOUSEHOLDS, &r, column)).unwrap_or_default()
+            views::household(&state.store, &HouseholdId::parse(&hh.hh_id).map_err(|_| WebError::NotFound)?)
+                .await?
+                .map(|r| raw(&HOUSEHOLDS, &r, column))
+                .unwrap_or_default()
         }
         _ => hh
             .persons

@@ -25,14 +25,14 @@ use fupin_store::views;
 use rand::RngCore;
 
 use super::edit::flash_cookie;
-use crate::scope::HouseholdInScope;
-use fupin_domain::HouseholdId;
 use super::review::status_label;
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_domain::HouseholdId;
 
 /// The fields a cadre corrects from the phone, as `table.column`.
 pub(crate) const PHONE_FIELDS: &[&str] = &[

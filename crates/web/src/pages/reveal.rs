@@ -17,8 +17,8 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fupin_domain::schema::{Column, HOUSEHOLDS, PERSONS, Table};
 use fupin_domain::Value;
+use fupin_domain::schema::{Column, HOUSEHOLDS, PERSONS, Table};
 use fupin_store::reveals::{self, RevealRecord};
 use fupin_store::users::Role;
 use fupin_store::views;
@@ -117,15 +117,19 @@ pub(crate) async fn submit(
     tr: Tr,
     user: CurrentUser,
     RemoteAddr(remote_addr): RemoteAddr,
-    scope: HouseholdInScope,
+    scope: Result<HouseholdInScope, Response>,
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
-    let HouseholdInScope { id, village } = scope;
-    let hh_id = id.to_string();
-    // A department officer reveals only their own department's columns (公安: 证件号码).
+    // A department officer reveals only their own department's columns (公安: 证件号码):
+    // refused as such (403) before the household's scope (404) is answered.
     if !may_reveal(user.user.role) || !user.may_see_field(&form.table, &form.field) {
         return Ok(forbidden());
     }
+    let HouseholdInScope { id, village } = match scope {
+        Ok(scope) => scope,
+        Err(refused) => return Ok(refused),
+    };
+    let hh_id = id.to_string();
     if form.key.chars().count() > 40 {
         return Err(WebError::NotFound);
     }

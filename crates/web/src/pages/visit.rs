@@ -15,13 +15,13 @@ use fupin_store::StoreError;
 use fupin_store::visits::{self, MAX_NOTES_CHARS, Mode, NewVisit};
 use rand::RngCore;
 
-use crate::scope::HouseholdInScope;
-use fupin_domain::HouseholdId;
 use super::{Nav, html};
 use crate::display::raw;
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_domain::HouseholdId;
 
 /// A form field longer than this is a forged request.
 const MAX_FIELD_BYTES: usize = 4 * MAX_NOTES_CHARS + 64;
