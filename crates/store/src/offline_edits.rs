@@ -17,7 +17,7 @@
 //! still lets one row in, and the version check lets at most one copy write: the
 //! first to commit moves the household's version on, so another meets a conflict.
 
-use fupin_domain::DivisionCode;
+use fupin_domain::{DivisionCode, HouseholdId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -345,9 +345,9 @@ pub async fn pending_count(store: &Store, area: &DivisionCode) -> Result<i64, St
 }
 
 /// How many flagged conflicts await review on one household.
-pub async fn pending_count_of(store: &Store, hh_id: &str) -> Result<i64, StoreError> {
+pub async fn pending_count_of(store: &Store, hh_id: &HouseholdId) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM offline_edits WHERE status = 'pending' AND hh_id = $1")
-        .bind(hh_id.to_owned())
+        .bind(hh_id.as_str().to_owned())
         .fetch_one(store.pool())
         .await?;
     Ok(n)

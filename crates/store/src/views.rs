@@ -7,7 +7,7 @@
 //! from the schema; every value is bound.
 
 use fupin_domain::schema::{HOUSEHOLDS, INCOMES, PERSONS};
-use fupin_domain::{DivisionCode, Value};
+use fupin_domain::{DivisionCode, HouseholdId, Value};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -292,51 +292,61 @@ pub async fn households_in_village(
     Ok((lines, total))
 }
 
+/// The village a household lies in (its `village_code` as stored), or `None` if
+/// there is no such household: the one read a request's scope check needs.
+pub async fn household_village(store: &Store, hh_id: &HouseholdId) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT village_code FROM households WHERE hh_id = $1")
+        .bind(hh_id.as_str().to_owned())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(|(v,)| v))
+}
+
 /// A household's whole row in the order of [`HOUSEHOLDS`]' columns.
-pub async fn household(store: &Store, hh_id: &str) -> Result<Option<Vec<Value>>, StoreError> {
+pub async fn household(store: &Store, hh_id: &HouseholdId) -> Result<Option<Vec<Value>>, StoreError> {
     let sql = format!("SELECT {} FROM households WHERE hh_id = $1", rows::column_list(&HOUSEHOLDS));
-    let row = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_optional(store.pool()).await?;
+    let row = sqlx::query(safe(sql)).bind(hh_id.as_str().to_owned()).fetch_optional(store.pool()).await?;
     Ok(row.map(|r| rows::read_row(&HOUSEHOLDS, &r)).transpose()?)
 }
 
 /// A household's members now (head first), each in the order of [`PERSONS`]' columns.
-pub async fn persons_of(store: &Store, hh_id: &str) -> Result<Vec<Vec<Value>>, StoreError> {
+pub async fn persons_of(store: &Store, hh_id: &HouseholdId) -> Result<Vec<Vec<Value>>, StoreError> {
     let sql = format!(
         "SELECT {} FROM persons p WHERE hh_id = $1 AND {} ORDER BY relation, person_id",
         rows::column_list(&PERSONS),
         present("p")
     );
-    let rows = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_all(store.pool()).await?;
+    let rows = sqlx::query(safe(sql)).bind(hh_id.as_str().to_owned()).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(|r| rows::read_row(&PERSONS, r)).collect::<Result<_, _>>()?)
 }
 
 /// A household's former members (died, married out, moved out), most recent first:
 /// their rows stay as history.
-pub async fn former_persons_of(store: &Store, hh_id: &str) -> Result<Vec<Vec<Value>>, StoreError> {
+pub async fn former_persons_of(store: &Store, hh_id: &HouseholdId) -> Result<Vec<Vec<Value>>, StoreError> {
     let sql = format!(
         "SELECT {} FROM persons p WHERE hh_id = $1 AND NOT ({}) ORDER BY left_on DESC, person_id",
         rows::column_list(&PERSONS),
         present("p")
     );
-    let rows = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_all(store.pool()).await?;
+    let rows = sqlx::query(safe(sql)).bind(hh_id.as_str().to_owned()).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(|r| rows::read_row(&PERSONS, r)).collect::<Result<_, _>>()?)
 }
 
 /// A household's income years, oldest first, in the order of [`INCOMES`]' columns.
-pub async fn incomes_of(store: &Store, hh_id: &str) -> Result<Vec<Vec<Value>>, StoreError> {
+pub async fn incomes_of(store: &Store, hh_id: &HouseholdId) -> Result<Vec<Vec<Value>>, StoreError> {
     let sql = format!("SELECT {} FROM incomes WHERE hh_id = $1 ORDER BY year", rows::column_list(&INCOMES));
-    let rows = sqlx::query(safe(sql)).bind(hh_id.to_owned()).fetch_all(store.pool()).await?;
+    let rows = sqlx::query(safe(sql)).bind(hh_id.as_str().to_owned()).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(|r| rows::read_row(&INCOMES, r)).collect::<Result<_, _>>()?)
 }
 
 /// A household's pairings with its helpers, newest first.
-pub async fn pairings_of(store: &Store, hh_id: &str) -> Result<Vec<PairingLine>, StoreError> {
+pub async fn pairings_of(store: &Store, hh_id: &HouseholdId) -> Result<Vec<PairingLine>, StoreError> {
     let rows = sqlx::query(
         "SELECT p.helper_id, h.name, h.unit, h.unit_level, p.from_date, p.to_date \
          FROM pairings p LEFT JOIN helpers h ON h.helper_id = p.helper_id \
          WHERE p.hh_id = $1 ORDER BY p.from_date DESC, p.helper_id",
     )
-    .bind(hh_id.to_owned())
+    .bind(hh_id.as_str().to_owned())
     .fetch_all(store.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -365,8 +375,8 @@ pub async fn registry_head(store: &Store) -> Result<i64, StoreError> {
 /// The newest `limit` change records of a household: its own row, its current
 /// members, its incomes (keys `hh_id|year`), its pairings (`helper|hh_id|date`) and
 /// the explanation events of its findings (`hh_id|id|rule`, see `findings::event_key`).
-pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
-    let escaped = like_escape(hh_id);
+pub async fn history_of(store: &Store, hh_id: &HouseholdId, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+    let escaped = like_escape(hh_id.as_str());
     // One indexed query per kind of record (`change_log_entity` serves each); an OR
     // of the four makes PostgreSQL scan the whole log. A household's incomes are the
     // keys `hh_id|…`: on SQLite a LIKE prefix cannot use the index (its LIKE ignores
@@ -392,7 +402,7 @@ pub async fn history_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<Ch
         crate::Engine::Postgres => format!("{escaped}|%"),
     };
     let rows = sqlx::query(safe(sql))
-        .bind(hh_id.to_owned())
+        .bind(hh_id.as_str().to_owned())
         .bind(incomes_from)
         .bind(format!("%|{escaped}|%"))
         .bind(limit)

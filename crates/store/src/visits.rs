@@ -11,7 +11,7 @@
 //! version the page was based on. A form loaded again (the back button) draws a new
 //! key; the same household, visitor, day, mode and notes is still the same visit.
 
-use fupin_domain::DivisionCode;
+use fupin_domain::{DivisionCode, HouseholdId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::{Date, OffsetDateTime};
@@ -170,16 +170,17 @@ async fn by_key(store: &Store, key: &str) -> Result<Option<Visit>, StoreError> {
 }
 
 /// A household's newest visits, newest first.
-pub async fn visits_of(store: &Store, hh_id: &str, limit: i64) -> Result<Vec<Visit>, StoreError> {
+pub async fn visits_of(store: &Store, hh_id: &HouseholdId, limit: i64) -> Result<Vec<Visit>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM visits WHERE hh_id = $1 ORDER BY visited_on DESC, id DESC LIMIT $2");
-    let rows = sqlx::query(crate::rows::safe(sql)).bind(hh_id.to_owned()).bind(limit).fetch_all(store.pool()).await?;
+    let rows =
+        sqlx::query(crate::rows::safe(sql)).bind(hh_id.as_str().to_owned()).bind(limit).fetch_all(store.pool()).await?;
     rows.iter().map(read_visit).collect()
 }
 
 /// How many visits a household has.
-pub async fn count_of(store: &Store, hh_id: &str) -> Result<i64, StoreError> {
+pub async fn count_of(store: &Store, hh_id: &HouseholdId) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM visits WHERE hh_id = $1")
-        .bind(hh_id.to_owned())
+        .bind(hh_id.as_str().to_owned())
         .fetch_one(store.pool())
         .await?;
     Ok(n)

@@ -21,6 +21,7 @@ mod error;
 mod i18n;
 mod pages;
 mod router;
+mod scope;
 mod security;
 mod session;
 mod throttle;

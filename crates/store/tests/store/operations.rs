@@ -102,11 +102,11 @@ async fn add_household_numbers_the_household_and_its_members() {
     let s = &db.store;
     let hh = family(s).await;
     assert_eq!(hh, format!("{VILLAGE}00001"));
-    let members = views::persons_of(s, &hh).await.unwrap();
+    let members = views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap();
     assert_eq!(members.len(), 3);
     assert_eq!(relation(s, &format!("{hh}01")).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &format!("{hh}02")).await.as_deref(), Some("02"));
-    let row = views::household(s, &hh).await.unwrap().unwrap();
+    let row = views::household(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().unwrap();
     assert_eq!(row[HOUSEHOLDS.index_of("group_no").unwrap()], fupin_domain::Value::Int(3));
     assert_eq!(row[HOUSEHOLDS.index_of("status").unwrap()], fupin_domain::Value::from("2"));
 
@@ -225,8 +225,8 @@ async fn a_household_splits() {
     assert_eq!(hh_of(s, &son).await, Some(new.clone()));
     assert_eq!(relation(s, &son).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &bride).await.as_deref(), Some("02"));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2);
-    let row = views::household(s, &new).await.unwrap().unwrap();
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2);
+    let row = views::household(s, &fupin_domain::HouseholdId::parse(&new).unwrap()).await.unwrap().unwrap();
     assert_eq!(row[HOUSEHOLDS.index_of("status").unwrap()], fupin_domain::Value::from("2"), "taken from the old");
     assert_eq!(row[HOUSEHOLDS.index_of("group_no").unwrap()], fupin_domain::Value::Int(4));
     verify(s).await;
@@ -284,9 +284,12 @@ async fn households_merge() {
     let out = operations::merge_households(s, &e, &from, &into, rel).await.unwrap();
     attributed(&out, "老人随子合户");
     assert!(out.warnings.iter().any(|w| w.contains("收入")), "{:?}", out.warnings);
-    assert!(views::household(s, &from).await.unwrap().is_none(), "the emptied household is removed");
+    assert!(
+        views::household(s, &fupin_domain::HouseholdId::parse(&from).unwrap()).await.unwrap().is_none(),
+        "the emptied household is removed"
+    );
     assert_eq!(s.count("incomes").await.unwrap(), 0);
-    assert_eq!(views::persons_of(s, &into).await.unwrap().len(), 5);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&into).unwrap()).await.unwrap().len(), 5);
     assert_eq!(relation(s, &old).await.as_deref(), Some("12"));
     assert_eq!(hh_of(s, &young).await, Some(into.clone()));
     verify(s).await;

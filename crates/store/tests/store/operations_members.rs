@@ -74,10 +74,14 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     // The person stays in the household's rows as history, with status and date.
     assert_eq!(hh_of(s, &son).await, Some(hh.clone()));
     assert_eq!(status(s, &son).await, (Some("2".into()), Some("2024-03-01".into())));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2, "not a member now");
-    assert_eq!(views::former_persons_of(s, &hh).await.unwrap().len(), 1);
+    assert_eq!(
+        views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(),
+        2,
+        "not a member now"
+    );
+    assert_eq!(views::former_persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 1);
     // The history of the household shows it.
-    let history = views::history_of(s, &hh, 100).await.unwrap();
+    let history = views::history_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap(), 100).await.unwrap();
     assert!(history.iter().any(|r| r.entity_key == son && r.field.as_deref() == Some("person_status")));
     // Nobody dies twice, and the dead cannot move.
     let before = audit::head(s).await.unwrap();
@@ -110,7 +114,7 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     attributed(&out, "村委会核实");
     assert_eq!(relation(s, &spouse).await.as_deref(), Some("01"));
     assert_eq!(relation(s, &format!("{hh}04")).await.as_deref(), Some("03"), "the head's child stays 之子");
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 2);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 2);
     // The household is found by number with its new head, not the dead one.
     let hits = views::search(
         s,
@@ -124,7 +128,7 @@ async fn a_death_keeps_the_person_as_history_and_keeps_one_head() {
     // The last member may die: the household has no members left, and so no head.
     operations::record_death(s, &e, &format!("{hh}04"), "2024-08-01", None).await.unwrap();
     operations::record_death(s, &e, &spouse, "2024-09-01", None).await.unwrap();
-    assert!(views::persons_of(s, &hh).await.unwrap().is_empty());
+    assert!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().is_empty());
     verify(s).await;
 }
 
@@ -152,7 +156,7 @@ async fn marriages_in_and_out() {
     attributed(&out, "结婚登记");
     assert!(out.changes[0].reason.as_deref().unwrap().starts_with("婚出（2024-10-01）"));
     assert_eq!(status(s, &format!("{hh}03")).await, (Some("3".into()), Some("2024-10-01".into())));
-    assert_eq!(views::persons_of(s, &hh).await.unwrap().len(), 3);
+    assert_eq!(views::persons_of(s, &fupin_domain::HouseholdId::parse(&hh).unwrap()).await.unwrap().len(), 3);
     verify(s).await;
 }
 

@@ -30,6 +30,7 @@ use fupin_store::writer::ChangeRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::display::{cell, masked, raw, scrub_ids};
+use crate::scope::HouseholdInScope;
 use crate::session::{self, CurrentUser};
 use crate::{AppState, WebError};
 use fupin_app::search::classify;
@@ -428,23 +429,6 @@ fn code_in_scope(user: &CurrentUser, code: &str) -> Result<DivisionCode, ApiErro
     Ok(code)
 }
 
-/// A household inside the caller's area (its whole row and village), else 404.
-async fn household_in_scope(
-    state: &AppState,
-    user: &CurrentUser,
-    hh_id: &str,
-) -> Result<(Vec<Value>, DivisionCode), ApiError> {
-    if hh_id.is_empty() || hh_id.chars().count() > 40 {
-        return Err(ApiError::not_found());
-    }
-    let row = views::household(&state.store, hh_id).await?.ok_or_else(ApiError::not_found)?;
-    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| ApiError::not_found())?;
-    if !user.household_in_scope(&state.store, hh_id, &village).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok((row, village))
-}
-
 async fn area_ref(state: &AppState, code: &DivisionCode) -> Result<AreaRef, ApiError> {
     Ok(views::division(&state.store, code).await?.ok_or_else(ApiError::not_found)?.into())
 }
@@ -532,13 +516,15 @@ pub(crate) async fn households(
 pub(crate) async fn household(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
 ) -> ApiResult<HouseholdAnswer> {
-    let (row, village) = household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, village } = scope;
+    let hh_id = id.to_string();
+    let row = views::household(&state.store, &id).await?.ok_or_else(ApiError::not_found)?;
     let codes = &state.codes;
-    let persons = views::persons_of(&state.store, &hh_id).await?;
-    let incomes = views::incomes_of(&state.store, &hh_id).await?;
-    let pairings = views::pairings_of(&state.store, &hh_id).await?;
+    let persons = views::persons_of(&state.store, &id).await?;
+    let incomes = views::incomes_of(&state.store, &id).await?;
+    let pairings = views::pairings_of(&state.store, &id).await?;
     let head_name = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
     // A department officer gets only the identifying columns and their department's;
     // the others are not in the answer at all (empty values are left out).
@@ -575,10 +561,11 @@ pub(crate) async fn household(
 pub(crate) async fn history(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
 ) -> ApiResult<HistoryAnswer> {
-    household_in_scope(&state, &user, &hh_id).await?;
-    let records = views::history_of(&state.store, &hh_id, HISTORY_LIMIT).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
+    let records = views::history_of(&state.store, &id, HISTORY_LIMIT).await?;
     let limited = records.len() as i64 >= HISTORY_LIMIT;
     let records = records.iter().filter_map(|r| user.visible_record(r)).map(change_json).collect();
     Ok(Json(HistoryAnswer { hh_id, limited, records }))

@@ -4,12 +4,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use fupin_domain::Value;
 use fupin_domain::schema::{self, HOUSEHOLDS, PERSONS};
+use fupin_domain::{HouseholdId, Value};
 use fupin_store::{offline_edits, views};
 use serde::Serialize;
 
-use super::ApiResult;
+use super::{ApiError, ApiResult};
 use crate::AppState;
 use crate::display::{cell, raw, scrub_ids};
 use crate::session::CurrentUser;
@@ -61,10 +61,12 @@ pub(crate) async fn review(State(state): State<AppState>, user: CurrentUser) -> 
     let total = offline_edits::pending_count(&state.store, user.area()).await?;
     let mut corrections = Vec::with_capacity(pending.len());
     for e in pending {
-        let persons = views::persons_of(&state.store, &e.hh_id).await?;
+        // A stored key always has a key's shape: one that does not is no household.
+        let hh = HouseholdId::parse(&e.hh_id).map_err(|_| ApiError::not_found())?;
+        let persons = views::persons_of(&state.store, &hh).await?;
         let head_name = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
         let current = if e.entity == "households" {
-            views::household(&state.store, &e.hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default()
+            views::household(&state.store, &hh).await?.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default()
         } else {
             persons
                 .iter()

@@ -4,16 +4,17 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fupin_store::StoreError;
 use fupin_store::visits::{self, MAX_NOTES_CHARS, Mode, NewVisit, Visit};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiResult, household_in_scope};
+use super::{ApiError, ApiResult};
 use crate::AppState;
 use crate::display::scrub_ids;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 
 /// The newest visits a visits answer holds.
@@ -55,14 +56,11 @@ pub(crate) struct VisitsAnswer {
 }
 
 /// `GET /api/v1/households/{hh_id}/visits`: the household's visits, newest first.
-pub(crate) async fn visits(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(hh_id): Path<String>,
-) -> ApiResult<VisitsAnswer> {
-    household_in_scope(&state, &user, &hh_id).await?;
-    let found = visits::visits_of(&state.store, &hh_id, VISITS_LIMIT).await?;
-    let total = visits::count_of(&state.store, &hh_id).await?;
+pub(crate) async fn visits(State(state): State<AppState>, scope: HouseholdInScope) -> ApiResult<VisitsAnswer> {
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
+    let found = visits::visits_of(&state.store, &id, VISITS_LIMIT).await?;
+    let total = visits::count_of(&state.store, &id).await?;
     Ok(Json(VisitsAnswer {
         limited: (found.len() as i64) < total,
         total,
@@ -99,10 +97,11 @@ fn refused(message: impl Into<String>) -> ApiError {
 pub(crate) async fn record_visit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
     if body.len() > MAX_BODY_BYTES {
         return Err(refused(format!("请求内容过长：走访情况最多 {MAX_NOTES_CHARS} 个字")));
     }

@@ -9,7 +9,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fupin_domain::mask;
@@ -18,10 +18,10 @@ use fupin_store::reveals::{self, RevealRecord};
 use fupin_store::views;
 use serde::Deserialize;
 
-use super::my::household_in_scope;
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::{CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
 
@@ -54,11 +54,13 @@ pub(crate) async fn submit(
     t: Tr,
     user: CurrentUser,
     RemoteAddr(remote_addr): RemoteAddr,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     Form(form): Form<CallForm>,
 ) -> Result<Response, WebError> {
-    let (row, _) = household_in_scope(&state, &user, &hh_id).await?;
-    let persons = views::persons_of(&state.store, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
+    let row = views::household(&state.store, &id).await?.ok_or(WebError::NotFound)?;
+    let persons = views::persons_of(&state.store, &id).await?;
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01");
     // The household's phone, else the head's: the number the card shows masked.
     let (table, key, phone) = match raw(&HOUSEHOLDS, &row, "phone") {

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 use fupin_domain::schema::{self, HOUSEHOLDS, Kind, PERSONS};
-use fupin_domain::{DivisionCode, DivisionLevel, Value, household_rules};
+use fupin_domain::{DivisionCode, DivisionLevel, HouseholdId, Value, household_rules};
 use fupin_store::operations::{self, Edit, HouseholdDraft, OpError, Outcome, PersonDraft, Split};
 use fupin_store::users::Role;
 use fupin_store::{audit, views};
@@ -31,6 +31,7 @@ use fupin_store::{audit, views};
 use super::{Crumb, Nav, crumbs, html};
 use crate::display::{field, raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -298,18 +299,24 @@ impl Household {
     }
 }
 
-/// The household if it exists and lies inside the user's area; else 404.
+/// The household a route names, already checked against the user's scope
+/// ([`HouseholdInScope`]): its members now.
+async fn household_of(state: &AppState, scope: &HouseholdInScope) -> Result<Household, WebError> {
+    let persons = views::persons_of(&state.store, &scope.id).await?;
+    Ok(Household { hh_id: scope.id.to_string(), village: scope.village.clone(), persons })
+}
+
+/// Another household a form names (a merge's target) if it exists and lies inside the
+/// user's scope; else `None`, alike for a text that cannot be a 户编号.
 async fn household_in_area(state: &AppState, user: &CurrentUser, hh_id: &str) -> Result<Option<Household>, WebError> {
-    if hh_id.is_empty() || hh_id.chars().count() > 40 {
+    let Ok(id) = HouseholdId::parse(hh_id) else { return Ok(None) };
+    let Some(village) = views::household_village(&state.store, &id).await? else { return Ok(None) };
+    let Ok(village) = DivisionCode::parse(&village) else { return Ok(None) };
+    if !user.household_in_scope(&state.store, id.as_str(), &village).await? {
         return Ok(None);
     }
-    let Some(row) = views::household(&state.store, hh_id).await? else { return Ok(None) };
-    let Ok(village) = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")) else { return Ok(None) };
-    if !user.household_in_scope(&state.store, hh_id, &village).await? {
-        return Ok(None);
-    }
-    let persons = views::persons_of(&state.store, hh_id).await?;
-    Ok(Some(Household { hh_id: hh_id.to_owned(), village, persons }))
+    let persons = views::persons_of(&state.store, &id).await?;
+    Ok(Some(Household { hh_id: id.into_string(), village, persons }))
 }
 
 fn code_choices(state: &AppState, list: &str, only: Option<&[&str]>, blank: Option<&str>) -> Vec<(String, String)> {
@@ -550,7 +557,10 @@ async fn pick_list(
     let current = match (typed.get("value"), table) {
         (v, _) if !v.is_empty() => v.to_owned(),
         (_, "households") => {
-            views::household(&state.store, &hh.hh_id).await?.map(|r| raw(&HOUSEHOLDS, &r, column)).unwrap_or_default()
+            views::household(&state.store, &HouseholdId::parse(&hh.hh_id).map_err(|_| WebError::NotFound)?)
+                .await?
+                .map(|r| raw(&HOUSEHOLDS, &r, column))
+                .unwrap_or_default()
         }
         _ => hh
             .persons
@@ -805,11 +815,12 @@ pub(crate) async fn form(
     State(state): State<AppState>,
     t: Tr,
     Editor(user): Editor,
-    Path((hh_id, change)): Path<(String, String)>,
+    scope: HouseholdInScope,
+    Path((_, change)): Path<(String, String)>,
     axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
-    let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let hh = household_of(&state, &scope).await?;
     // A correction opened on a chosen row and field (选择取值): those two only.
     let picked: Vec<(String, String)> = query
         .into_iter()
@@ -824,11 +835,12 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     t: Tr,
     Editor(user): Editor,
-    Path((hh_id, change)): Path<(String, String)>,
+    scope: HouseholdInScope,
+    Path((_, change)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let change = Change::parse(&change).ok_or(WebError::NotFound)?;
-    let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+    let hh = household_of(&state, &scope).await?;
     let f = Fields(pairs);
     match run(&state, t, &user, change, &hh, &f).await {
         Ok((out, next)) => {
@@ -843,7 +855,7 @@ pub(crate) async fn submit(
         Err(Fail::Conflict(m)) => {
             tracing::warn!(user = %user.user.username, change = change.slug(), "登记变更基于过期页面，未保存");
             // The current household, with what the user typed, to check and resend.
-            let hh = household_in_area(&state, &user, &hh_id).await?.ok_or(WebError::NotFound)?;
+            let hh = household_of(&state, &scope).await?;
             form_page(&state, t, &user, change, &hh, Some(&f), StatusCode::CONFLICT, m, true).await
         }
         Err(Fail::Web(e)) => Err(e),

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use fupin_domain::schema::{HOUSEHOLDS, INCOMES, Kind, PAIRINGS, PERSONS, Table};
-use fupin_domain::{DivisionCode, Value};
+use fupin_domain::{HouseholdId, Value};
 use fupin_store::views;
 use fupin_store::writer::ChangeRecord;
 
@@ -16,6 +16,7 @@ use super::reveal::{RevealTarget, may_reveal};
 use super::{Crumb, Grid, Nav, crumbs, html};
 use crate::display::{self, cell, field, raw};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -102,18 +103,16 @@ struct HouseholdPage {
     findings_area: String,
 }
 
-/// `/household/{hh_id}`: 404 unless the household is in the user's area.
+/// `/household/{hh_id}`: the household in the user's scope ([`HouseholdInScope`], 404
+/// otherwise, before anything is read).
 pub(crate) async fn show(
     State(state): State<AppState>,
     t: Tr,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    HouseholdInScope { id, village }: HouseholdInScope,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
-    if hh_id.is_empty() || hh_id.chars().count() > 40 {
-        return Err(WebError::NotFound);
-    }
-    let (registry_head, data) = load(&state, &hh_id).await?;
+    let (registry_head, data) = load(&state, &id).await?;
     let data = data.ok_or(WebError::NotFound)?;
     let Stored { row, persons, former, incomes, pairings, records } = &*data;
     // A department officer gets only the identifying columns and their department's:
@@ -126,10 +125,7 @@ pub(crate) async fn show(
     );
     let pairings: &[views::PairingLine] = if user.may_see_field("pairings", "helper_id") { pairings } else { &[] };
     let records: Vec<ChangeRecord> = records.iter().filter_map(|r| user.visible_record(r)).collect();
-    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(&state.store, &hh_id, &village).await? {
-        return Err(WebError::NotFound);
-    }
+    let hh_id = id.as_str().to_owned();
     let codes = &state.codes;
 
     // The head's name is identifying; found by 与户主关系, which not every role sees.
@@ -195,9 +191,9 @@ struct Stored {
 
 /// A household's rows, from the cache while the registry head has not moved since they
 /// were read (module `cache`), else from the database. `None`: no such household.
-async fn load(state: &AppState, hh_id: &str) -> Result<(i64, Option<Arc<Stored>>), WebError> {
+async fn load(state: &AppState, hh_id: &HouseholdId) -> Result<(i64, Option<Arc<Stored>>), WebError> {
     let head = views::registry_head(&state.store).await?;
-    if let Some(data) = state.cache.household::<Stored>(hh_id, head) {
+    if let Some(data) = state.cache.household::<Stored>(hh_id.as_str(), head) {
         return Ok((head, Some(data)));
     }
     let Some(row) = views::household(&state.store, hh_id).await? else {
@@ -213,7 +209,7 @@ async fn load(state: &AppState, hh_id: &str) -> Result<(i64, Option<Arc<Stored>>
     });
     // Read after the head: a write in between moves the head past `head`, so this
     // entry is never served for the newer head.
-    state.cache.put_household(hh_id, head, Arc::clone(&data));
+    state.cache.put_household(hh_id.as_str(), head, Arc::clone(&data));
     Ok((head, Some(data)))
 }
 

@@ -8,11 +8,11 @@
 //! (any other is 404, like a household that does not exist); every other role its area.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use fupin_domain::schema::{HOUSEHOLDS, PERSONS};
-use fupin_domain::{DivisionCode, Value, mask};
+use fupin_domain::{DivisionCode, mask};
 use fupin_store::users::Role;
 use fupin_store::views;
 use fupin_store::visits::{self, MyHousehold};
@@ -20,6 +20,7 @@ use fupin_store::visits::{self, MyHousehold};
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
@@ -33,24 +34,6 @@ const CARD_VISITS: i64 = 5;
 /// who only read.
 pub(crate) fn may_visit(role: Role) -> bool {
     !matches!(role, Role::DepartmentOfficer | Role::Inspector)
-}
-
-/// A household the user may see on these pages: its row and village. A helper cadre
-/// only their paired households; anyone else their area. Anything else is 404.
-pub(crate) async fn household_in_scope(
-    state: &AppState,
-    user: &CurrentUser,
-    hh_id: &str,
-) -> Result<(Vec<Value>, DivisionCode), WebError> {
-    if hh_id.is_empty() || hh_id.chars().count() > 40 {
-        return Err(WebError::NotFound);
-    }
-    let row = views::household(&state.store, hh_id).await?.ok_or(WebError::NotFound)?;
-    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(&state.store, hh_id, &village).await? {
-        return Err(WebError::NotFound);
-    }
-    Ok((row, village))
 }
 
 /// One line of the list.
@@ -170,18 +153,20 @@ pub(crate) async fn card(
     State(state): State<AppState>,
     t: Tr,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let (row, village) = household_in_scope(&state, &user, &hh_id).await?;
-    let persons = views::persons_of(&state.store, &hh_id).await?;
+    let HouseholdInScope { id, village } = scope;
+    let hh_id = id.to_string();
+    let row = views::household(&state.store, &id).await?.ok_or(WebError::NotFound)?;
+    let persons = views::persons_of(&state.store, &id).await?;
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01");
     // A department officer sees no phone (not even masked) unless it is their column.
     let phone = match raw(&HOUSEHOLDS, &user.visible(&HOUSEHOLDS, &row), "phone") {
         p if !p.is_empty() => p,
         _ => head.map(|p| raw(&PERSONS, &user.visible(&PERSONS, p), "phone")).unwrap_or_default(),
     };
-    let recent = visits::visits_of(&state.store, &hh_id, CARD_VISITS).await?;
+    let recent = visits::visits_of(&state.store, &id, CARD_VISITS).await?;
     let quarter_start = fupin_domain::date::iso(visits::quarter_start(state.config.today));
     let this_quarter = recent.first().is_some_and(|v| v.visited_on >= quarter_start);
     let village = views::division(&state.store, &village).await?.map(|d| d.name).unwrap_or_else(|| village.to_string());
@@ -206,7 +191,7 @@ pub(crate) async fn card(
         may_visit: may_visit(user.user.role),
         may_edit: may_visit(user.user.role),
         to_review: match super::edit::may_edit(user.user.role) {
-            true => fupin_store::offline_edits::pending_count_of(&state.store, &hh_id).await?,
+            true => fupin_store::offline_edits::pending_count_of(&state.store, &id).await?,
             false => 0,
         },
         flash,

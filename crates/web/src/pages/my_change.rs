@@ -15,7 +15,7 @@
 //! outside): whoever visits a household may record what they found changed there.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fupin_domain::schema::{self, PERSONS};
@@ -25,13 +25,14 @@ use fupin_store::views;
 use rand::RngCore;
 
 use super::edit::flash_cookie;
-use super::my::household_in_scope;
 use super::review::status_label;
 use super::{Nav, html};
 use crate::display::{raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_domain::HouseholdId;
 
 /// The fields a cadre corrects from the phone, as `table.column`.
 pub(crate) const PHONE_FIELDS: &[&str] = &[
@@ -106,7 +107,7 @@ async fn page(
     t: Tr,
     state: &AppState,
     user: &CurrentUser,
-    hh_id: &str,
+    hh_id: &HouseholdId,
     typed: Typed,
     status: StatusCode,
     error: Option<String>,
@@ -138,12 +139,12 @@ async fn page(
     let (value_choices, multiple) = value_choices(state, &persons, hh_id, &typed).await?;
     let version = match typed.version {
         Some(v) => v,
-        None => operations::household_version(&state.store, hh_id).await?,
+        None => operations::household_version(&state.store, hh_id.as_str()).await?,
     };
     let page = FormPage {
         t,
         nav: Some(Nav::of(state, user).await?),
-        hh_id: hh_id.to_owned(),
+        hh_id: hh_id.to_string(),
         head: head.unwrap_or_default(),
         version,
         key: if typed.key.is_empty() { new_key() } else { typed.key },
@@ -165,7 +166,7 @@ async fn page(
 async fn value_choices(
     state: &AppState,
     persons: &[Vec<fupin_domain::Value>],
-    hh_id: &str,
+    hh_id: &HouseholdId,
     typed: &Typed,
 ) -> Result<(Vec<Choice>, bool), WebError> {
     use fupin_domain::schema::{HOUSEHOLDS, Kind};
@@ -215,16 +216,16 @@ pub(crate) async fn form(
     State(state): State<AppState>,
     user: CurrentUser,
     t: Tr,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     axum::extract::Query(pick): axum::extract::Query<Pick>,
 ) -> Result<Response, WebError> {
-    household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
     let typed = Typed {
         target: pick.target.chars().take(40).collect(),
         field: pick.field.chars().take(60).collect(),
         ..Typed::default()
     };
-    page(t, &state, &user, &hh_id, typed, StatusCode::OK, None).await
+    page(t, &state, &user, &id, typed, StatusCode::OK, None).await
 }
 
 /// `POST /my/household/{hh_id}/change`: applied, flagged for review, or (a replay)
@@ -234,10 +235,11 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     t: Tr,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
     if pairs.len() > 16 || pairs.iter().any(|(k, v)| k.len() > 40 || v.len() > MAX_FIELD_BYTES) {
         tracing::warn!(user = %user.user.username, hh_id = %hh_id, "更正表单过长，已拒绝");
         return Err(WebError::BadRequest(t.t("change.too_long").into()));
@@ -265,7 +267,7 @@ pub(crate) async fn submit(
         // The reason may quote what was typed (a whole ID number in a number field):
         // the log keeps it masked.
         tracing::warn!(user = %user.user.username, hh_id = %hh_id, reason = %scrub_ids(&message), "离线更正被拒绝");
-        page(t, &state, &user, &hh_id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
+        page(t, &state, &user, &id, typed, StatusCode::UNPROCESSABLE_ENTITY, Some(message))
     };
     if !PHONE_FIELDS.contains(&typed.field.as_str()) {
         return refuse(typed, t.t("edit.correct.choose_field").into()).await;

@@ -14,11 +14,11 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fupin_domain::Value;
 use fupin_domain::schema::{Column, HOUSEHOLDS, PERSONS, Table};
-use fupin_domain::{DivisionCode, Value};
 use fupin_store::reveals::{self, RevealRecord};
 use fupin_store::users::Role;
 use fupin_store::views;
@@ -28,6 +28,7 @@ use super::area::PageQuery;
 use super::{Crumb, Nav, crumbs, html};
 use crate::display::{beijing, masked, raw, scrub_ids};
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::{Admin, CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
 
@@ -116,21 +117,23 @@ pub(crate) async fn submit(
     tr: Tr,
     user: CurrentUser,
     RemoteAddr(remote_addr): RemoteAddr,
-    Path(hh_id): Path<String>,
+    scope: Result<HouseholdInScope, Response>,
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
-    // A department officer reveals only their own department's columns (公安: 证件号码).
+    // A department officer reveals only their own department's columns (公安: 证件号码):
+    // refused as such (403) before the household's scope (404) is answered.
     if !may_reveal(user.user.role) || !user.may_see_field(&form.table, &form.field) {
         return Ok(forbidden());
     }
-    if hh_id.is_empty() || hh_id.chars().count() > 40 || form.key.chars().count() > 40 {
+    let HouseholdInScope { id, village } = match scope {
+        Ok(scope) => scope,
+        Err(refused) => return Ok(refused),
+    };
+    let hh_id = id.to_string();
+    if form.key.chars().count() > 40 {
         return Err(WebError::NotFound);
     }
-    let household = views::household(&state.store, &hh_id).await?.ok_or(WebError::NotFound)?;
-    let village = DivisionCode::parse(&raw(&HOUSEHOLDS, &household, "village_code")).map_err(|_| WebError::NotFound)?;
-    if !user.household_in_scope(&state.store, &hh_id, &village).await? {
-        return Err(WebError::NotFound);
-    }
+    let household = views::household(&state.store, &id).await?.ok_or(WebError::NotFound)?;
     let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;
     let col: &Column = t
         .column(&form.field)
@@ -142,7 +145,7 @@ pub(crate) async fn submit(
         }
         (household, tr.f2("reveal.label.household", "hh_id", &hh_id, "field", col.header))
     } else {
-        let persons = views::persons_of(&state.store, &hh_id).await?;
+        let persons = views::persons_of(&state.store, &id).await?;
         let person =
             persons.into_iter().find(|p| raw(&PERSONS, p, "person_id") == form.key).ok_or(WebError::NotFound)?;
         let label = tr.f2("reveal.label.person", "name", raw(&PERSONS, &person, "name"), "field", col.header);

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fupin_domain::schema::{self, HOUSEHOLDS, PERSONS};
-use fupin_domain::{DivisionCode, Value};
+use fupin_domain::{DivisionCode, HouseholdId, Value};
 use fupin_store::offline_edits::{self, Decision, OfflineEdit, Status};
 use fupin_store::operations::{self, OpError};
 use fupin_store::views;
@@ -83,11 +83,17 @@ fn shown(t: Tr, state: &AppState, table: &str, column: &str, text: &str) -> Stri
     }
 }
 
+/// The household key a stored correction names (a key's shape, as it was checked when
+/// the correction arrived); one that is not answers like a missing household.
+fn stored_key(e: &OfflineEdit) -> Result<HouseholdId, WebError> {
+    HouseholdId::parse(&e.hh_id).map_err(|_| WebError::NotFound)
+}
+
 async fn line(t: Tr, state: &AppState, e: &OfflineEdit) -> Result<Line, WebError> {
-    let persons = views::persons_of(&state.store, &e.hh_id).await?;
+    let persons = views::persons_of(&state.store, &stored_key(e)?).await?;
     let head = persons.iter().find(|p| raw(&PERSONS, p, "relation") == "01").map(|p| raw(&PERSONS, p, "name"));
     let (current, whose) = if e.entity == "households" {
-        let row = views::household(&state.store, &e.hh_id).await?;
+        let row = views::household(&state.store, &stored_key(e)?).await?;
         let text = row.map(|r| raw(&HOUSEHOLDS, &r, &e.field)).unwrap_or_default();
         (text, t.t("edit.correct.this_household").to_owned())
     } else {
@@ -190,7 +196,7 @@ async fn in_area(state: &AppState, user: &CurrentUser, key: &str) -> Result<Offl
         return Err(WebError::NotFound);
     }
     // The household may have moved village since: its village now must be inside too.
-    if let Some(row) = views::household(&state.store, &e.hh_id).await? {
+    if let Some(row) = views::household(&state.store, &stored_key(&e)?).await? {
         let now = DivisionCode::parse(&raw(&HOUSEHOLDS, &row, "village_code")).map_err(|_| WebError::NotFound)?;
         if !user.may_see(&now) {
             return Err(WebError::NotFound);
@@ -208,7 +214,7 @@ async fn show_page(
     error: Option<String>,
     flash: Option<Flash>,
 ) -> Result<Response, WebError> {
-    let history = views::history_of(&state.store, &e.hh_id, HISTORY_LIMIT).await?;
+    let history = views::history_of(&state.store, &stored_key(e)?, HISTORY_LIMIT).await?;
     let meanwhile = history
         .into_iter()
         .filter(|c| c.seq > e.base_version)

@@ -2,12 +2,12 @@
 //! notes) and its submission. The form carries an idempotency key generated when it
 //! is rendered, so sending it twice (a double tap, a retry on a weak signal) records
 //! one visit. Policy `Visitor`: department officers and inspectors get 403; the
-//! household must be in the user's scope ([`super::my::household_in_scope`]).
+//! household must be in the user's scope ([`HouseholdInScope`], checked before the handler runs).
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fupin_domain::schema::PERSONS;
@@ -15,12 +15,13 @@ use fupin_store::StoreError;
 use fupin_store::visits::{self, MAX_NOTES_CHARS, Mode, NewVisit};
 use rand::RngCore;
 
-use super::my::household_in_scope;
 use super::{Nav, html};
 use crate::display::raw;
 use crate::i18n::Tr;
+use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_domain::HouseholdId;
 
 /// A form field longer than this is a forged request.
 const MAX_FIELD_BYTES: usize = 4 * MAX_NOTES_CHARS + 64;
@@ -47,7 +48,7 @@ fn new_key() -> String {
     hex::encode(bytes)
 }
 
-async fn head_of(state: &AppState, hh_id: &str) -> Result<String, WebError> {
+async fn head_of(state: &AppState, hh_id: &HouseholdId) -> Result<String, WebError> {
     let persons = fupin_store::views::persons_of(&state.store, hh_id).await?;
     Ok(persons
         .iter()
@@ -68,7 +69,7 @@ async fn page(
     state: &AppState,
     t: Tr,
     user: &CurrentUser,
-    hh_id: &str,
+    hh_id: &HouseholdId,
     filled: Option<Filled<'_>>,
     status: StatusCode,
     error: Option<String>,
@@ -78,7 +79,7 @@ async fn page(
     let page = FormPage {
         t,
         nav: Some(Nav::of(state, user).await?),
-        hh_id: hh_id.to_owned(),
+        hh_id: hh_id.to_string(),
         head: head_of(state, hh_id).await?,
         visited_on: filled.as_ref().map(|f| f.visited_on.to_owned()).unwrap_or_else(|| today.clone()),
         today,
@@ -96,10 +97,10 @@ pub(crate) async fn form(
     State(state): State<AppState>,
     t: Tr,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
 ) -> Result<Response, WebError> {
-    household_in_scope(&state, &user, &hh_id).await?;
-    page(&state, t, &user, &hh_id, None, StatusCode::OK, None).await
+    let HouseholdInScope { id, .. } = scope;
+    page(&state, t, &user, &id, None, StatusCode::OK, None).await
 }
 
 /// `POST /my/household/{hh_id}/visit`: records the visit (once per key) and goes back
@@ -108,10 +109,11 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     t: Tr,
     user: CurrentUser,
-    Path(hh_id): Path<String>,
+    scope: HouseholdInScope,
     axum::Form(fields): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    household_in_scope(&state, &user, &hh_id).await?;
+    let HouseholdInScope { id, .. } = scope;
+    let hh_id = id.to_string();
     if fields.values().any(|v| v.len() > MAX_FIELD_BYTES) || fields.len() > 10 {
         return Err(WebError::BadRequest(t.t("visit.too_long").into()));
     }
@@ -120,7 +122,7 @@ pub(crate) async fn submit(
     let mode = Mode::parse(get("mode"));
     let filled = Filled { visited_on, mode: mode.unwrap_or(Mode::InPerson).as_str(), notes, key };
     let refuse =
-        |message: String| page(&state, t, &user, &hh_id, Some(filled), StatusCode::UNPROCESSABLE_ENTITY, Some(message));
+        |message: String| page(&state, t, &user, &id, Some(filled), StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     let Some(mode) = mode else {
         return refuse(t.t("visit.no_mode").into()).await;
     };

@@ -177,7 +177,9 @@ async fn villages_list_their_households_page_by_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_covers_the_household_its_members_incomes_and_pairings() {
     let app = spawn_app().await;
-    let records = fupin_store::views::history_of(&app.db.store, "H1", 500).await.expect("history");
+    let records = fupin_store::views::history_of(&app.db.store, &fupin_domain::HouseholdId::parse("H1").unwrap(), 500)
+        .await
+        .expect("history");
     let entities: std::collections::BTreeSet<&str> = records.iter().map(|r| r.entity.as_str()).collect();
     for want in ["households", "persons", "incomes"] {
         assert!(entities.contains(want), "the history of H1 lacks {want}: {entities:?}");
