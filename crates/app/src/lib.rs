@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod check;
 pub mod dashboard;
+pub mod edits;
 pub mod error;
 pub mod findings;
 pub mod password;

@@ -33,9 +33,9 @@ pub const MAX_REASON: usize = 500;
 pub const EXPORT_MAX: i64 = 100_000;
 
 /// Whether a role may propose an explanation: the roles that keep the registry
-/// (county admins, township officers and village cadres; as `pages::edit::may_edit`).
+/// (county admins, township officers and village cadres; [`crate::edits::may_edit`]).
 pub fn may_propose(role: Role) -> bool {
-    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre)
+    crate::edits::may_edit(role)
 }
 
 /// Whether a role may confirm or reject an explanation: township officers and county
