@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod findings;
 pub mod password;
+pub mod reveal;
 pub mod search;
 pub mod sign_in;
 #[cfg(test)]
