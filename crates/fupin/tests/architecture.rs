@@ -166,7 +166,7 @@ fn sql_is_written_only_in_the_store() {
 const MAX_LINES: usize = 650;
 
 /// Modules over the limit being split (issue 10): this list only shrinks.
-const RATCHET_LONG: &[&str] = &["web/src/pages/edit.rs", "web/src/api/mod.rs"];
+const RATCHET_LONG: &[&str] = &["web/src/pages/edit.rs"];
 
 #[test]
 fn no_module_is_over_600_lines_without_a_reason_at_its_top() {
