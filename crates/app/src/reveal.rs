@@ -75,8 +75,9 @@ impl From<fupin_store::StoreError> for RevealError {
 pub struct Found {
     /// The household it belongs to.
     pub hh_id: String,
-    /// Its table and column.
+    /// Its table (`households` or `persons`).
     pub table: &'static Table,
+    /// Its column: a personal number.
     pub column: &'static Column,
     /// The row's key (the household's or the person's number).
     pub key: String,
