@@ -14,6 +14,7 @@ pub mod edits;
 pub mod error;
 pub mod findings;
 pub mod password;
+pub mod reveal;
 pub mod search;
 pub mod sign_in;
 #[cfg(test)]

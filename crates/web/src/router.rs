@@ -170,10 +170,10 @@ fn table() -> Vec<Route> {
         route!(POST "/account/tokens", SignedInArea, api::tokens::create),
         route!(POST "/account/tokens/revoke", SignedInArea, api::tokens::revoke),
         route!(GET "/api/v1/me", Api, api::me),
-        route!(GET "/api/v1/areas/{code}", ApiOverview, api::area),
-        route!(GET "/api/v1/areas/{code}/households", ApiOverview, api::households),
-        route!(GET "/api/v1/households/{hh_id}", Api, api::household),
-        route!(GET "/api/v1/households/{hh_id}/history", Api, api::history),
+        route!(GET "/api/v1/areas/{code}", ApiOverview, api::households::area),
+        route!(GET "/api/v1/areas/{code}/households", ApiOverview, api::households::households),
+        route!(GET "/api/v1/households/{hh_id}", Api, api::households::household),
+        route!(GET "/api/v1/households/{hh_id}/history", Api, api::households::history),
         route!(GET "/api/v1/search", Api, api::search),
         route!(POST "/api/v1/search", Api, api::search_post),
         route!(GET "/api/v1/dashboard/{code}", ApiOverview, api::dashboard::dashboard),
@@ -277,7 +277,7 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, mut request:
         tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "只读角色试图修改登记数据");
         return edit::read_only();
     }
-    if policy == Policy::Reveal && !reveal::may_reveal(user.user.role) {
+    if policy == Policy::Reveal && !fupin_app::reveal::may_reveal(user.user.role) {
         tracing::warn!(username = %user.user.username, path = %crate::display::scrub_ids(request.uri().path()), "无权查看完整号码");
         return reveal::forbidden();
     }

@@ -123,11 +123,11 @@ pub(crate) struct FindingAnswer {
     confirmed_at: Option<String>,
     fixed_at: Option<String>,
     /// The explanation steps (proposed, confirmed, rejected), oldest first.
-    history: Vec<super::ChangeJson>,
+    history: Vec<super::households::ChangeJson>,
 }
 
 async fn finding_answer(state: &AppState, user: &CurrentUser, f: Finding) -> Result<FindingAnswer, ApiError> {
-    let history = app::history(&state.store, user, &f).await?.into_iter().map(super::change_json).collect();
+    let history = app::history(&state.store, user, &f).await?.into_iter().map(super::households::change_json).collect();
     Ok(FindingAnswer {
         proposed_at: f.proposed_at.clone(),
         confirmed_by: f.confirmed_by.clone(),

@@ -7,9 +7,10 @@
 use axum::Json;
 use serde_json::{Value, json};
 
+use super::SEARCH_LIMIT;
+use super::households::{HISTORY_LIMIT, PER_PAGE};
 use super::review::REVIEW_LIMIT;
 use super::visits::VISITS_LIMIT;
-use super::{HISTORY_LIMIT, PER_PAGE, SEARCH_LIMIT};
 use fupin_app::findings::PER_PAGE as FINDINGS_PER_PAGE;
 
 /// `GET /api/v1/openapi.json` (public: it describes, it holds no data).

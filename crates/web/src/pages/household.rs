@@ -12,13 +12,14 @@ use fupin_domain::{HouseholdId, Value};
 use fupin_store::views;
 use fupin_store::writer::ChangeRecord;
 
-use super::reveal::{RevealTarget, may_reveal};
+use super::reveal::RevealTarget;
 use super::{Crumb, Grid, Nav, crumbs, html};
 use crate::display::{self, cell, field, raw};
 use crate::i18n::Tr;
 use crate::scope::HouseholdInScope;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
+use fupin_app::reveal::may_reveal;
 
 /// The newest change records shown.
 const HISTORY_LIMIT: i64 = 200;

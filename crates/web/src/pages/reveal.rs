@@ -10,40 +10,29 @@
 //! answer; the log row (who, when, which value, why, from where) is written before the
 //! value is rendered, and if it cannot be written the value is not shown. Helper
 //! cadres and inspectors only ever see masks (403); a department officer reveals only
-//! their own department's personal columns ([`may_reveal`]). The JSON API has no reveal.
+//! their own department's personal columns (`fupin_app::reveal`). The JSON API has no reveal.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fupin_app::reveal::{self, Found, RevealError};
 use fupin_domain::Value;
-use fupin_domain::schema::{Column, HOUSEHOLDS, PERSONS, Table};
-use fupin_store::reveals::{self, RevealRecord};
-use fupin_store::users::Role;
-use fupin_store::views;
+use fupin_domain::schema::{PERSONS, Table};
+use fupin_store::reveals;
 use serde::Deserialize;
 
 use super::area::PageQuery;
 use super::{Crumb, Nav, crumbs, html};
-use crate::display::{beijing, masked, raw, scrub_ids};
+use crate::display::{beijing, raw, scrub_ids};
 use crate::i18n::Tr;
 use crate::scope::HouseholdInScope;
 use crate::session::{Admin, CurrentUser, RemoteAddr};
 use crate::{AppState, WebError};
 
-/// The longest 原因 kept.
-const MAX_REASON: usize = 500;
 /// Log rows on one page of 查看记录.
 const PER_PAGE: i64 = 50;
-
-/// Whether a role may see personal numbers unmasked, one at a time: county admins,
-/// township officers and village cadres (in their own area), and department officers
-/// for their own department's columns only ([`CurrentUser::may_see_field`]). Helper
-/// cadres and inspectors only see masks.
-pub(crate) fn may_reveal(role: Role) -> bool {
-    matches!(role, Role::CountyAdmin | Role::TownshipOfficer | Role::VillageCadre | Role::DepartmentOfficer)
-}
 
 /// The 403 a role that only sees masks gets.
 pub(crate) fn forbidden() -> Response {
@@ -70,11 +59,6 @@ impl RevealTarget {
         let key = raw(table, row, table.key.first()?);
         Some(RevealTarget { table: table.name, key, field: col.name })
     }
-}
-
-/// The tables whose personal columns a household page shows.
-fn table(name: &str) -> Option<&'static Table> {
-    [&HOUSEHOLDS, &PERSONS].into_iter().find(|t| t.name == name)
 }
 
 /// What the form posts.
@@ -122,79 +106,65 @@ pub(crate) async fn submit(
 ) -> Result<Response, WebError> {
     // A department officer reveals only their own department's columns (公安: 证件号码):
     // refused as such (403) before the household's scope (404) is answered.
-    if !may_reveal(user.user.role) || !user.may_see_field(&form.table, &form.field) {
+    if !reveal::may_reveal_field(&user, &form.table, &form.field) {
         return Ok(forbidden());
     }
     let HouseholdInScope { id, village } = match scope {
         Ok(scope) => scope,
         Err(refused) => return Ok(refused),
     };
-    let hh_id = id.to_string();
-    if form.key.chars().count() > 40 {
-        return Err(WebError::NotFound);
-    }
-    let household = views::household(&state.store, &id).await?.ok_or(WebError::NotFound)?;
-    let t = table(&form.table).ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_table").into()))?;
-    let col: &Column = t
-        .column(&form.field)
-        .filter(|c| c.personal.is_some())
-        .ok_or_else(|| WebError::BadRequest(tr.t("reveal.bad_field").into()))?;
-    let (row, label) = if t.name == HOUSEHOLDS.name {
-        if form.key != hh_id {
-            return Err(WebError::NotFound);
-        }
-        (household, tr.f2("reveal.label.household", "hh_id", &hh_id, "field", col.header))
-    } else {
-        let persons = views::persons_of(&state.store, &id).await?;
-        let person =
-            persons.into_iter().find(|p| raw(&PERSONS, p, "person_id") == form.key).ok_or(WebError::NotFound)?;
-        let label = tr.f2("reveal.label.person", "name", raw(&PERSONS, &person, "name"), "field", col.header);
-        (person, label)
+    let label = |found: &Found| match &found.person_name {
+        Some(name) => tr.f2("reveal.label.person", "name", name, "field", found.column.header),
+        None => tr.f2("reveal.label.household", "hh_id", &found.hh_id, "field", found.column.header),
     };
-    let value = raw(t, &row, col.name);
-    if value.is_empty() {
-        return Err(WebError::Refused(tr.f1("reveal.empty", "label", &label)));
-    }
-    let personal = col.personal.map(|p| masked(p, &value)).unwrap_or_default();
-    let reason = form.reason.trim();
-    let target = RevealTarget { table: t.name, key: form.key.clone(), field: col.name };
+    let found = match reveal::find(&state.store, &id, &form.table, &form.key, &form.field).await {
+        Ok(found) => found,
+        Err(RevealError::BadTable) => return Err(WebError::BadRequest(tr.t("reveal.bad_table").into())),
+        Err(RevealError::BadField) => return Err(WebError::BadRequest(tr.t("reveal.bad_field").into())),
+        Err(RevealError::Empty(found)) => return Err(WebError::Refused(tr.f1("reveal.empty", "label", label(&found)))),
+        Err(e) => return Err(other(e)),
+    };
     let mut page = RevealPage {
         t: tr,
         nav: Some(Nav::of(&state, &user).await?),
         crumbs: crumbs(&state, &user, &village).await?,
-        hh_id: hh_id.clone(),
-        label,
+        hh_id: found.hh_id.clone(),
+        label: label(&found),
         value: None,
-        masked: personal,
+        masked: found.masked(),
         message: String::new(),
         at: String::new(),
         reason: String::new(),
-        target,
+        target: RevealTarget { table: found.table.name, key: found.key.clone(), field: found.column.name },
     };
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
-        page.message = if reason.is_empty() {
-            tr.t("reveal.no_reason").to_owned()
-        } else {
-            tr.f1("reveal.reason_too_long", "max", MAX_REASON)
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
+    match reveal::reveal(&state.store, &user, &found, &form.reason, reveal::MAX_REASON, remote_addr.as_deref()).await {
+        Ok(value) => {
+            page.at = beijing(&fupin_store::users::timestamp(time::OffsetDateTime::now_utc()));
+            page.reason = scrub_ids(form.reason.trim());
+            page.value = Some(value);
+            Ok(html(&page)?.into_response())
+        }
+        Err(RevealError::NoReason) => {
+            page.message = tr.t("reveal.no_reason").to_owned();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response())
+        }
+        Err(RevealError::ReasonTooLong(max)) => {
+            page.message = tr.f1("reveal.reason_too_long", "max", max);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response())
+        }
+        Err(e) => Err(other(e)),
     }
-    // The log first: if it cannot be written, the value is not shown.
-    let record = RevealRecord {
-        username: &user.user.username,
-        hh_id: &hh_id,
-        table: t.name,
-        key: &form.key,
-        field: col.name,
-        reason,
-        remote_addr: remote_addr.as_deref(),
-    };
-    reveals::log_reveal(&state.store, &record).await?;
-    tracing::info!(username = %user.user.username, hh_id = %hh_id, table = t.name, field = col.name, "显示完整号码");
-    page.at = beijing(&fupin_store::users::timestamp(time::OffsetDateTime::now_utc()));
-    page.reason = scrub_ids(reason);
-    page.value = Some(value);
-    Ok(html(&page)?.into_response())
+}
+
+/// A refusal the page has no message of its own for (not found, the store).
+pub(crate) fn other(e: RevealError) -> WebError {
+    match e {
+        RevealError::App(e) => e.into(),
+        RevealError::BadTable | RevealError::BadField => WebError::BadRequest(String::new()),
+        RevealError::Empty(_) | RevealError::NoReason | RevealError::ReasonTooLong(_) => {
+            WebError::Refused(String::new())
+        }
+    }
 }
 
 /// One log row as shown.
@@ -234,7 +204,10 @@ pub(crate) async fn log(
     let lines = rows
         .into_iter()
         .map(|r| {
-            let header = table(&r.table).and_then(|tbl| tbl.column(&r.field)).map(|c| c.header).unwrap_or(&r.field);
+            let header = reveal::personal_table(&r.table)
+                .and_then(|tbl| tbl.column(&r.field))
+                .map(|c| c.header)
+                .unwrap_or(&r.field);
             let whose = if r.table == PERSONS.name {
                 t.f1("household.subject.person", "name", &r.key)
             } else {
